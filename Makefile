@@ -1,0 +1,68 @@
+# Makefile: build, test, check, bench and demo for artifact-watcher.
+# `make` builds ./artifact-watcher.  `make check` installs what the tests need
+# (deploy/deps.sh, only when missing) and runs every suite.  `make demo` runs
+# the main job against a local registry.  Nothing is installed by `make` alone.
+
+CC	?= cc
+PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
+	   libpcre2-8 lmdb libxml-2.0
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+B	 = build
+SRCS	 = $(filter-out watcher/main.c, \
+	   $(wildcard watcher/*.c providers/*.c sinks/*.c config/*.c))
+OBJS	 = $(SRCS:%.c=$(B)/%.o)
+UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
+FAKES	 = $(patsubst tests/fakes/%.c,$(B)/fakes/%,$(wildcard tests/fakes/fake-*.c))
+HDRS	 = $(wildcard watcher/*.h tests/unit/*.h tests/fakes/*.h)
+
+all: artifact-watcher
+
+artifact-watcher: $(B)/watcher/main.o $(B)/libaw.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/libaw.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libaw.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libaw.a $(LIBS) -lcriterion
+
+$(B)/fakes/%: tests/fakes/%.c $(wildcard tests/fakes/*.c) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fakes -o $@ $< \
+	    $(filter-out $(wildcard tests/fakes/fake-*.c), $(wildcard tests/fakes/*.c)) \
+	    $(LIBS)
+
+deps:
+	@sh deploy/deps.sh test
+
+unit: artifact-watcher $(UNIT) $(FAKES)
+
+# Every suite: Criterion unit tests, then integration tests against real
+# servers on loopback.  Ends with one line "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory unit
+	@sh tests/run-all.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory artifact-watcher
+	@sh deploy/demo.sh
+
+bench:
+	@sh deploy/deps.sh bench
+	@$(MAKE) --no-print-directory artifact-watcher $(FAKES)
+	@sh bench/run.sh
+
+clean:
+	rm -rf $(B) artifact-watcher
+
+.PHONY: all deps unit check demo bench clean

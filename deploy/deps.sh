@@ -1,0 +1,45 @@
+#!/bin/sh
+# deps.sh: install the Debian packages artifact-watcher needs to build, test,
+# benchmark and run its demo, when they are missing.  Idempotent: when every
+# package is present it prints nothing and changes nothing.  Called by the
+# Makefile targets that need it; CI machines and new machines start bare.
+set -eu
+
+BUILD="gcc make pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
+libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev"
+TEST="libcriterion-dev redis-server docker-registry apache2-utils python3
+curl lmdb-utils"
+BENCH="wrk skopeo valgrind"
+
+case "${1:-test}" in
+build)	want="$BUILD" ;;
+test)	want="$BUILD $TEST" ;;
+bench)	want="$BUILD $TEST $BENCH" ;;
+*)	echo "usage: deps.sh [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$s" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The Debian packages start their own services on install; the tests start
+# their own instances on free ports, so stop the system ones where we can.
+for svc in redis-server docker-registry; do
+	if command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
+	fi
+done
+exit 0

@@ -1,0 +1,47 @@
+/*
+ * backoff.c: exponential backoff with jitter, for failed polls and failed
+ * deliveries.  The delay before retry k is min(cap, base * 2^(k-1)), then
+ * jittered so that many sources failing together do not retry together.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "watcher.h"
+
+int64_t
+backoff_delay(const struct backoff *b, unsigned attempt, uint32_t random)
+{
+	int64_t	 d = b->base_ms;
+
+	if (attempt == 0)
+		attempt = 1;
+	while (--attempt > 0 && d < b->cap_ms)
+		d *= 2;
+	if (d > b->cap_ms)
+		d = b->cap_ms;
+	/* Equal jitter: half fixed, half random, so it never collapses to 0. */
+	return (d / 2 + (int64_t)(random % (uint64_t)(d / 2 + 1)));
+}
+
+int64_t
+jitter(int64_t ms, unsigned pct, uint32_t random)
+{
+	int64_t	 span = ms * pct / 100;
+
+	if (span <= 0)
+		return (ms);
+	return (ms - span + (int64_t)(random % (uint64_t)(2 * span + 1)));
+}
+
+uint32_t
+random32(void)
+{
+	uint32_t	 r;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+		r = (uint32_t)rand();
+	return (r);
+}

@@ -1,0 +1,30 @@
+/*
+ * event.h: the CloudEvents 1.0 structured JSON of DESIGN §4, and the stable
+ * event id derived from (source, version, digest).
+ */
+#ifndef EVENT_H
+#define EVENT_H
+
+#include "watcher.h"
+
+enum event_type { EVENT_CREATED, EVENT_UPDATED };
+
+struct event_info {
+	enum event_type		 type;
+	const char		*source_id;
+	const char		*source_type;
+	const char		*connector_ref;
+	const char		*registry;	/* host, may be NULL */
+	const char		*repository;	/* may be NULL */
+	const struct version	*version;
+	const char		*previous_digest;	/* updated only */
+	int64_t			 detected_s;	/* unix seconds */
+};
+
+/* Hex id (32 chars) of (source, version, digest); out holds 33 bytes. */
+void	 event_id(const char *source, const char *version, const char *digest,
+	    char out[33]);
+/* The event as JSON (allocated, compact); its id into id. */
+char	*event_json(const struct event_info *, char id[33]);
+
+#endif

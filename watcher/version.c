@@ -1,0 +1,41 @@
+/*
+ * version.c: the list of versions a provider hands back from a poll.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "watcher.h"
+
+struct version *
+versions_add(struct versions *vs, const char *name)
+{
+	struct version	*v;
+
+	if (vs->n == vs->size) {
+		vs->size = vs->size == 0 ? 64 : vs->size * 2;
+		vs->v = xreallocarray(vs->v, vs->size, sizeof *vs->v);
+	}
+	v = &vs->v[vs->n++];
+	memset(v, 0, sizeof *v);
+	v->name = xstrdup(name);
+	return (v);
+}
+
+void
+versions_free(struct versions *vs)
+{
+	size_t	 i;
+
+	if (vs == NULL)
+		return;
+	for (i = 0; i < vs->n; i++) {
+		free(vs->v[i].name);
+		free(vs->v[i].digest);
+		cJSON_Delete(vs->v[i].labels);
+		cJSON_Delete(vs->v[i].metadata);
+	}
+	free(vs->v);
+	memset(vs, 0, sizeof *vs);
+}

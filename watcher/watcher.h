@@ -1,0 +1,123 @@
+/*
+ * watcher.h: what every file of artifact-watcher shares: allocation that
+ * cannot fail, logfmt logging, growable buffers, versions as providers find
+ * them, time and duration helpers, and the environment (event base, HTTP
+ * engine, store, config) that is passed explicitly instead of kept in globals.
+ *
+ * Each module has its own header beside this one (http.h, store.h, ...), as
+ * pgbouncer does: several people work on the tree at once and one header per
+ * module keeps their edits apart.  A module's private structs stay in its .c.
+ */
+#ifndef WATCHER_H
+#define WATCHER_H
+
+#include <sys/types.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define AW_NAME		"artifact-watcher"
+#define AW_VERSION	"0.1.0"
+
+#define nitems(a)	(sizeof (a) / sizeof ((a)[0]))
+#ifndef __unused
+#define __unused	__attribute__((unused))
+#endif
+#define printflike(a, b) __attribute__((format(printf, a, b)))
+
+struct event_base;
+struct http;
+struct store;
+struct config;
+typedef struct cJSON cJSON;
+
+/* xmalloc.c: allocation that calls fatal() instead of returning NULL. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...) printflike(2, 3);
+int	 xvasprintf(char **, const char *, va_list);
+/* Sets *cause (if cause is not NULL) to a formatted string; returns -1. */
+int	 fail(char **cause, const char *, ...) printflike(2, 3);
+
+/* log.c: logfmt lines on stderr: ts=… level=… msg="…" key=value … */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void	 log_set_level(enum log_level);
+int	 log_parse_level(const char *, enum log_level *);
+/* fmt holds the key=value pairs; wrap free text values with log_q(). */
+void	 log_write(enum log_level, const char *msg, const char *fmt, ...)
+	    printflike(3, 4);
+#define log_debug(m, ...) log_write(LOG_DEBUG, m, __VA_ARGS__)
+#define log_info(m, ...)  log_write(LOG_INFO, m, __VA_ARGS__)
+#define log_warn(m, ...)  log_write(LOG_WARN, m, __VA_ARGS__)
+#define log_error(m, ...) log_write(LOG_ERROR, m, __VA_ARGS__)
+/* Quote a value for logfmt when it needs it; valid until 8 more calls. */
+const char *log_q(const char *);
+__attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
+__attribute__((noreturn)) void fatalx(const char *, ...) printflike(1, 2);
+
+/* buf.c: a growable byte buffer, always NUL-terminated. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 size;
+};
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_printf(struct buf *, const char *, ...) printflike(2, 3);
+char	*buf_take(struct buf *);	/* hands the string over, resets */
+void	 buf_free(struct buf *);
+
+/* version.c: what a provider found: one entry per tag or version. */
+struct version {
+	char		*name;		/* tag, version or build number */
+	char		*digest;	/* "sha256:…", NULL when unknown */
+	int64_t		 pushed_at;	/* unix seconds, 0 when unknown */
+	cJSON		*labels;	/* object or NULL, owned */
+	cJSON		*metadata;	/* object or NULL, owned (SHA, url…) */
+};
+struct versions {
+	struct version	*v;
+	size_t		 n;
+	size_t		 size;
+	int		 truncated;	/* the cap (maxTags) stopped the listing */
+};
+struct version	*versions_add(struct versions *, const char *name);
+void		 versions_free(struct versions *);
+
+/* timeutil.c: durations ("90s", "5m", "1h", "1h30m") and timestamps. */
+int	 duration_parse(const char *, int64_t *ms, char **cause);
+int64_t	 now_ms(void);			/* CLOCK_REALTIME in ms */
+int64_t	 mono_ms(void);			/* CLOCK_MONOTONIC in ms */
+/* RFC 3339 with or without fraction and offset; returns -1 if not one. */
+int	 time_parse_rfc3339(const char *, int64_t *unix_s);
+/* HTTP-date (IMF-fixdate, RFC 850, asctime). */
+int	 time_parse_http(const char *, int64_t *unix_s);
+/* "2026-11-22T10:00:00Z" into a buffer of at least 21 bytes. */
+void	 time_format_rfc3339(int64_t unix_s, char *out, size_t len);
+
+/* backoff.c: exponential backoff with full or equal jitter. */
+struct backoff {
+	int64_t	 base_ms;		/* first delay */
+	int64_t	 cap_ms;		/* largest delay */
+};
+/* Delay before attempt number `attempt` (1 = first retry), jittered. */
+int64_t	 backoff_delay(const struct backoff *, unsigned attempt,
+	    uint32_t random);
+/* Delay with ±pct% jitter around `ms`. */
+int64_t	 jitter(int64_t ms, unsigned pct, uint32_t random);
+uint32_t random32(void);
+
+/* Everything a module may need, passed explicitly. */
+struct env {
+	struct event_base	*base;
+	struct http		*http;
+	struct store		*store;
+	struct config		*conf;
+};
+
+#endif
