@@ -76,6 +76,8 @@ struct provider {
 
 /* provider.c */
 const struct provider_entry *provider_find(const char *source_type);
+/* The first provider whose connector type is `type`, or NULL. */
+const struct provider_entry *provider_find_connector(const char *type);
 /* Make an instance for a source; NULL and *cause on failure. */
 struct provider	*provider_create(struct env *, const struct source_conf *,
 		    char **cause);

@@ -1,0 +1,56 @@
+/*
+ * sink.c: the table of sink types and the making and freeing of sink
+ * instances.  A new sink type is one file in sinks/ and one line here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink.h"
+
+extern const struct sink_entry sink_webhook_entry;
+extern const struct sink_entry sink_stdout_entry;
+
+static const struct sink_entry *const sink_table[] = {
+	&sink_webhook_entry,
+	&sink_stdout_entry,
+};
+
+const struct sink_entry *
+sink_find(const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(sink_table); i++) {
+		if (strcmp(sink_table[i]->name, type) == 0)
+			return (sink_table[i]);
+	}
+	return (NULL);
+}
+
+struct sink *
+sink_create(struct env *env, const struct sink_conf *conf, char **cause)
+{
+	struct sink	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->entry = conf->entry;
+	s->conf = conf;
+	s->env = env;
+	if (s->entry->init != NULL && s->entry->init(s, cause) != 0) {
+		sink_free(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+void
+sink_free(struct sink *s)
+{
+	if (s == NULL)
+		return;
+	if (s->entry->cancel != NULL)
+		s->entry->cancel(s);
+	if (s->entry->free != NULL)
+		s->entry->free(s);
+	free(s);
+}
