@@ -72,6 +72,14 @@ struct provider {
 	const struct source_conf	*conf;
 	struct env			*env;
 	void				*data;	/* the instance's own state */
+	/*
+	 * Set by the core before poll().  baseline: the source has no state
+	 * yet, so every listed version is "new"; fetch no per-version digests
+	 * (digest checks fill them in over later polls) unless emitExisting.
+	 * list_only: the `versions` command; list, fetch nothing per version.
+	 */
+	int				 baseline;
+	int				 list_only;
 };
 
 /* provider.c */
