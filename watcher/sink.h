@@ -52,6 +52,8 @@ struct sink	*sink_create(struct env *, const struct sink_conf *,
 void		 sink_free(struct sink *);	/* accepts NULL */
 
 /* sign.c: the webhook signature of DESIGN §6, "sha256=<hex>". */
+void	 sign_hmac_sha256(const void *key, size_t key_len, const void *msg,
+	    size_t msg_len, unsigned char out[32]);
 char	*sign_body(const char *secret, size_t secret_len, int64_t ts,
 	    const char *body, size_t body_len);
 
