@@ -1,0 +1,46 @@
+/*
+ * source.h: one watched source at run time: its provider instance, its
+ * known-version index, its timer, and the poll -> diff -> commit cycle.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include "watcher.h"
+#include "config.h"
+
+struct source;
+
+/* What the owner is told; both may be NULL. */
+struct source_hooks {
+	/* A commit with nevents events succeeded (wake the dispatchers). */
+	void	(*committed)(struct source *, size_t nevents, void *arg);
+	/* A poll cycle ended (ok or not): `once` counts these. */
+	void	(*polled)(struct source *, int ok, void *arg);
+	void	*arg;
+};
+
+struct source_status {
+	const char	*id;
+	int		 loaded;	/* state read from the store */
+	int		 baselined;	/* has a state marker */
+	size_t		 known;
+	int64_t		 last_poll_s;	/* unix s of the last poll end, 0 never */
+	int		 last_ok;
+	const char	*last_error;	/* NULL when the last poll was ok */
+	int		 truncated;	/* last listing hit maxTags */
+	unsigned	 failures;	/* consecutive */
+	uint64_t	 polls, errors, created, updated;
+};
+
+struct source	*source_create(struct env *, const struct source_conf *,
+		    const struct source_hooks *, char **cause);
+/* Load state from the store, then poll every interval: first after delay. */
+void		 source_start(struct source *, int64_t first_delay_ms);
+/* Stop polling: the timer and any poll in flight (a commit completes). */
+void		 source_stop(struct source *);
+/* Frees now, or when the commit or load in flight ends.  Accepts NULL. */
+void		 source_free(struct source *);
+void		 source_status(const struct source *, struct source_status *);
+const struct source_conf *source_conf(const struct source *);
+
+#endif
