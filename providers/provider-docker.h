@@ -33,4 +33,39 @@ struct docker_source {
 	char		*digest;	/* accepted, ignored (warned) */
 };
 
+/* What a manifest GET told us (docker_parse_manifest). */
+enum docker_manifest_kind { DOCKER_MANIFEST_IMAGE, DOCKER_MANIFEST_INDEX };
+struct docker_manifest {
+	enum docker_manifest_kind kind;
+	char		*config_digest;		/* image: its config blob */
+	char		*platform_digest;	/* index: linux/amd64 or best */
+};
+void	 docker_manifest_clear(struct docker_manifest *);
+
+/* provider-docker-parse.c: pure parsers, bytes in, values out. */
+
+/* "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}" */
+int	 docker_tag_valid(const char *);
+/* "algorithm:encoded"; sha256 and sha512 must have their hex length. */
+int	 docker_digest_valid(const char *);
+/* A tags/list page: {"name":…,"tags":[…]} (tags may be null). */
+int	 docker_parse_tags(const char *body, size_t len, char ***tags,
+	    size_t *ntags, char **cause);
+void	 docker_tags_free(char **tags, size_t ntags);
+/*
+ * A token response: token (or access_token), expires_in (default 60 s),
+ * issued_at (optional, else now_s).  *expires_s: when it stops working.
+ */
+int	 docker_parse_token(const char *body, size_t len, int64_t now_s,
+	    char **token, int64_t *expires_s, char **cause);
+/*
+ * A manifest or an index/manifest list.  content_type (may be NULL) decides
+ * when the body has no mediaType.
+ */
+int	 docker_parse_manifest(const char *body, size_t len,
+	    const char *content_type, struct docker_manifest *, char **cause);
+/* An image config blob: config.Labels and created (0 when absent). */
+int	 docker_parse_config(const char *body, size_t len, cJSON **labels,
+	    int64_t *created_s, char **cause);
+
 #endif
