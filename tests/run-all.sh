@@ -1,0 +1,64 @@
+#!/bin/sh
+# run-all.sh: run every test suite and print one summary line.
+#
+# First each Criterion unit binary build/tests/test-* (its "Synthesis:"
+# line is parsed; a crash, a non-zero exit with no failure counted, or a
+# missing synthesis counts as a failure), then each integration suite
+# tests/integration/test_*.py through tests/integration/runner.py.  One line
+# per suite, then exactly one last line "N passed, N failed".  Exits 1 when
+# anything failed.  `make check` builds everything first; run from anywhere.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+PYTHON=/usr/bin/python3
+SUITE_TIMEOUT=600
+passed=0
+failed=0
+log=$(mktemp "${TMPDIR:-/tmp}/aw-run-all.XXXXXX")
+trap 'rm -f "$log"' EXIT INT TERM
+
+# count NAME RC PASSING FAILING: add one suite's result to the totals.
+count() {
+	p=${3:-0}
+	f=${4:-0}
+	if [ -z "${3:-}" ]; then
+		echo "$1: no summary line (crashed?); counted as 1 failure"
+		f=1
+	elif [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$1: exit status $2 with no failing test; counted as 1 failure"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	echo "$1: $p passed, $f failed"
+}
+
+# field NAME: the number after "NAME: " in the last summary line of $log.
+field() {
+	grep -a 'Tested: ' "$log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g' |
+	    sed -n "s/.*$1: *\([0-9][0-9]*\).*/\1/p"
+}
+
+for t in build/tests/test-*; do
+	[ -x "$t" ] || continue
+	name="unit $(basename "$t")"
+	timeout "$SUITE_TIMEOUT" "$t" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		cat "$log"
+	fi
+	count "$name" "$rc" "$(field Passing)" "$(field Failing)"
+done
+
+for t in tests/integration/test_*.py; do
+	[ -f "$t" ] || continue
+	name="integration $(basename "$t" .py)"
+	timeout "$SUITE_TIMEOUT" "$PYTHON" tests/integration/runner.py "$t" \
+	    >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	count "$name" "$rc" "$(field Passing)" "$(field Failing)"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
