@@ -1,13 +1,513 @@
 /*
- * main.c: the command line (placeholder until the CLI lands).
+ * main.c: the command line.
+ *
+ *   artifact-watcher run      -c FILE            watch until SIGTERM
+ *   artifact-watcher once     -c FILE [--source ID] [--wait DUR]
+ *   artifact-watcher check    -c FILE
+ *   artifact-watcher versions -c FILE SOURCE [--json]
+ *   artifact-watcher history  -c FILE [--source ID] [--since DUR|TIME] [--json]
+ *   artifact-watcher replay   -c FILE --sink ID (--event ID | --since DUR|TIME)
+ *
+ * Exit codes are in daemon.h and docs/cli.md.
  */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "watcher.h"
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "http.h"
+#include "provider.h"
+#include "store.h"
+
+struct cli {
+	const char	*command;
+	const char	*config;
+	const char	*source;
+	const char	*sink;
+	const char	*event;
+	const char	*since;
+	const char	*wait;
+	int		 json;
+	const char	*arg;		/* versions: SOURCE */
+};
+
+static const char usage_text[] =
+"usage: artifact-watcher COMMAND -c FILE [options]\n"
+"\n"
+"commands:\n"
+"  run       watch every source until SIGTERM (SIGHUP reloads the config)\n"
+"  once      poll once, commit, deliver what is pending, exit\n"
+"            [--source ID] [--wait DURATION (default 60s)]\n"
+"  check     validate the config file\n"
+"  versions  SOURCE [--json]: what the source lists now\n"
+"  history   [--source ID] [--since DURATION|TIME] [--json]: what arrived,\n"
+"            when, and where it was delivered\n"
+"  replay    --sink ID (--event ID | --since DURATION|TIME): send again\n"
+"\n"
+"options:\n"
+"  -c, --config FILE     the configuration (YAML)\n"
+"  --log-level LEVEL     debug, info (default), warn or error\n"
+"  -h, --help            this text\n"
+"  -V, --version         the version\n"
+"\n"
+"exit codes: 0 ok, 1 a poll failed (once), 2 usage or config error,\n"
+"3 events still undelivered (once --wait), 4 store error, 70 internal.\n";
+
+static int
+usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "artifact-watcher: %s\n\n", why);
+	fputs(usage_text, stderr);
+	return (EXIT_USAGE);
+}
+
+static struct config *
+load_config(const struct cli *cli)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct config		*conf;
+	size_t			 i;
+
+	conf = config_load(cli->config, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (conf == NULL)
+		fprintf(stderr, "%s: %zu error%s\n", cli->config, errs.n,
+		    errs.n == 1 ? "" : "s");
+	cfg_errors_free(&errs);
+	return (conf);
+}
+
+/* --since: a duration back from now ("2h") or an RFC 3339 time. */
+static int
+parse_since(const char *s, int64_t *ms)
+{
+	int64_t	 d, t;
+
+	if (time_parse_rfc3339(s, &t) == 0) {
+		*ms = t * 1000;
+		return (0);
+	}
+	if (duration_parse(s, &d, NULL) == 0) {
+		*ms = now_ms() - d;
+		return (0);
+	}
+	return (-1);
+}
+
+static int
+cmd_check(const struct cli *cli)
+{
+	struct config	*conf;
+
+	if ((conf = load_config(cli)) == NULL)
+		return (EXIT_USAGE);
+	printf("%s: ok (%zu connectors, %zu sources, %zu sinks, %zu "
+	    "triggers)\n", cli->config, conf->nconnectors, conf->nsources,
+	    conf->nsinks, conf->ntriggers);
+	config_free(conf);
+	return (EXIT_OK);
+}
+
+static int
+cmd_daemon(const struct cli *cli)
+{
+	struct event_base	*base;
+	struct config		*conf;
+	struct daemon		*d;
+	char			*cause;
+	int64_t			 wait_ms = 60 * 1000;
+	int			 code;
+
+	if (cli->wait != NULL && duration_parse(cli->wait, &wait_ms, &cause)) {
+		code = usage(cause);
+		free(cause);
+		return (code);
+	}
+	if ((conf = load_config(cli)) == NULL)
+		return (EXIT_USAGE);
+	if (cli->source != NULL && config_source(conf, cli->source) == NULL) {
+		fprintf(stderr, "artifact-watcher: no source \"%s\" in %s\n",
+		    cli->source, cli->config);
+		config_free(conf);
+		return (EXIT_USAGE);
+	}
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((d = daemon_create(base, conf, &cause)) == NULL) {
+		log_error("cannot start", "error=%s", log_q(cause));
+		free(cause);
+		event_base_free(base);
+		return (EXIT_STORE);
+	}
+	if (strcmp(cli->command, "run") == 0)
+		code = daemon_run(d);
+	else
+		code = daemon_once(d, cli->source, wait_ms);
+	daemon_free(d);
+	event_base_free(base);
+	return (code);
+}
+
+struct versions_run {
+	const struct cli	*cli;
+	const struct source_conf *src;
+	struct event_base	*base;
+	int			 code;
+};
+
+static void
+versions_print(const struct versions_run *vr, const struct versions *vs)
+{
+	cJSON		*o, *arr, *v;
+	char		*s, when[32];
+	size_t		 i;
+
+	if (vr->cli->json) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "source", vr->src->id);
+		cJSON_AddBoolToObject(o, "truncated", vs->truncated);
+		cJSON_AddNumberToObject(o, "maxTags", (double)vr->src->max_tags);
+		arr = cJSON_AddArrayToObject(o, "versions");
+		for (i = 0; i < vs->n; i++) {
+			v = cJSON_CreateObject();
+			cJSON_AddStringToObject(v, "name", vs->v[i].name);
+			if (vs->v[i].digest != NULL)
+				cJSON_AddStringToObject(v, "digest",
+				    vs->v[i].digest);
+			else
+				cJSON_AddNullToObject(v, "digest");
+			if (vs->v[i].pushed_at != 0) {
+				time_format_rfc3339(vs->v[i].pushed_at, when,
+				    sizeof when);
+				cJSON_AddStringToObject(v, "pushedAt", when);
+			} else
+				cJSON_AddNullToObject(v, "pushedAt");
+			cJSON_AddItemToArray(arr, v);
+		}
+		s = cJSON_PrintUnformatted(o);
+		printf("%s\n", s);
+		free(s);
+		cJSON_Delete(o);
+		return;
+	}
+	for (i = 0; i < vs->n; i++) {
+		printf("%s", vs->v[i].name);
+		if (vs->v[i].digest != NULL)
+			printf("\t%s", vs->v[i].digest);
+		printf("\n");
+	}
+	fprintf(stderr, "%zu versions%s\n", vs->n, vs->truncated ?
+	    " (truncated: maxTags reached)" : "");
+}
+
+static void
+versions_done(const struct poll_result *r, void *arg)
+{
+	struct versions_run	*vr = arg;
+
+	if (r->status != 0) {
+		fprintf(stderr, "artifact-watcher: %s: %s\n", vr->src->id,
+		    r->cause);
+		vr->code = EXIT_POLL;
+	} else {
+		versions_print(vr, r->versions);
+		versions_free(r->versions);
+		free(r->versions);
+		vr->code = EXIT_OK;
+	}
+	event_base_loopbreak(vr->base);
+}
+
+static int
+cmd_versions(const struct cli *cli)
+{
+	struct versions_run	 vr;
+	struct config		*conf;
+	struct env		 env;
+	struct provider		*p;
+	struct index		*idx;
+	char			*cause;
+
+	if (cli->arg == NULL)
+		return (usage("versions needs a SOURCE"));
+	if ((conf = load_config(cli)) == NULL)
+		return (EXIT_USAGE);
+	memset(&vr, 0, sizeof vr);
+	vr.cli = cli;
+	vr.code = EXIT_INTERNAL;
+	if ((vr.src = config_source(conf, cli->arg)) == NULL) {
+		fprintf(stderr, "artifact-watcher: no source \"%s\" in %s\n",
+		    cli->arg, cli->config);
+		config_free(conf);
+		return (EXIT_USAGE);
+	}
+	memset(&env, 0, sizeof env);
+	env.conf = conf;
+	if ((env.base = vr.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((env.http = http_create(env.base, &cause)) == NULL ||
+	    (p = provider_create(&env, vr.src, &cause)) == NULL) {
+		fprintf(stderr, "artifact-watcher: %s\n", cause);
+		free(cause);
+		http_free(env.http);
+		event_base_free(env.base);
+		config_free(conf);
+		return (EXIT_INTERNAL);
+	}
+	p->list_only = 1;
+	idx = index_create();
+	p->entry->poll(p, idx, versions_done, &vr);
+	event_base_dispatch(env.base);
+	provider_free(p);
+	index_free(idx);
+	http_free(env.http);
+	event_base_free(env.base);
+	config_free(conf);
+	return (vr.code);
+}
+
+struct store_run {
+	const struct cli	*cli;
+	struct event_base	*base;
+	int			 code;
+};
+
+static const char *const delivery_names[] = { "pending", "delivered", "dead" };
+
+static void
+history_print_json(struct history_entry *h, size_t n)
+{
+	cJSON		*arr, *o, *sinks, *si;
+	char		*s, when[32];
+	size_t		 i, j;
+
+	arr = cJSON_CreateArray();
+	for (i = 0; i < n; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", h[i].e.id);
+		cJSON_AddStringToObject(o, "source", h[i].e.source);
+		time_format_rfc3339(h[i].e.committed_at / 1000, when,
+		    sizeof when);
+		cJSON_AddStringToObject(o, "committedAt", when);
+		cJSON_AddItemToObject(o, "event", cJSON_Parse(h[i].e.json));
+		sinks = cJSON_AddObjectToObject(o, "sinks");
+		for (j = 0; j < h[i].nsinks; j++) {
+			si = cJSON_AddObjectToObject(sinks, h[i].sinks[j].sink);
+			cJSON_AddStringToObject(si, "state",
+			    delivery_names[h[i].sinks[j].state]);
+			if (h[i].sinks[j].reason != NULL)
+				cJSON_AddStringToObject(si, "reason",
+				    h[i].sinks[j].reason);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	s = cJSON_PrintUnformatted(arr);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(arr);
+}
+
+static void
+history_print_text(struct history_entry *h, size_t n)
+{
+	cJSON		*ev;
+	const char	*type, *subject;
+	char		 when[32];
+	size_t		 i, j;
+
+	for (i = 0; i < n; i++) {
+		ev = cJSON_Parse(h[i].e.json);
+		type = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "type"));
+		subject = cJSON_GetStringValue(cJSON_GetObjectItem(ev,
+		    "subject"));
+		time_format_rfc3339(h[i].e.committed_at / 1000, when,
+		    sizeof when);
+		printf("%s  %-16s %-18s %s  %s ", when, h[i].e.source,
+		    type != NULL ? type : "?", subject != NULL ? subject : "?",
+		    h[i].e.id);
+		for (j = 0; j < h[i].nsinks; j++) {
+			printf(" %s=%s", h[i].sinks[j].sink,
+			    delivery_names[h[i].sinks[j].state]);
+		}
+		printf("\n");
+		cJSON_Delete(ev);
+	}
+}
+
+static void
+history_done(int status, struct history_entry *h, size_t n,
+    const char *cause, void *arg)
+{
+	struct store_run	*sr = arg;
+
+	if (status != STORE_OK) {
+		fprintf(stderr, "artifact-watcher: history: %s\n", cause);
+		sr->code = EXIT_STORE;
+	} else {
+		if (sr->cli->json)
+			history_print_json(h, n);
+		else
+			history_print_text(h, n);
+		sr->code = EXIT_OK;
+	}
+	event_base_loopbreak(sr->base);
+}
+
+static void
+replay_done(int status, const char *cause, void *arg)
+{
+	struct store_run	*sr = arg;
+
+	if (status != STORE_OK) {
+		fprintf(stderr, "artifact-watcher: replay: %s\n", cause);
+		sr->code = EXIT_STORE;
+	} else {
+		fprintf(stderr, "replayed to sink %s; the running watcher "
+		    "delivers them\n", sr->cli->sink);
+		sr->code = EXIT_OK;
+	}
+	event_base_loopbreak(sr->base);
+}
+
+static int
+cmd_store(const struct cli *cli)
+{
+	struct store_run	 sr;
+	struct history_query	 q;
+	struct config		*conf;
+	struct store		*st;
+	char			*cause;
+	int			 replay = strcmp(cli->command, "replay") == 0;
+
+	memset(&q, 0, sizeof q);
+	q.source = cli->source;
+	q.event_id = cli->event;
+	if (cli->since != NULL && parse_since(cli->since, &q.since_ms) != 0)
+		return (usage("--since takes a duration (2h) or an RFC 3339 "
+		    "time"));
+	if (replay && (cli->sink == NULL ||
+	    (cli->event == NULL && cli->since == NULL)))
+		return (usage("replay needs --sink and --event or --since"));
+	if ((conf = load_config(cli)) == NULL)
+		return (EXIT_USAGE);
+	if (replay && config_sink(conf, cli->sink) == NULL) {
+		fprintf(stderr, "artifact-watcher: no sink \"%s\" in %s\n",
+		    cli->sink, cli->config);
+		config_free(conf);
+		return (EXIT_USAGE);
+	}
+	memset(&sr, 0, sizeof sr);
+	sr.cli = cli;
+	sr.code = EXIT_INTERNAL;
+	if ((sr.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((st = store_open(sr.base, &conf->store, &cause)) == NULL) {
+		fprintf(stderr, "artifact-watcher: store: %s\n", cause);
+		free(cause);
+		event_base_free(sr.base);
+		config_free(conf);
+		return (EXIT_STORE);
+	}
+	if (replay)
+		st->entry->replay(st, cli->sink, &q, replay_done, &sr);
+	else
+		st->entry->history(st, &q, history_done, &sr);
+	event_base_dispatch(sr.base);
+	store_close(st);
+	event_base_free(sr.base);
+	config_free(conf);
+	return (sr.code);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	printf("%s %s\n", AW_NAME, AW_VERSION);
-	return (0);
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "source",	required_argument, NULL, 's' },
+		{ "sink",	required_argument, NULL, 'k' },
+		{ "event",	required_argument, NULL, 'e' },
+		{ "since",	required_argument, NULL, 'S' },
+		{ "wait",	required_argument, NULL, 'w' },
+		{ "json",	no_argument,	   NULL, 'j' },
+		{ "log-level",	required_argument, NULL, 'l' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli	 cli;
+	enum log_level	 level;
+	int		 ch;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&cli, 0, sizeof cli);
+	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli.config = optarg;
+			break;
+		case 's':
+			cli.source = optarg;
+			break;
+		case 'k':
+			cli.sink = optarg;
+			break;
+		case 'e':
+			cli.event = optarg;
+			break;
+		case 'S':
+			cli.since = optarg;
+			break;
+		case 'w':
+			cli.wait = optarg;
+			break;
+		case 'j':
+			cli.json = 1;
+			break;
+		case 'l':
+			if (log_parse_level(optarg, &level) != 0)
+				return (usage("--log-level: debug, info, warn "
+				    "or error"));
+			log_set_level(level);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return (EXIT_OK);
+		case 'V':
+			printf("%s %s\n", AW_NAME, AW_VERSION);
+			return (EXIT_OK);
+		default:
+			return (usage(NULL));
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return (usage("no command"));
+	cli.command = argv[0];
+	if (argc > 1)
+		cli.arg = argv[1];
+	if (argc > 2 || (argc > 1 && strcmp(cli.command, "versions") != 0))
+		return (usage("too many arguments"));
+	if (cli.config == NULL)
+		return (usage("-c FILE is required"));
+
+	if (strcmp(cli.command, "check") == 0)
+		return (cmd_check(&cli));
+	if (strcmp(cli.command, "run") == 0 || strcmp(cli.command, "once") == 0)
+		return (cmd_daemon(&cli));
+	if (strcmp(cli.command, "versions") == 0)
+		return (cmd_versions(&cli));
+	if (strcmp(cli.command, "history") == 0 ||
+	    strcmp(cli.command, "replay") == 0)
+		return (cmd_store(&cli));
+	return (usage("unknown command"));
 }

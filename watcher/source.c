@@ -396,7 +396,12 @@ source_load_done(int status, struct store_state *st, const char *cause,
 		log_error("cannot load state", "source=%s error=%s",
 		    log_q(s->conf->id), log_q(cause));
 		s->failures++;
+		s->errors++;
+		free(s->last_error);
+		s->last_error = xstrdup(cause);
 		source_schedule_backoff(s, 0);
+		if (s->hooks.polled != NULL)
+			s->hooks.polled(s, 0, s->hooks.arg);
 		return;
 	}
 	s->failures = 0;
@@ -499,6 +504,12 @@ source_status(const struct source *s, struct source_status *st)
 	st->errors = s->errors;
 	st->created = s->created;
 	st->updated = s->updated;
+}
+
+int
+source_busy(const struct source *s)
+{
+	return (s->phase == PHASE_LOADING || s->phase == PHASE_COMMITTING);
 }
 
 const struct source_conf *

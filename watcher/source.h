@@ -40,6 +40,8 @@ void		 source_start(struct source *, int64_t first_delay_ms);
 void		 source_stop(struct source *);
 /* Frees now, or when the commit or load in flight ends.  Accepts NULL. */
 void		 source_free(struct source *);
+/* A store operation is in flight (stop and wait before freeing config). */
+int		 source_busy(const struct source *);
 void		 source_status(const struct source *, struct source_status *);
 const struct source_conf *source_conf(const struct source *);
 
