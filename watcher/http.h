@@ -19,6 +19,7 @@ struct http_request {
 	size_t			 body_len;
 	long			 timeout_ms;	/* whole transfer; 0: 30 s */
 	size_t			 max_body;	/* 0: HTTP_MAX_BODY */
+	long			 connect_timeout_ms; /* 0: 10 s, at most timeout */
 };
 
 struct http_header {
@@ -28,30 +29,43 @@ struct http_header {
 
 /* What came back.  Valid only during the done callback. */
 struct http_response {
-	int			 error;		/* 0, or transport error */
-	const char		*cause;		/* set when error != 0 */
+	int			 error;		/* 0, or a CURLcode */
+	const char		*cause;		/* set when error != 0: why */
 	long			 status;	/* HTTP status, 0 on error */
 	const char		*url;		/* the URL that was requested */
 	struct buf		 body;
 	struct http_header	*headers;	/* of the last response */
 	size_t			 nheaders;
 	int64_t			 elapsed_ms;
+	const char		*final_url;	/* after redirects */
 };
 
 struct http_req;
 typedef void (*http_done_cb)(const struct http_response *, void *arg);
 
-/* Create the engine on `base`.  NULL and *cause on failure. */
+/*
+ * Create the engine on `base` (calls curl_global_init(), balanced by
+ * http_free(); create the first engine before starting threads).  NULL and
+ * *cause on failure.  Free it before the base.
+ */
 struct http	*http_create(struct event_base *, char **cause);
-/* Cancels every request (no callbacks), then frees.  Accepts NULL. */
+/*
+ * Cancels every request (no callbacks), then frees.  Accepts NULL.  Safe from
+ * a done callback: the last teardown step then waits for it to return.
+ */
 void		 http_free(struct http *);
 /*
  * Start a request.  `done` runs exactly once, later, from the event loop,
- * unless the request is cancelled first.  Never NULL.
+ * unless the request is cancelled first; even a request that cannot start
+ * reports its error that way.  Never NULL.  The handle is valid until `done`
+ * returns or http_cancel(); a callback may submit and cancel freely.
+ * A transport error, a body over max_body ("body exceeds N bytes"), a
+ * timeout or a truncated body sets error and cause; any HTTP status is not
+ * an error.
  */
 struct http_req	*http_submit(struct http *, const struct http_request *,
 		    http_done_cb done, void *arg);
-/* Abandon a request: its callback never runs. */
+/* Abandon a request: its callback never runs.  Accepts NULL. */
 void		 http_cancel(struct http_req *);
 /* Requests in flight. */
 size_t		 http_inflight(const struct http *);
@@ -63,14 +77,19 @@ const char	*http_header(const struct http_response *, const char *name);
 
 /*
  * The rel="next" target of every Link header in `r` (repeated headers and
- * comma-separated values), resolved against the request URL.  Returns 1 with
- * *next (allocated) set, 0 when there is none, -1 on a malformed header.
+ * comma-separated values), resolved against the final URL (after redirects).
+ * Returns 1 with *next (allocated) set, 0 when there is none, -1 with *cause
+ * on a malformed header.
  */
 int	 link_next(const struct http_response *r, char **next, char **cause);
 int	 link_next_values(const char *const *values, size_t n,
 	    const char *base_url, char **next, char **cause);
 
-/* A WWW-Authenticate challenge. */
+/*
+ * A WWW-Authenticate challenge: the first one of the value.  Unknown
+ * parameters are ignored, repeated scopes are joined with a space.
+ * challenge_parse() overwrites *c; 0, or -1 with *cause (and *c empty).
+ */
 struct challenge {
 	char	*scheme;	/* "Bearer", "Basic" (as sent) */
 	char	*realm;
@@ -80,16 +99,23 @@ struct challenge {
 int	 challenge_parse(const char *value, struct challenge *, char **cause);
 void	 challenge_clear(struct challenge *);
 
-/* Retry-After: delta seconds or HTTP-date, as seconds from `now`. */
+/*
+ * Retry-After: delta seconds or HTTP-date, as seconds from `now` (0 for a
+ * date in the past).  0, or -1 if the value is neither.
+ */
 int	 retry_after_parse(const char *value, int64_t now_s, int64_t *secs);
 
-/* Resolve `ref` (absolute, absolute-path or relative) against `base`. */
+/*
+ * Resolve `ref` (absolute, absolute-path or relative) against `base` as
+ * RFC 3986 5.2 says.  Allocated; NULL when base is not absolute and ref
+ * is relative.
+ */
 char	*url_resolve(const char *base, const char *ref);
 /* Percent-encode for a query string component. */
 char	*url_escape(const char *);
 /* "scheme://host[:port]" of a URL, allocated; NULL if not a URL. */
 char	*url_origin(const char *);
-/* The host part only (no port), allocated; NULL if not a URL. */
+/* The host part only (no port, lowercase), allocated; NULL if not a URL. */
 char	*url_host(const char *);
 
 /* Base64 (standard alphabet, padded), allocated. */
