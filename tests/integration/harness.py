@@ -81,23 +81,43 @@ def stop_process(process, timeout=10.0):
 
 
 class Waitable:
-    """A condition variable with a deadline-bound wait on a predicate."""
+    """A condition variable with a deadline-bound wait on a predicate.
+
+    Waits also end early, with an AssertionError, when a running Watcher
+    has exited: nothing a test waits for can happen after that, so the
+    test fails at once with the watcher's log instead of at its deadline.
+    """
+
+    running_watchers = set()
 
     def __init__(self):
         self.cond = threading.Condition()
 
-    def notify(self):
-        with self.cond:
-            self.cond.notify_all()
-
     def wait_for(self, predicate, timeout, what):
         """Return predicate()'s first true value, or raise AssertionError."""
+        deadline = time.monotonic() + timeout
         with self.cond:
-            result = self.cond.wait_for(predicate, timeout)
-        if not result:
-            raise AssertionError("timed out after %.1fs waiting for %s"
-                                 % (timeout, what))
-        return result
+            while True:
+                result = predicate()
+                if result:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("timed out after %.1fs waiting "
+                                         "for %s" % (timeout, what))
+                self.check_watchers(what)
+                # Wake at least every 0.2 s to see a watcher that died.
+                self.cond.wait(min(left, 0.2))
+
+    @classmethod
+    def check_watchers(cls, what):
+        for watcher in list(cls.running_watchers):
+            code = watcher.exit_code()
+            if code is not None:
+                cls.running_watchers.discard(watcher)
+                raise AssertionError("watcher exited %d while waiting for "
+                                     "%s; log tail:\n%s"
+                                     % (code, what, watcher.tail()))
 
 
 class Workdir:
@@ -170,11 +190,13 @@ class Redis:
 
 # ------------------------------------------------------------- Registry
 
-class Registry:
+class Registry(Waitable):
     """The Debian docker-registry (distribution 2.8) in one auth mode.
 
     mode: "anonymous", "htpasswd" (Basic, bcrypt) or "token" (Bearer
-    tokens from a TokenServer realm this object starts and stops).
+    tokens from a TokenServer realm this object starts and stops).  Its
+    access log is read as it is written, so tests can wait until the
+    watcher has listed a repository's tags n times (a finished poll).
     """
 
     USERNAME = "aw-user"
@@ -187,8 +209,10 @@ class Registry:
         self.workdir = workdir
         self.dir = workdir.sub("registry-%s-%d" % (mode, id(self)))
         self.port = free_port()
+        super().__init__()
         self.process = None
         self.tokens = None
+        self.requests = []
         self.log = os.path.join(self.dir, "registry.log")
 
     @property
@@ -223,7 +247,7 @@ class Registry:
         storage = os.path.join(self.dir, "storage")
         os.makedirs(storage, exist_ok=True)
         text = ("version: 0.1\n"
-                "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                "log:\n  level: warn\n  accesslog:\n    disabled: false\n"
                 "storage:\n  filesystem:\n    rootdirectory: %s\n"
                 "  delete:\n    enabled: true\n"
                 "http:\n  addr: 127.0.0.1:%d\n  secret: aw-test-secret\n"
@@ -235,12 +259,53 @@ class Registry:
 
     def start(self):
         config = self.write_config()
-        logfile = open(self.log, "ab")
         self.process = subprocess.Popen(
-            [REGISTRY_BIN, "serve", config],
-            stdout=logfile, stderr=subprocess.STDOUT)
-        logfile.close()
+            [REGISTRY_BIN, "serve", config], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        threading.Thread(target=self.read_log, args=(self.process.stdout,),
+                         daemon=True).start()
         wait_listening(self.port, self.process)
+
+    ACCESS = re.compile(r'"([A-Z]+) ([^ ?"]+)[^"]* HTTP/[0-9.]+" ([0-9]+)')
+
+    def read_log(self, stream):
+        """Keep the log in a file; record each access-log request."""
+        with open(self.log, "ab") as log:
+            for line in stream:
+                log.write(line)
+                log.flush()
+                match = self.ACCESS.search(line.decode("utf-8", "replace"))
+                if match:
+                    with self.cond:
+                        self.requests.append((match.group(1),
+                                              match.group(2),
+                                              int(match.group(3))))
+                        self.cond.notify_all()
+
+    def listings(self, repo):
+        """How many tag listings of repo the registry answered 200."""
+        path = "/v2/%s/tags/list" % repo
+        with self.cond:
+            return sum(1 for method, p, status in self.requests
+                       if method == "GET" and p == path and status == 200)
+
+    def wait_listings(self, repo, count, timeout=20.0):
+        """Wait until repo's tags were listed (200) at least count times."""
+        path = "/v2/%s/tags/list" % repo
+
+        def enough():
+            return sum(1 for method, p, status in self.requests
+                       if method == "GET" and p == path and
+                       status == 200) >= count
+        self.wait_for(enough, timeout, "%d listings of %s" % (count, repo))
+
+    def wait_more_polls(self, repo, more=2, timeout=20.0):
+        """Wait for `more` further listings of repo than seen so far.
+
+        Polls of one source never overlap, so two more listings mean the
+        poll that was running when this was called has finished.
+        """
+        self.wait_listings(repo, self.listings(repo) + more, timeout)
 
     def stop(self):
         stop_process(self.process)
@@ -515,6 +580,20 @@ class Webhook(Waitable):
         self.wait_for(enough, timeout, "%d accepted deliveries" % count)
         return self.accepted()
 
+    def held_subjects(self, accepted):
+        """Subjects of events answered 2xx (accepted) or refused; locked."""
+        return {d["event"].get("subject") for d in self.deliveries
+                if (d["answered"] < 300) == accepted and
+                isinstance(d["event"], dict)}
+
+    def wait_subjects(self, subjects, accepted=True, timeout=20.0):
+        """Wait until events with all these subjects were accepted (or,
+        with accepted=False, refused)."""
+        want = set(subjects)
+        self.wait_for(lambda: want <= self.held_subjects(accepted), timeout,
+                      "%s %s" % ("accepted" if accepted else "refused",
+                                 sorted(want)))
+
     def wait_refused(self, count, timeout=20.0):
         """Wait until at least count deliveries were refused."""
         def enough():
@@ -649,7 +728,13 @@ class Watcher(Waitable):
         ]
         for reader in self.readers:
             reader.start()
+        Waitable.running_watchers.add(self)
         return self
+
+    def exit_code(self):
+        """The exit status if the process has ended, else None."""
+        process = self.process
+        return None if process is None else process.poll()
 
     def read(self, stream, lines):
         for line in stream:
@@ -664,6 +749,7 @@ class Watcher(Waitable):
 
     def stop(self, timeout=10.0):
         """SIGTERM, then require a clean exit 0 within timeout."""
+        Waitable.running_watchers.discard(self)
         if self.process is None:
             return
         process, self.process = self.process, None
@@ -683,6 +769,7 @@ class Watcher(Waitable):
                                  % (code, self.tail()))
 
     def kill(self):
+        Waitable.running_watchers.discard(self)
         if self.process is not None:
             self.process.kill()
             self.process.wait()

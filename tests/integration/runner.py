@@ -63,6 +63,8 @@ def load(path):
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    # unittest finds setUpModule/tearDownModule through sys.modules.
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -41,6 +41,7 @@ class RegistryModes(unittest.TestCase):
         first = client.push("team/app", "1.0", labels={"k": "v"})
         second = client.push("team/app", "1.1", media="docker")
         self.assertEqual(client.tags("team/app"), ["1.0", "1.1"])
+        registry.wait_listings("team/app", 1, timeout=5)
         self.assertEqual(client.digest("team/app", "1.0"), first)
         self.assertEqual(client.digest("team/app", "1.1"), second)
         moved = client.retag("team/app", "1.0", "other bytes")

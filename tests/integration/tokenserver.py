@@ -156,8 +156,9 @@ class TokenServer:
         query = urllib.parse.parse_qs(url.query)
         user = self.authorized(handler.headers.get("Authorization"))
         with self.lock:
-            self.requests.append({"path": url.path, "query": query,
-                                  "user": user})
+            self.requests.append({
+                "path": url.path, "query": query, "user": user,
+                "agent": handler.headers.get("User-Agent", "")})
         if url.path != "/token":
             self.reply(handler, 404, {"error": "not found"})
             return
@@ -187,8 +188,10 @@ class TokenServer:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def granted_count(self):
-        """How many tokens were asked for with good credentials."""
+    def granted_count(self, agent=""):
+        """How many tokens were asked for with good credentials, by
+        clients whose User-Agent starts with agent."""
         with self.lock:
             return sum(1 for r in self.requests
-                       if r["path"] == "/token" and r["user"])
+                       if r["path"] == "/token" and r["user"] and
+                       r["agent"].startswith(agent))
