@@ -4,8 +4,13 @@
  * repository of a Docker Registry v2 / OCI distribution registry (Docker
  * Hub, distribution, GHCR, Quay, ...), as provider-protocols.md §1 tells.
  */
+#include <ctype.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
+#include "http.h"
 #include "provider.h"
 #include "provider-docker.h"
 
@@ -56,6 +61,171 @@ static const struct cfg_key docker_source_keys[] = {
 	{ .name = NULL }
 };
 
+/* "library/nginx", "org/team/app": lowercase path components. */
+static int
+docker_repository_valid(const char *path)
+{
+	const char	*p;
+	int		 start = 1;
+
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '/') {
+			if (start || !isalnum((unsigned char)p[-1]))
+				return (0);
+			start = 1;
+			continue;
+		}
+		if (islower((unsigned char)*p) || isdigit((unsigned char)*p))
+			start = 0;
+		else if (start || strchr("._-", *p) == NULL)
+			return (0);
+	}
+	return (!start && isalnum((unsigned char)p[-1]) && p - path <= 255);
+}
+
+static const struct cfg_node *
+node_or(const struct cfg_node *map, const char *key,
+    const struct cfg_node *fallback)
+{
+	const struct cfg_node	*n;
+
+	if (map != NULL && (n = cfg_node_get(map, key)) != NULL)
+		return (n);
+	return (fallback);
+}
+
+static int
+docker_check(struct source_conf *conf, struct cfg_errors *errs)
+{
+	const struct docker_source	*src = conf->data;
+	const struct docker_connector	*c = NULL;
+	const struct cfg_node		*cspec = NULL;
+	int				 n = 0;
+
+	if (conf->connector != NULL) {
+		c = conf->connector->data;
+		cspec = conf->connector->spec;
+	}
+	if (src->image_path != NULL &&
+	    !docker_repository_valid(src->image_path)) {
+		cfg_error(errs, node_or(conf->spec, "imagePath", conf->node),
+		    "imagePath %s is not a repository name (lowercase "
+		    "letters, digits, . _ - and /)", log_q(src->image_path));
+		n++;
+	}
+	if (src->tag != NULL && !docker_tag_valid(src->tag)) {
+		cfg_error(errs, node_or(conf->spec, "tag", conf->node),
+		    "tag %s is not a tag name", log_q(src->tag));
+		n++;
+	}
+	if (src->digest != NULL)
+		log_warn("digest is ignored: a source watches tags",
+		    "source=%s", log_q(conf->id));
+	if (c == NULL)
+		return (n);
+	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
+	    strncmp(c->url, "https://", 8) != 0) {
+		cfg_error(errs, node_or(cspec, "dockerRegistryUrl",
+		    conf->connector->node), "dockerRegistryUrl must start "
+		    "with http:// or https://");
+		n++;
+	}
+	if (c->auth_type == DOCKER_AUTH_PASSWORD &&
+	    (c->username == NULL || c->password_ref == NULL)) {
+		cfg_error(errs, node_or(cspec, "auth", conf->connector->node),
+		    "auth UsernamePassword needs spec.username and "
+		    "spec.passwordRef");
+		n++;
+	}
+	return (n);
+}
+
+static int
+docker_is_hub_host(const char *host)
+{
+	return (strcasecmp(host, "index.docker.io") == 0 ||
+	    strcasecmp(host, "docker.io") == 0 ||
+	    strcasecmp(host, "registry-1.docker.io") == 0 ||
+	    strcasecmp(host, "registry.hub.docker.com") == 0);
+}
+
+static int
+docker_init(struct provider *p, char **cause)
+{
+	const struct docker_connector	*c = p->conf->connector->data;
+	const struct docker_source	*src = p->conf->data;
+	struct docker			*d;
+	char				*origin, *host;
+	const char			*hostport;
+	int				 hub;
+
+	if ((origin = url_origin(c->url)) == NULL ||
+	    (host = url_host(c->url)) == NULL) {
+		free(origin);
+		return (fail(cause, "dockerRegistryUrl %s is not a URL",
+		    c->url));
+	}
+	if (!docker_repository_valid(src->image_path)) {
+		free(origin);
+		free(host);
+		return (fail(cause, "imagePath %s is not a repository name",
+		    src->image_path));
+	}
+	d = xcalloc(1, sizeof *d);
+	d->tokens = docker_tokens_create();
+	hub = c->kind == DOCKER_KIND_HUB || docker_is_hub_host(host);
+	if (hub) {
+		d->base = xstrdup("https://registry-1.docker.io");
+		d->registry = xstrdup("index.docker.io");
+		if (strchr(src->image_path, '/') == NULL)
+			xasprintf(&d->repository, "library/%s",
+			    src->image_path);
+		else
+			d->repository = xstrdup(src->image_path);
+		free(origin);
+	} else {
+		/* The origin only: a /v2/ suffix, or none, both mean the API. */
+		d->base = origin;
+		hostport = strstr(origin, "://") + 3;
+		d->registry = xstrdup(hostport);
+		d->repository = xstrdup(src->image_path);
+	}
+	free(host);
+	p->data = d;
+	return (0);
+}
+
+static void
+docker_free(struct provider *p)
+{
+	struct docker	*d = p->data;
+
+	if (d == NULL)
+		return;
+	docker_poll_cancel(p);
+	docker_tokens_free(d->tokens);
+	free(d->base);
+	free(d->registry);
+	free(d->repository);
+	free(d->auth_scheme);
+	free(d->realm);
+	free(d->service);
+	free(d->scope);
+	free(d->token_url);
+	free(d);
+	p->data = NULL;
+}
+
+static void
+docker_describe(const struct provider *p, const char **registry,
+    const char **repository)
+{
+	const struct docker	*d = p->data;
+
+	*registry = d->registry;
+	*repository = d->repository;
+}
+
 const struct provider_entry provider_docker_entry = {
 	.name = "DockerRegistry",
 	.connector = "DockerRegistry",
@@ -63,4 +233,10 @@ const struct provider_entry provider_docker_entry = {
 	.connector_size = sizeof (struct docker_connector),
 	.source_keys = docker_source_keys,
 	.source_size = sizeof (struct docker_source),
+	.check = docker_check,
+	.init = docker_init,
+	.poll = docker_poll_start,
+	.cancel = docker_poll_cancel,
+	.free = docker_free,
+	.describe = docker_describe,
 };

@@ -68,4 +68,45 @@ int	 docker_parse_manifest(const char *body, size_t len,
 int	 docker_parse_config(const char *body, size_t len, cJSON **labels,
 	    int64_t *created_s, char **cause);
 
+/* provider-docker-auth.c: tokens per (realm, service, scope). */
+struct docker_tokens;
+struct docker_tokens *docker_tokens_create(void);
+void	 docker_tokens_free(struct docker_tokens *);	/* accepts NULL */
+/* The cached token, or NULL when there is none or it is about to expire. */
+const char *docker_tokens_get(struct docker_tokens *, const char *realm,
+	    const char *service, const char *scope, int64_t now_s);
+void	 docker_tokens_put(struct docker_tokens *, const char *realm,
+	    const char *service, const char *scope, const char *token,
+	    int64_t now_s, int64_t expires_s);
+/* Forget the token of that key, if it is still `token`. */
+void	 docker_tokens_drop(struct docker_tokens *, const char *realm,
+	    const char *service, const char *scope, const char *token);
+char	*docker_token_url(const char *realm, const char *service,
+	    const char *scope);
+char	*docker_basic_header(const char *user, const char *password);
+
+/* One provider instance (provider->data); see provider-docker.c. */
+struct docker_poll;
+struct docker {
+	char			*base;		/* "https://host[:port]" */
+	char			*registry;	/* host[:port] for events */
+	char			*repository;	/* "library/nginx" */
+	struct docker_tokens	*tokens;
+	/* The last challenge seen: sent ahead on the next requests. */
+	char			*auth_scheme;	/* "Basic", "Bearer" or NULL */
+	char			*realm;
+	char			*service;
+	char			*scope;
+	char			*token_url;	/* realm?service=…&scope=… */
+	struct docker_poll	*poll;		/* in flight, or NULL */
+};
+
+/* provider-docker-poll.c */
+struct provider;
+struct index;
+struct poll_result;
+void	 docker_poll_start(struct provider *, const struct index *,
+	    void (*)(const struct poll_result *, void *), void *);
+void	 docker_poll_cancel(struct provider *);
+
 #endif

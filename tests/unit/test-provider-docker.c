@@ -218,3 +218,351 @@ Test(docker_parse, digest_grammar)
 	cr_assert_not(docker_digest_valid("sha1:ab/cd"));
 	cr_assert_not(docker_digest_valid("nocolon"));
 }
+
+/*
+ * The poll, end to end, against a registry served by evhttp in this process
+ * on the same event base: paging by Link, the cap, digests only for new
+ * tags, the Bearer dance with its cache and its one retry, and failures.
+ */
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "http.h"
+#include "provider.h"
+
+struct fake {
+	struct evhttp	*http;
+	int		 port;
+	int		 ntags;		/* t00 … */
+	int		 page;		/* tags per page, at most */
+	int		 bearer;	/* demand a token */
+	int		 token_gen;	/* the valid token is tok-<gen> */
+	int		 status;	/* answer every listing with this */
+	int		 cycle;		/* Link back to the first page */
+	int		 lists, heads, tokens;
+};
+
+struct run {
+	struct event_base	*base;
+	int			 finished;
+	int			 status;
+	char			*cause;
+	unsigned		 requests;
+	struct versions		*vs;
+};
+
+static void
+fake_reply(struct evhttp_request *req, int code, const char *body)
+{
+	struct evbuffer	*out = evbuffer_new();
+
+	if (body != NULL)
+		evbuffer_add(out, body, strlen(body));
+	evhttp_send_reply(req, code, "x", out);
+	evbuffer_free(out);
+}
+
+static void
+fake_cb(struct evhttp_request *req, void *arg)
+{
+	struct fake		*f = arg;
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*uri = evhttp_request_get_uri(req), *auth, *q;
+	char			 want[64], hdr[256], *body;
+	struct buf		 b = { 0 };
+	int			 i, start = 0, n;
+
+	if (strncmp(uri, "/token", 6) == 0) {
+		f->tokens++;
+		cr_assert(strstr(uri, "scope=repository%3Aapp%3Apull") != NULL,
+		    "token uri %s", uri);
+		f->token_gen++;
+		snprintf(hdr, sizeof hdr, "{\"token\":\"tok-%d\","
+		    "\"expires_in\":300}", f->token_gen);
+		fake_reply(req, 200, hdr);
+		return;
+	}
+	snprintf(want, sizeof want, "Bearer tok-%d", f->token_gen);
+	auth = evhttp_find_header(in, "Authorization");
+	if (f->bearer && (auth == NULL || strcmp(auth, want) != 0)) {
+		snprintf(hdr, sizeof hdr, "Bearer realm=\"http://127.0.0.1:%d"
+		    "/token\",service=\"fake\",scope=\"repository:app:pull\"",
+		    f->port);
+		evhttp_add_header(out, "WWW-Authenticate", hdr);
+		fake_reply(req, 401, "{\"errors\":[]}");
+		return;
+	}
+	if (strncmp(uri, "/v2/app/manifests/", 18) == 0) {
+		f->heads++;
+		cr_assert_eq(evhttp_request_get_command(req), EVHTTP_REQ_HEAD);
+		cr_assert(strstr(evhttp_find_header(in, "Accept"),
+		    "application/vnd.oci.image.index.v1+json") != NULL);
+		snprintf(hdr, sizeof hdr, "sha256:%064d", atoi(uri + 19));
+		evhttp_add_header(out, "Docker-Content-Digest", hdr);
+		fake_reply(req, 200, NULL);
+		return;
+	}
+	cr_assert(strncmp(uri, "/v2/app/tags/list?", 18) == 0, "uri %s", uri);
+	f->lists++;
+	if (f->status != 0) {
+		fake_reply(req, f->status, "<html>oops</html>");
+		return;
+	}
+	if ((q = strstr(uri, "last=t")) != NULL)
+		start = atoi(q + 6) + 1;
+	n = f->page;
+	buf_adds(&b, "{\"name\":\"app\",\"tags\":[");
+	for (i = start; i < f->ntags && i < start + n; i++)
+		buf_printf(&b, "%s\"t%02d\"", i == start ? "" : ",", i);
+	buf_adds(&b, "]}");
+	if (f->cycle)
+		evhttp_add_header(out, "Link",
+		    "</v2/app/tags/list?n=1000>; rel=\"next\"");
+	else if (i < f->ntags) {
+		snprintf(hdr, sizeof hdr, "</v2/app/tags/list?last=t%02d&n=%d>;"
+		    " rel=\"next\"", i - 1, n);
+		evhttp_add_header(out, "Link", hdr);
+	}
+	body = buf_take(&b);
+	fake_reply(req, 200, body);
+	free(body);
+}
+
+static void
+fake_start(struct fake *f, struct event_base *base)
+{
+	struct evhttp_bound_socket	*s;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof ss;
+
+	f->http = evhttp_new(base);
+	evhttp_set_allowed_methods(f->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(f->http, fake_cb, f);
+	s = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
+	cr_assert_not_null(s);
+	cr_assert_eq(getsockname(evhttp_bound_socket_get_fd(s),
+	    (struct sockaddr *)&ss, &len), 0);
+	f->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void
+run_done(const struct poll_result *r, void *arg)
+{
+	struct run	*run = arg;
+
+	cr_assert_not(run->finished, "done ran twice");
+	run->finished = 1;
+	run->status = r->status;
+	run->cause = r->cause != NULL ? xstrdup(r->cause) : NULL;
+	run->requests = r->requests;
+	run->vs = r->versions;
+	event_base_loopbreak(run->base);
+}
+
+struct world {
+	struct event_base	*base;
+	struct env		 env;
+	struct fake		 fake;
+	struct docker_connector	 conn;
+	struct docker_source	 src;
+	struct connector_conf	 cc;
+	struct source_conf	 sc;
+	struct provider		*p;
+	struct index		*known;
+};
+
+static void
+world_init(struct world *w, int ntags, int page, long long max_tags)
+{
+	char	*cause = NULL;
+
+	memset(w, 0, sizeof *w);
+	w->base = event_base_new();
+	w->env.base = w->base;
+	w->env.http = http_create(w->base, &cause);
+	cr_assert_not_null(w->env.http, "%s", cause);
+	w->fake.ntags = ntags;
+	w->fake.page = page;
+	fake_start(&w->fake, w->base);
+	xasprintf(&w->conn.url, "http://127.0.0.1:%d/v2/", w->fake.port);
+	w->conn.kind = DOCKER_KIND_OTHER;
+	w->src.image_path = xstrdup("app");
+	w->cc.data = &w->conn;
+	w->sc.id = xstrdup("test");
+	w->sc.connector = &w->cc;
+	w->sc.data = &w->src;
+	w->sc.entry = provider_find("DockerRegistry");
+	cr_assert_not_null(w->sc.entry);
+	w->sc.max_tags = max_tags;
+	w->p = provider_create(&w->env, &w->sc, &cause);
+	cr_assert_not_null(w->p, "%s", cause);
+	w->known = index_create();
+}
+
+static void
+world_poll(struct world *w, struct run *run)
+{
+	memset(run, 0, sizeof *run);
+	run->base = w->base;
+	w->p->entry->poll(w->p, w->known, run_done, run);
+	cr_assert_not(run->finished, "done ran inside poll()");
+	event_base_dispatch(w->base);
+	cr_assert(run->finished);
+}
+
+static void
+run_clear(struct run *run)
+{
+	if (run->vs != NULL) {
+		versions_free(run->vs);
+		free(run->vs);
+	}
+	free(run->cause);
+}
+
+static void
+world_free(struct world *w)
+{
+	provider_free(w->p);
+	index_free(w->known);
+	http_free(w->env.http);
+	evhttp_free(w->fake.http);
+	event_base_free(w->base);
+	free(w->conn.url);
+	free(w->src.image_path);
+	free(w->sc.id);
+}
+
+Test(docker_poll, pages_by_link_and_heads_only_new_tags)
+{
+	struct world	 w;
+	struct run	 run;
+	const char	*registry, *repository;
+	int		 i;
+	char		 name[8];
+
+	world_init(&w, 25, 10, 10000);
+	w.p->entry->describe(w.p, &registry, &repository);
+	cr_assert_str_eq(repository, "app");
+	cr_assert_eq(strncmp(registry, "127.0.0.1:", 10), 0);
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof name, "t%02d", i);
+		index_put(w.known, name, NULL, now_ms() / 1000);
+	}
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	cr_assert_eq(run.vs->n, 25);
+	cr_assert_not(run.vs->truncated);
+	cr_assert_eq(w.fake.lists, 3);
+	cr_assert_eq(w.fake.heads, 1);
+	cr_assert_eq(run.requests, 4);
+	cr_assert_str_eq(run.vs->v[24].name, "t24");
+	cr_assert_str_eq(run.vs->v[24].digest, "sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000024");
+	cr_assert_null(run.vs->v[0].digest);
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, cap_stops_listing_and_marks_truncated)
+{
+	struct world	 w;
+	struct run	 run;
+
+	world_init(&w, 25, 10, 12);
+	w.p->baseline = 1;
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	cr_assert_eq(run.vs->n, 12);
+	cr_assert(run.vs->truncated);
+	cr_assert_eq(w.fake.lists, 2);
+	cr_assert_eq(w.fake.heads, 0, "a baseline fetches no digests");
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, bearer_dance_cached_then_redone_once)
+{
+	struct world	 w;
+	struct run	 run;
+
+	world_init(&w, 3, 100, 10000);
+	w.fake.bearer = 1;
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	cr_assert_eq(run.vs->n, 3);
+	cr_assert_eq(w.fake.tokens, 1);
+	cr_assert_eq(w.fake.heads, 3);
+	run_clear(&run);
+
+	/* The cached token is sent ahead: one listing, nothing else. */
+	index_put(w.known, "t00", NULL, now_ms() / 1000);
+	index_put(w.known, "t01", NULL, now_ms() / 1000);
+	index_put(w.known, "t02", NULL, now_ms() / 1000);
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	cr_assert_eq(run.requests, 1);
+	cr_assert_eq(w.fake.tokens, 1);
+	run_clear(&run);
+
+	/* The server forgets the token: 401, a new token, success. */
+	w.fake.token_gen++;
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	cr_assert_eq(run.requests, 3);
+	cr_assert_eq(w.fake.tokens, 2);
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, link_cycle_fails)
+{
+	struct world	 w;
+	struct run	 run;
+
+	world_init(&w, 3, 100, 10000);
+	w.fake.cycle = 1;
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, -1);
+	cr_assert_null(run.vs);
+	cr_assert(strstr(run.cause, "(a cycle)") != NULL, "%s", run.cause);
+	cr_assert_eq(w.fake.lists, 1);
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, server_error_is_one_clear_cause)
+{
+	struct world	 w;
+	struct run	 run;
+	char		*want;
+
+	world_init(&w, 3, 100, 10000);
+	w.fake.status = 500;
+	world_poll(&w, &run);
+	cr_assert_eq(run.status, -1);
+	xasprintf(&want, "GET http://127.0.0.1:%d/v2/app/tags/list?n=1000: "
+	    "HTTP 500", w.fake.port);
+	cr_assert_str_eq(run.cause, want);
+	free(want);
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, cancel_runs_no_callback)
+{
+	struct world	 w;
+	struct run	 run;
+
+	world_init(&w, 3, 100, 10000);
+	memset(&run, 0, sizeof run);
+	run.base = w.base;
+	w.p->entry->poll(w.p, w.known, run_done, &run);
+	w.p->entry->cancel(w.p);
+	event_base_loop(w.base, EVLOOP_NONBLOCK);
+	cr_assert_not(run.finished);
+	world_free(&w);
+}
