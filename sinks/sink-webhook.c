@@ -1,11 +1,18 @@
 /*
  * sink-webhook.c: the Webhook sink of DESIGN §6.  Each event is POSTed as a
- * structured-mode CloudEvent, signed with HMAC-SHA256 when a secret is set;
- * the answer decides between delivered, retry later and dead-letter.
+ * structured-mode CloudEvent (application/cloudevents+json) with the event id
+ * as Idempotency-Key, signed with HMAC-SHA256 over "<ts>.<body>" when a
+ * secretRef is set.  The answer decides: 2xx delivered; 408, 429, 5xx and
+ * transport failures retried (with the receiver's Retry-After); anything
+ * else will never work and is dead-lettered by the dispatcher.
  */
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "http.h"
 #include "sink.h"
 
 struct webhook_conf {
@@ -27,21 +34,216 @@ static const struct cfg_key webhook_keys[] = {
 	{ .name = NULL }
 };
 
-/* The url must be http or https; the key table has already required it. */
+/* Headers the sink sets itself; a user header may not replace them. */
+static const char *const webhook_own_headers[] = {
+	"Content-Type", "Content-Length", "Idempotency-Key",
+	"X-Artifact-Watcher-Timestamp", "X-Artifact-Watcher-Signature",
+};
+
+/* One instance: the resolved secret and the delivery in flight. */
+struct webhook {
+	const struct webhook_conf *wc;
+	const char		*id;		/* the sink's identifier */
+	char			*secret;	/* NULL: unsigned */
+	size_t			 secret_len;
+	struct http_req		*req;
+	sink_done_cb		 done;
+	void			*arg;
+};
+
+static int
+webhook_header_ok(const char *name, const char *value)
+{
+	size_t	 i;
+
+	if (*name == '\0' || strpbrk(name, ": \t\r\n") != NULL)
+		return (0);
+	if (strpbrk(value, "\r\n") != NULL)
+		return (0);
+	for (i = 0; i < nitems(webhook_own_headers); i++) {
+		if (strcasecmp(name, webhook_own_headers[i]) == 0)
+			return (0);
+	}
+	return (1);
+}
+
 static int
 webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
 {
 	const struct webhook_conf	*wc = sc->data;
+	const struct cfg_node		*headers;
+	size_t				 i;
+	int				 n = 0;
 
-	if (wc->url == NULL)
-		return (0);
-	if (strncmp(wc->url, "http://", 7) != 0 &&
+	if (wc->url != NULL && strncmp(wc->url, "http://", 7) != 0 &&
 	    strncmp(wc->url, "https://", 8) != 0) {
 		cfg_error(errs, cfg_node_get(sc->spec, "url"),
 		    "url: must start with http:// or https://");
-		return (1);
+		n++;
+	}
+	headers = cfg_node_get(sc->spec, "headers");
+	for (i = 0; i < wc->headers.n; i++) {
+		if (webhook_header_ok(wc->headers.keys[i],
+		    wc->headers.values[i]))
+			continue;
+		cfg_error(errs, headers, "headers: %s: not a valid header, "
+		    "or one the sink sets itself", wc->headers.keys[i]);
+		n++;
+	}
+	return (n);
+}
+
+static int
+webhook_init(struct sink *s, char **cause)
+{
+	struct webhook	*w;
+	char		*why;
+
+	w = xcalloc(1, sizeof *w);
+	w->wc = s->conf->data;
+	w->id = s->conf->id;
+	s->data = w;
+	if (w->wc->secret_ref != NULL) {
+		if (secret_resolve(s->env->conf, w->wc->secret_ref,
+		    &w->secret, &why) != 0) {
+			fail(cause, "webhook %s: secretRef %s: %s", w->id,
+			    w->wc->secret_ref, why);
+			free(why);
+			return (-1);
+		}
+		w->secret_len = strlen(w->secret);
 	}
 	return (0);
+}
+
+/* What the receiver's answer means for the dispatcher. */
+static enum delivery
+webhook_verdict(const struct http_response *r, const char *id,
+    int64_t *retry_after_ms, char **cause)
+{
+	const char	*value;
+	int64_t		 secs;
+
+	*retry_after_ms = -1;
+	if (r->error != 0) {
+		xasprintf(cause, "webhook %s: %s", id, r->cause != NULL ?
+		    r->cause : "transport error");
+		return (DELIVERY_RETRY);
+	}
+	if (r->status >= 200 && r->status <= 299)
+		return (DELIVERY_OK);
+	xasprintf(cause, "webhook %s: HTTP %ld", id, r->status);
+	if (r->status == 408 || r->status == 429 ||
+	    (r->status >= 500 && r->status <= 599)) {
+		value = http_header(r, "Retry-After");
+		if (value != NULL &&
+		    retry_after_parse(value, now_ms() / 1000, &secs) == 0 &&
+		    secs >= 0)
+			*retry_after_ms = secs * 1000;
+		return (DELIVERY_RETRY);
+	}
+	return (DELIVERY_PERMANENT);
+}
+
+static void
+webhook_done(const struct http_response *r, void *arg)
+{
+	struct webhook	*w = arg;
+	sink_done_cb	 done = w->done;
+	void		*done_arg = w->arg;
+	enum delivery	 d;
+	int64_t		 retry_after_ms;
+	char		*cause = NULL;
+
+	w->req = NULL;
+	w->done = NULL;
+	w->arg = NULL;
+	d = webhook_verdict(r, w->id, &retry_after_ms, &cause);
+	/* The callback may deliver the next event or free the sink. */
+	done(d, retry_after_ms, cause, done_arg);
+	free(cause);
+}
+
+static void
+webhook_deliver(struct sink *s, const struct outbox_entry *e,
+    sink_done_cb done, void *arg)
+{
+	struct webhook		*w = s->data;
+	struct http_request	 req = { 0 };
+	const char		**headers;
+	char			**owned, *sig;
+	size_t			 n = 0, nowned = 0, i, len;
+	int64_t			 ts;
+
+	len = strlen(e->json);
+	headers = xcalloc(w->wc->headers.n + 6, sizeof *headers);
+	owned = xcalloc(w->wc->headers.n + 6, sizeof *owned);
+	headers[n++] = "Content-Type: application/cloudevents+json";
+	/* No "100 Continue" round trip: the receiver reads the body anyway. */
+	headers[n++] = "Expect:";
+	xasprintf(&owned[nowned], "Idempotency-Key: %s", e->id);
+	headers[n++] = owned[nowned++];
+	if (w->secret != NULL) {
+		ts = now_ms() / 1000;
+		sig = sign_body(w->secret, w->secret_len, ts, e->json, len);
+		xasprintf(&owned[nowned], "X-Artifact-Watcher-Timestamp: %"
+		    PRId64, ts);
+		headers[n++] = owned[nowned++];
+		xasprintf(&owned[nowned], "X-Artifact-Watcher-Signature: %s",
+		    sig);
+		headers[n++] = owned[nowned++];
+		free(sig);
+	}
+	for (i = 0; i < w->wc->headers.n; i++) {
+		xasprintf(&owned[nowned], "%s: %s", w->wc->headers.keys[i],
+		    w->wc->headers.values[i]);
+		headers[n++] = owned[nowned++];
+	}
+	headers[n] = NULL;
+
+	req.method = "POST";
+	req.url = w->wc->url;
+	req.headers = headers;
+	req.body = e->json;
+	req.body_len = len;
+	req.timeout_ms = (long)w->wc->timeout_ms;
+	req.max_body = 64 * 1024;	/* the answer is only looked at */
+
+	w->done = done;
+	w->arg = arg;
+	w->req = http_submit(s->env->http, &req, webhook_done, w);
+	for (i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	free(headers);
+}
+
+static void
+webhook_cancel(struct sink *s)
+{
+	struct webhook	*w = s->data;
+
+	if (w == NULL || w->req == NULL)
+		return;
+	http_cancel(w->req);
+	w->req = NULL;
+	w->done = NULL;
+	w->arg = NULL;
+}
+
+static void
+webhook_free(struct sink *s)
+{
+	struct webhook	*w = s->data;
+
+	if (w == NULL)
+		return;
+	if (w->secret != NULL) {
+		explicit_bzero(w->secret, w->secret_len);
+		free(w->secret);
+	}
+	free(w);
+	s->data = NULL;
 }
 
 const struct sink_entry sink_webhook_entry = {
@@ -49,4 +251,8 @@ const struct sink_entry sink_webhook_entry = {
 	.keys = webhook_keys,
 	.size = sizeof (struct webhook_conf),
 	.check = webhook_check,
+	.init = webhook_init,
+	.deliver = webhook_deliver,
+	.cancel = webhook_cancel,
+	.free = webhook_free,
 };

@@ -1,0 +1,697 @@
+/*
+ * test-dispatch.c: the dispatcher's logic over an in-test store (arrays,
+ * answering from the loop as the real stores do) and a scripted sink whose
+ * answers each test sets: order, retries, dead-lettering, store failures,
+ * independence of sinks, wake-ups and freeing with work in flight.  Retry
+ * waits are made tiny through the options; tests wait for states, not time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include "dispatch.h"
+#include "sink.h"
+#include "store.h"
+
+#define MAXEV	16
+#define MAXLOG	64
+
+/* The in-test store: events in outbox order, each with two sink states. */
+struct fake_event {
+	char		 key[16];
+	char		 id[16];
+	char		 json[32];
+	int64_t		 committed_at;
+	int		 done[2];		/* acked (delivered or dead) */
+	char		*dead[2];		/* dead-letter reason */
+};
+struct fake_store {
+	struct store		 store;
+	struct fake_event	 ev[MAXEV];
+	size_t			 nev;
+	int			 fail_reads;	/* fail this many reads */
+	int			 fail_acks;
+	int			 reads, pending;
+	int			 hold;		/* keep answers until released */
+	struct fake_call	*held[MAXEV];
+	size_t			 nheld;
+};
+
+/* A store call waiting for the loop. */
+struct fake_call {
+	struct fake_store	*fs;
+	int			 op;		/* 0 read, 1 ack, 2 dead */
+	int			 sink;
+	size_t			 n;
+	size_t			 visible;	/* read: events as of the call */
+	char			*key, *reason;
+	store_read_cb		 read_cb;
+	store_done_cb		 done_cb;
+	void			*arg;
+};
+
+static struct event_base	*base;
+
+static int
+sink_index(const char *name)
+{
+	return (strcmp(name, "b") == 0);
+}
+
+static void
+fake_answer(evutil_socket_t fd __unused, short what __unused, void *arg)
+{
+	struct fake_call	*c = arg;
+	struct fake_store	*fs = c->fs;
+	struct outbox_entry	 out[MAXEV];
+	size_t			 i, n = 0;
+
+	fs->pending--;
+	if (c->op == 0) {
+		if (fs->fail_reads > 0) {
+			fs->fail_reads--;
+			c->read_cb(STORE_ERROR, NULL, 0, "store is down",
+			    c->arg);
+			goto out;
+		}
+		for (i = 0; i < c->visible && n < c->n; i++) {
+			if (fs->ev[i].done[c->sink])
+				continue;
+			out[n].key = fs->ev[i].key;
+			out[n].id = fs->ev[i].id;
+			out[n].source = "src";
+			out[n].json = fs->ev[i].json;
+			out[n].committed_at = fs->ev[i].committed_at;
+			n++;
+		}
+		c->read_cb(STORE_OK, out, n, NULL, c->arg);
+		goto out;
+	}
+	if (fs->fail_acks > 0) {
+		fs->fail_acks--;
+		c->done_cb(STORE_ERROR, "ack failed", c->arg);
+		goto out;
+	}
+	for (i = 0; i < fs->nev; i++) {
+		if (strcmp(fs->ev[i].key, c->key) != 0)
+			continue;
+		fs->ev[i].done[c->sink] = 1;
+		if (c->op == 2)
+			fs->ev[i].dead[c->sink] = xstrdup(c->reason);
+	}
+	c->done_cb(STORE_OK, NULL, c->arg);
+out:
+	free(c->key);
+	free(c->reason);
+	free(c);
+}
+
+static struct fake_call *
+fake_call(struct store *st, int op, const char *sink)
+{
+	struct fake_call	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->fs = st->data;
+	c->op = op;
+	c->sink = sink_index(sink);
+	c->fs->pending++;
+	return (c);
+}
+
+static void
+fake_later(struct fake_call *c)
+{
+	if (c->fs->hold) {
+		cr_assert_lt(c->fs->nheld, MAXEV);
+		c->fs->held[c->fs->nheld++] = c;
+		return;
+	}
+	cr_assert_eq(event_base_once(base, -1, EV_TIMEOUT, fake_answer, c,
+	    NULL), 0);
+}
+
+static void
+fake_read(struct store *st, const char *sink, size_t n, store_read_cb cb,
+    void *arg)
+{
+	struct fake_call	*c = fake_call(st, 0, sink);
+
+	c->fs->reads++;
+	c->n = n;
+	c->visible = c->fs->nev;
+	c->read_cb = cb;
+	c->arg = arg;
+	fake_later(c);
+}
+
+static void
+fake_ack(struct store *st, const char *sink, const char *key,
+    store_done_cb cb, void *arg)
+{
+	struct fake_call	*c = fake_call(st, 1, sink);
+
+	c->key = xstrdup(key);
+	c->done_cb = cb;
+	c->arg = arg;
+	fake_later(c);
+}
+
+static void
+fake_dead(struct store *st, const char *sink, const char *key,
+    const char *reason, store_done_cb cb, void *arg)
+{
+	struct fake_call	*c = fake_call(st, 2, sink);
+
+	c->key = xstrdup(key);
+	c->reason = xstrdup(reason);
+	c->done_cb = cb;
+	c->arg = arg;
+	fake_later(c);
+}
+
+/* Let the held answers arrive, from the loop. */
+static void
+fake_release(struct fake_store *fs)
+{
+	size_t	 i, n = fs->nheld;
+
+	fs->hold = 0;
+	fs->nheld = 0;
+	for (i = 0; i < n; i++)
+		fake_later(fs->held[i]);
+}
+
+static const struct store_entry fake_store_entry = {
+	.name = "fake",
+	.read = fake_read,
+	.ack = fake_ack,
+	.dead = fake_dead,
+};
+
+static void
+fake_add(struct fake_store *fs, const char *id, int64_t committed_at)
+{
+	struct fake_event	*e = &fs->ev[fs->nev];
+
+	snprintf(e->key, sizeof e->key, "%zu-0", fs->nev + 1);
+	snprintf(e->id, sizeof e->id, "%s", id);
+	snprintf(e->json, sizeof e->json, "{\"id\":\"%s\"}", id);
+	e->committed_at = committed_at;
+	fs->nev++;
+}
+
+/* The scripted sink: answers in order, then OK; logs what it was given. */
+struct step {
+	enum delivery	 result;
+	int64_t		 retry_after_ms;
+};
+struct script {
+	struct step		 steps[MAXLOG];
+	size_t			 nsteps, next;
+	int			 always_retry;
+	int			 hold;		/* never answer: stays in flight */
+	char			*log[MAXLOG];
+	size_t			 nlog;
+	int			 inflight, cancelled;
+	struct event		*answer;
+	sink_done_cb		 done;
+	void			*arg;
+};
+
+static void
+script_answer(evutil_socket_t fd __unused, short what __unused, void *arg)
+{
+	struct script	*sc = arg;
+	struct step	 st = { DELIVERY_OK, -1 };
+	sink_done_cb	 done = sc->done;
+
+	if (sc->always_retry)
+		st.result = DELIVERY_RETRY;
+	else if (sc->next < sc->nsteps)
+		st = sc->steps[sc->next++];
+	sc->inflight = 0;
+	sc->done = NULL;
+	done(st.result, st.retry_after_ms, st.result == DELIVERY_OK ? NULL :
+	    st.result == DELIVERY_RETRY ? "scripted 503" : "scripted 404",
+	    sc->arg);
+}
+
+static void
+script_deliver(struct sink *s, const struct outbox_entry *e,
+    sink_done_cb done, void *arg)
+{
+	struct script	*sc = s->data;
+
+	cr_assert_eq(sc->inflight, 0, "two deliveries at once");
+	cr_assert_lt(sc->nlog, MAXLOG);
+	sc->log[sc->nlog++] = xstrdup(e->id);
+	sc->inflight = 1;
+	sc->done = done;
+	sc->arg = arg;
+	if (!sc->hold)
+		event_active(sc->answer, 0, 0);
+}
+
+static void
+script_cancel(struct sink *s)
+{
+	struct script	*sc = s->data;
+
+	if (!sc->inflight)
+		return;
+	event_del(sc->answer);
+	sc->inflight = 0;
+	sc->done = NULL;
+	sc->cancelled++;
+}
+
+static const struct sink_entry script_entry = {
+	.name = "Script",
+	.deliver = script_deliver,
+	.cancel = script_cancel,
+};
+
+/* One sink under test, its dispatcher, and what it was told. */
+struct rig {
+	struct sink_conf	 conf;
+	struct sink		 sink;
+	struct script		 script;
+	struct dispatch		*d;
+	int			 notified[4];
+	int			 stop_when_idle;
+};
+
+static struct fake_store	 fs;
+static struct env		 env;
+
+static void
+setup(void)
+{
+	base = event_base_new();
+	cr_assert_not_null(base);
+	memset(&fs, 0, sizeof fs);
+	fs.store.entry = &fake_store_entry;
+	fs.store.base = base;
+	fs.store.data = &fs;
+	memset(&env, 0, sizeof env);
+	env.base = base;
+	env.store = &fs.store;
+}
+
+static void
+teardown(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < fs.nev; i++) {
+		free(fs.ev[i].dead[0]);
+		free(fs.ev[i].dead[1]);
+	}
+	event_base_free(base);
+}
+
+static void
+rig_notify(struct dispatch *d __unused, enum dispatch_state state, void *arg)
+{
+	struct rig	*r = arg;
+
+	r->notified[state]++;
+	if (state == DISPATCH_IDLE && r->stop_when_idle)
+		event_base_loopbreak(base);
+}
+
+/* Tiny waits so that retries happen at once; jitter pinned to 0. */
+static uint32_t
+zero_random(void)
+{
+	return (0);
+}
+
+static void
+rig_start(struct rig *r, const char *id, long long max_attempts,
+    int64_t max_age_ms)
+{
+	struct dispatch_opts	 o = { 0 };
+
+	memset(r, 0, sizeof *r);
+	r->conf.id = (char *)id;
+	r->conf.max_attempts = max_attempts;
+	r->conf.max_age_ms = max_age_ms;
+	r->sink.entry = &script_entry;
+	r->sink.conf = &r->conf;
+	r->sink.env = &env;
+	r->sink.data = &r->script;
+	r->script.answer = event_new(base, -1, 0, script_answer, &r->script);
+	o.batch = 2;			/* several reads per test */
+	o.reread_ms = 60 * 1000;	/* only a wake makes it read early */
+	o.backoff.base_ms = 1;
+	o.backoff.cap_ms = 2;
+	o.max_retry_after_ms = 2;
+	o.random = zero_random;
+	r->d = dispatch_create(&env, &r->sink, &o);
+	r->stop_when_idle = 1;
+	dispatch_set_notify(r->d, rig_notify, r);
+}
+
+static void
+rig_stop(struct rig *r)
+{
+	size_t	 i;
+
+	dispatch_free(r->d);
+	event_free(r->script.answer);
+	for (i = 0; i < r->script.nlog; i++)
+		free(r->script.log[i]);
+}
+
+static void
+assert_log(const struct rig *r, const char *const *want, size_t n)
+{
+	size_t	 i;
+
+	cr_assert_eq(r->script.nlog, n, "deliveries: %zu, want %zu",
+	    r->script.nlog, n);
+	for (i = 0; i < n; i++)
+		cr_assert_str_eq(r->script.log[i], want[i], "delivery %zu", i);
+}
+
+TestSuite(dispatch, .init = setup, .fini = teardown, .timeout = 20);
+
+Test(dispatch, delivers_in_outbox_order_and_acks)
+{
+	static const char *const want[] = { "e1", "e2", "e3", "e4", "e5" };
+	struct rig	 r;
+	size_t		 i;
+
+	for (i = 0; i < nitems(want); i++)
+		fake_add(&fs, want[i], now_ms());
+	rig_start(&r, "a", 20, 0);
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	for (i = 0; i < nitems(want); i++) {
+		cr_assert(fs.ev[i].done[0]);
+		cr_assert_null(fs.ev[i].dead[0]);
+		cr_assert_eq(fs.ev[i].done[1], 0, "other sink untouched");
+	}
+	cr_assert_eq(dispatch_counters(r.d)->delivered, 5);
+	cr_assert_eq(dispatch_counters(r.d)->retried, 0);
+	cr_assert(dispatch_drained(r.d));
+	cr_assert_eq(dispatch_state(r.d), DISPATCH_IDLE);
+	/* Batches of 2: reads of 2, 2, 1 and the empty one. */
+	cr_assert_eq(fs.reads, 4);
+	rig_stop(&r);
+}
+
+Test(dispatch, retries_the_same_entry_until_it_succeeds)
+{
+	static const char *const want[] = { "e1", "e1", "e1", "e2" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.steps[0] = (struct step){ DELIVERY_RETRY, -1 };
+	r.script.steps[1] = (struct step){ DELIVERY_RETRY, 7000 };
+	r.script.nsteps = 2;
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert(fs.ev[0].done[0] && fs.ev[1].done[0]);
+	cr_assert_eq(dispatch_counters(r.d)->delivered, 2);
+	cr_assert_eq(dispatch_counters(r.d)->retried, 2);
+	cr_assert_eq(dispatch_counters(r.d)->dead, 0);
+	cr_assert_eq(r.notified[DISPATCH_RETRY_WAIT], 2);
+	rig_stop(&r);
+}
+
+Test(dispatch, max_attempts_dead_letters_and_goes_on)
+{
+	static const char *const want[] = { "e1", "e1", "e1", "e2" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	rig_start(&r, "a", 3, 0);
+	r.script.steps[0] = (struct step){ DELIVERY_RETRY, -1 };
+	r.script.steps[1] = (struct step){ DELIVERY_RETRY, -1 };
+	r.script.steps[2] = (struct step){ DELIVERY_RETRY, -1 };
+	r.script.nsteps = 3;
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert_str_eq(fs.ev[0].dead[0],
+	    "gave up after 3 attempts: scripted 503");
+	cr_assert_null(fs.ev[1].dead[0]);
+	cr_assert(fs.ev[1].done[0]);
+	cr_assert_eq(dispatch_counters(r.d)->dead, 1);
+	cr_assert_eq(dispatch_counters(r.d)->retried, 2);
+	cr_assert_eq(dispatch_counters(r.d)->delivered, 1);
+	rig_stop(&r);
+}
+
+Test(dispatch, default_max_attempts_is_twenty)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	rig_start(&r, "a", 0, 0);
+	r.script.always_retry = 1;
+	event_base_dispatch(base);
+
+	cr_assert_eq(r.script.nlog, 20);
+	cr_assert_str_eq(fs.ev[0].dead[0],
+	    "gave up after 20 attempts: scripted 503");
+	rig_stop(&r);
+}
+
+Test(dispatch, permanent_failure_is_dead_at_once)
+{
+	static const char *const want[] = { "e1", "e2" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.steps[0] = (struct step){ DELIVERY_PERMANENT, -1 };
+	r.script.nsteps = 1;
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert_str_eq(fs.ev[0].dead[0], "scripted 404");
+	cr_assert_eq(dispatch_counters(r.d)->dead, 1);
+	cr_assert_eq(dispatch_counters(r.d)->retried, 0);
+	cr_assert_eq(dispatch_counters(r.d)->delivered, 1);
+	rig_stop(&r);
+}
+
+Test(dispatch, max_age_dead_letters_old_entries)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "old", now_ms() - 3600 * 1000);
+	rig_start(&r, "a", 20, 60 * 1000);
+	r.script.always_retry = 1;
+	event_base_dispatch(base);
+
+	cr_assert_eq(r.script.nlog, 1);
+	cr_assert_str_eq(fs.ev[0].dead[0],
+	    "older than maxAge after 1 attempts: scripted 503");
+	rig_stop(&r);
+}
+
+Test(dispatch, store_error_is_retried)
+{
+	static const char *const want[] = { "e1", "e2" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	fs.fail_reads = 2;
+	rig_start(&r, "a", 20, 0);
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert_eq(r.notified[DISPATCH_STORE_WAIT], 2);
+	cr_assert_eq(dispatch_counters(r.d)->store_errors, 2);
+	cr_assert_eq(dispatch_counters(r.d)->delivered, 2);
+	rig_stop(&r);
+}
+
+/* A failed ack means the entry comes back: at least once, never lost. */
+Test(dispatch, failed_ack_redelivers)
+{
+	static const char *const want[] = { "e1", "e1" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fs.fail_acks = 1;
+	rig_start(&r, "a", 20, 0);
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert(fs.ev[0].done[0]);
+	cr_assert_eq(dispatch_counters(r.d)->store_errors, 1);
+	rig_stop(&r);
+}
+
+Test(dispatch, a_sink_that_is_down_holds_back_no_other)
+{
+	static const char *const want[] = { "e1", "e2", "e3" };
+	struct rig	 a, b;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	fake_add(&fs, "e3", now_ms());
+	rig_start(&a, "a", 1000000, 0);
+	a.script.always_retry = 1;
+	a.stop_when_idle = 0;
+	rig_start(&b, "b", 20, 0);
+	event_base_dispatch(base);
+
+	assert_log(&b, want, nitems(want));
+	cr_assert(fs.ev[0].done[1] && fs.ev[1].done[1] && fs.ev[2].done[1]);
+	cr_assert_eq(fs.ev[0].done[0], 0);
+	cr_assert_gt(a.script.nlog, 0);
+	/* a never got past its first entry. */
+	cr_assert_str_eq(a.script.log[a.script.nlog - 1], "e1");
+	cr_assert_eq(dispatch_counters(a.d)->delivered, 0);
+	cr_assert(!dispatch_drained(a.d));
+	rig_stop(&a);
+	rig_stop(&b);
+}
+
+Test(dispatch, wake_reads_new_events)
+{
+	static const char *const want[] = { "e1", "e2" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	rig_start(&r, "a", 20, 0);
+	event_base_dispatch(base);
+	cr_assert_eq(r.script.nlog, 1);
+
+	fake_add(&fs, "e2", now_ms());
+	dispatch_wake(r.d);
+	cr_assert(!dispatch_drained(r.d), "a wake makes it busy at once");
+	event_base_dispatch(base);
+	assert_log(&r, want, nitems(want));
+	rig_stop(&r);
+}
+
+/* A wake while a read is outstanding reads again after it. */
+Test(dispatch, wake_while_reading_is_not_lost)
+{
+	static const char *const want[] = { "e1" };
+	struct rig	 r;
+
+	fs.hold = 1;
+	rig_start(&r, "a", 20, 0);
+	while (fs.reads == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	fake_add(&fs, "e1", now_ms());	/* after the read was answered */
+	dispatch_wake(r.d);
+	fake_release(&fs);
+	event_base_dispatch(base);
+	assert_log(&r, want, nitems(want));
+	rig_stop(&r);
+}
+
+Test(dispatch, free_while_delivering_cancels_the_sink)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.hold = 1;
+	while (!r.script.inflight)
+		event_base_loop(base, EVLOOP_ONCE);
+	rig_stop(&r);
+	cr_assert_eq(r.script.cancelled, 1);
+	cr_assert_eq(r.script.inflight, 0);
+	/* Nothing is left to run, and nothing reaches the freed dispatcher. */
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert_eq(fs.ev[0].done[0], 0);
+}
+
+Test(dispatch, free_while_the_store_answers_later)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fs.hold = 1;
+	rig_start(&r, "a", 20, 0);
+	while (fs.reads == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert_eq(fs.pending, 1);
+	rig_stop(&r);
+	/* The read's answer arrives for a dispatcher that is gone. */
+	fake_release(&fs);
+	event_base_dispatch(base);
+	cr_assert_eq(fs.pending, 0);
+	cr_assert_eq(r.script.nlog, 0);
+}
+
+Test(dispatch, free_while_acking)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.hold = 1;
+	while (!r.script.inflight)
+		event_base_loop(base, EVLOOP_ONCE);
+	fs.hold = 1;		/* from the ack on */
+	event_active(r.script.answer, 0, 0);
+	while (fs.nheld == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	cr_assert_eq(fs.pending, 1);
+	rig_stop(&r);
+	fake_release(&fs);
+	event_base_dispatch(base);
+	cr_assert(fs.ev[0].done[0], "the ack itself completes");
+	cr_assert_eq(fs.ev[1].done[0], 0);
+	cr_assert_eq(fs.pending, 0);
+}
+
+/* The retry schedule: bounds from the equal-jitter formula, 1 s .. 5 min. */
+Test(dispatch_delay, backoff_bounds)
+{
+	struct dispatch_opts	 o = { 0 };
+	int64_t			 lo, hi, full;
+	unsigned		 k;
+
+	for (k = 1; k <= 25; k++) {
+		full = 1000;
+		while (full < 300000 && full < (int64_t)1000 << (k - 1))
+			full *= 2;
+		if (full > 300000)
+			full = 300000;
+		lo = dispatch_retry_delay(&o, k, -1, 0);
+		hi = dispatch_retry_delay(&o, k, -1, UINT32_MAX);
+		cr_assert_eq(lo, full / 2, "attempt %u", k);
+		cr_assert_geq(hi, full / 2, "attempt %u", k);
+		cr_assert_leq(hi, full, "attempt %u", k);
+	}
+	cr_assert_eq(dispatch_retry_delay(&o, 1, -1, 500), 1000);
+	cr_assert_eq(dispatch_retry_delay(&o, 1, -1, 499), 999);
+	cr_assert_eq(dispatch_retry_delay(&o, 20, -1, 0), 150000);
+}
+
+Test(dispatch_delay, retry_after_wins_when_larger)
+{
+	struct dispatch_opts	 o = { 0 };
+
+	cr_assert_eq(dispatch_retry_delay(&o, 1, 7000, 0), 7000);
+	cr_assert_eq(dispatch_retry_delay(&o, 1, 100, 0), 500);
+	cr_assert_eq(dispatch_retry_delay(&o, 20, 7000, 0), 150000);
+	/* A hostile Retry-After cannot park the sink for years. */
+	cr_assert_eq(dispatch_retry_delay(&o, 1, (int64_t)1 << 50, 0),
+	    3600 * 1000);
+	o.max_retry_after_ms = 10000;
+	cr_assert_eq(dispatch_retry_delay(&o, 1, 60000, 0), 10000);
+}
