@@ -30,7 +30,8 @@ static const struct cfg_key webhook_keys[] = {
 	{ .name = "headers", .type = CFG_STRMAP,
 	  .off = offsetof(struct webhook_conf, headers) },
 	{ .name = "timeout", .type = CFG_DURATION,
-	  .off = offsetof(struct webhook_conf, timeout_ms), .def = "10s" },
+	  .off = offsetof(struct webhook_conf, timeout_ms), .def = "10s",
+	  .min = 1, .max = 60 * 60 * 1000 },
 	{ .name = NULL }
 };
 
@@ -51,43 +52,63 @@ struct webhook {
 	void			*arg;
 };
 
-static int
-webhook_header_ok(const char *name, const char *value)
+/* Why a user header cannot be sent, or NULL when it can. */
+static const char *
+webhook_header_problem(const char *name, const char *value)
 {
 	size_t	 i;
 
 	if (*name == '\0' || strpbrk(name, ": \t\r\n") != NULL)
-		return (0);
+		return ("is not a valid header name");
 	if (strpbrk(value, "\r\n") != NULL)
-		return (0);
+		return ("has a line break in its value");
 	for (i = 0; i < nitems(webhook_own_headers); i++) {
 		if (strcasecmp(name, webhook_own_headers[i]) == 0)
-			return (0);
+			return ("is set by the sink itself");
 	}
-	return (1);
+	return (NULL);
 }
 
+/* The key node of `name` in a map, for the error's position. */
+static const struct cfg_node *
+webhook_key_node(const struct cfg_node *map, const char *name)
+{
+	size_t	 i;
+
+	if (map == NULL || map->kind != CFG_MAP)
+		return (map);
+	for (i = 0; i < map->n; i++) {
+		if (strcmp(map->keys[i]->value, name) == 0)
+			return (map->keys[i]);
+	}
+	return (map);
+}
+
+/* The url is never repeated in an error: it may carry credentials. */
 static int
 webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
 {
 	const struct webhook_conf	*wc = sc->data;
 	const struct cfg_node		*headers;
+	const char			*problem;
 	size_t				 i;
 	int				 n = 0;
 
 	if (wc->url != NULL && strncmp(wc->url, "http://", 7) != 0 &&
 	    strncmp(wc->url, "https://", 8) != 0) {
-		cfg_error(errs, cfg_node_get(sc->spec, "url"),
-		    "url: must start with http:// or https://");
+		cfg_error(errs, cfg_node_get(sc->spec, "url"), "spec.url of "
+		    "sink \"%s\" must start with http:// or https://", sc->id);
 		n++;
 	}
 	headers = cfg_node_get(sc->spec, "headers");
 	for (i = 0; i < wc->headers.n; i++) {
-		if (webhook_header_ok(wc->headers.keys[i],
-		    wc->headers.values[i]))
+		problem = webhook_header_problem(wc->headers.keys[i],
+		    wc->headers.values[i]);
+		if (problem == NULL)
 			continue;
-		cfg_error(errs, headers, "headers: %s: not a valid header, "
-		    "or one the sink sets itself", wc->headers.keys[i]);
+		cfg_error(errs, webhook_key_node(headers, wc->headers.keys[i]),
+		    "spec.headers of sink \"%s\": \"%s\" %s", sc->id,
+		    wc->headers.keys[i], problem);
 		n++;
 	}
 	return (n);
@@ -139,7 +160,8 @@ webhook_verdict(const struct http_response *r, const char *id,
 		if (value != NULL &&
 		    retry_after_parse(value, now_ms() / 1000, &secs) == 0 &&
 		    secs >= 0)
-			*retry_after_ms = secs * 1000;
+			*retry_after_ms = secs > INT64_MAX / 1000 ?
+			    INT64_MAX : secs * 1000;
 		return (DELIVERY_RETRY);
 	}
 	return (DELIVERY_PERMANENT);

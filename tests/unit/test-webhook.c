@@ -1,0 +1,509 @@
+/*
+ * test-webhook.c: the Webhook sink against a real HTTP receiver (libevent's
+ * evhttp on 127.0.0.1, a free port, in the same event base): the headers it
+ * sends, a signature the receiver can verify, and how each answer maps to
+ * delivered, retry (with Retry-After) or permanent.  The config is loaded
+ * from YAML through the real loader, as the daemon does.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "http.h"
+#include "sink.h"
+
+#define SECRET	"s3cr3t-hook-key"
+
+/* The receiver: what to answer, and what it saw. */
+struct receiver {
+	struct evhttp		*http;
+	int			 port;
+	int			 status;
+	const char		*retry_after;	/* header to send, or NULL */
+	int			 hang;		/* never answer */
+	int			 requests;
+	char			*method;
+	char			*body;
+	char			*content_type;
+	char			*idempotency_key;
+	char			*timestamp;
+	char			*signature;
+	char			*team;
+	int			 expect_seen;
+};
+
+/* What the sink said. */
+struct outcome {
+	int		 called;
+	enum delivery	 result;
+	int64_t		 retry_after_ms;
+	char		*cause;
+};
+
+static struct event_base	*base;
+static struct receiver		 rx;
+static struct env		 env;
+static struct config		*conf;
+static char			 conf_path[64];
+
+static char *
+header_dup(struct evkeyvalq *h, const char *name)
+{
+	const char	*v = evhttp_find_header(h, name);
+
+	return (v != NULL ? xstrdup(v) : NULL);
+}
+
+static void
+receiver_cb(struct evhttp_request *req, void *arg __unused)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	size_t			 len = evbuffer_get_length(body);
+
+	rx.requests++;
+	free(rx.method);
+	rx.method = xstrdup(evhttp_request_get_command(req) ==
+	    EVHTTP_REQ_POST ? "POST" : "other");
+	free(rx.body);
+	rx.body = xmalloc(len + 1);
+	evbuffer_copyout(body, rx.body, len);
+	rx.body[len] = '\0';
+	rx.content_type = header_dup(in, "Content-Type");
+	rx.idempotency_key = header_dup(in, "Idempotency-Key");
+	rx.timestamp = header_dup(in, "X-Artifact-Watcher-Timestamp");
+	rx.signature = header_dup(in, "X-Artifact-Watcher-Signature");
+	rx.team = header_dup(in, "X-Team");
+	rx.expect_seen = evhttp_find_header(in, "Expect") != NULL;
+	if (rx.hang)
+		return;		/* evhttp_free() drops it at the end */
+	if (rx.retry_after != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", rx.retry_after);
+	evhttp_send_reply(req, rx.status, "Status", NULL);
+}
+
+static int
+bound_port(evutil_socket_t fd)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return (ntohs(sin.sin_port));
+}
+
+/* A loopback port that nobody listens on (bound, read, closed). */
+static int
+closed_port(void)
+{
+	struct sockaddr_in	 sin = { 0 };
+	int			 fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	port = bound_port(fd);
+	close(fd);
+	return (port);
+}
+
+static void
+setup(void)
+{
+	struct evhttp_bound_socket	*bs;
+	char				*cause = NULL;
+
+	base = event_base_new();
+	cr_assert_not_null(base);
+	memset(&rx, 0, sizeof rx);
+	rx.status = 200;
+	rx.http = evhttp_new(base);
+	cr_assert_not_null(rx.http);
+	evhttp_set_gencb(rx.http, receiver_cb, NULL);
+	bs = evhttp_bind_socket_with_handle(rx.http, "127.0.0.1", 0);
+	cr_assert_not_null(bs);
+	rx.port = bound_port(evhttp_bound_socket_get_fd(bs));
+
+	memset(&env, 0, sizeof env);
+	env.base = base;
+	env.http = http_create(base, &cause);
+	cr_assert_not_null(env.http, "http_create: %s", cause);
+	setenv("AW_TEST_HOOK_KEY", SECRET, 1);
+}
+
+static void
+teardown(void)
+{
+	http_free(env.http);
+	evhttp_free(rx.http);
+	config_free(conf);
+	conf = NULL;
+	if (conf_path[0] != '\0')
+		unlink(conf_path);
+	conf_path[0] = '\0';
+	event_base_free(base);
+	free(rx.method);
+	free(rx.body);
+	free(rx.content_type);
+	free(rx.idempotency_key);
+	free(rx.timestamp);
+	free(rx.signature);
+	free(rx.team);
+}
+
+TestSuite(webhook, .init = setup, .fini = teardown, .timeout = 20);
+
+/* Load a config whose one sink "ci" is described by `spec` (YAML flow). */
+static struct sink *
+make_sink(const char *spec)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct sink		*s;
+	char			*cause = NULL;
+	FILE			*f;
+	int			 fd;
+	size_t			 i;
+
+	snprintf(conf_path, sizeof conf_path, "/tmp/test-webhook-XXXXXX");
+	fd = mkstemp(conf_path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "secrets:\n  hook_key: env:AW_TEST_HOOK_KEY\n"
+	    "sinks:\n  - identifier: ci\n    type: Webhook\n"
+	    "    spec: %s\n", spec);
+	fclose(f);
+	conf = config_load(conf_path, &errs);
+	for (i = 0; i < errs.n; i++)
+		cr_log_error("%s", errs.msg[i]);
+	cr_assert_not_null(conf, "config_load failed");
+	cfg_errors_free(&errs);
+	env.conf = conf;
+	s = sink_create(&env, config_sink(conf, "ci"), &cause);
+	cr_assert_not_null(s, "sink_create: %s", cause);
+	return (s);
+}
+
+static struct sink *
+sink_at(const char *extra)
+{
+	char		*spec;
+	struct sink	*s;
+
+	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/hook\"%s }", rx.port,
+	    extra);
+	s = make_sink(spec);
+	free(spec);
+	return (s);
+}
+
+static void
+outcome_cb(enum delivery result, int64_t retry_after_ms, const char *cause,
+    void *arg)
+{
+	struct outcome	*o = arg;
+
+	o->called++;
+	o->result = result;
+	o->retry_after_ms = retry_after_ms;
+	o->cause = cause != NULL ? xstrdup(cause) : NULL;
+	event_base_loopbreak(base);
+}
+
+static const struct outbox_entry sample = {
+	.key = "1-0",
+	.id = "e6810a5ffef042de2c1aee1b674c5c32",
+	.source = "nginx",
+	.json = "{\"specversion\":\"1.0\",\"id\":"
+	    "\"e6810a5ffef042de2c1aee1b674c5c32\"}",
+};
+
+static void
+deliver(struct sink *s, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	s->entry->deliver(s, &sample, outcome_cb, o);
+	cr_assert_eq(o->called, 0, "done ran before deliver returned");
+	event_base_dispatch(base);
+	cr_assert_eq(o->called, 1);
+}
+
+Test(webhook, posts_signed_cloudevent_with_headers)
+{
+	struct sink	*s;
+	struct outcome	 o;
+	char		*want;
+	long long	 ts;
+
+	s = sink_at(", secretRef: hook_key, headers: { X-Team: platform }");
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_OK);
+	cr_assert_null(o.cause);
+	cr_assert_eq(rx.requests, 1);
+	cr_assert_str_eq(rx.method, "POST");
+	cr_assert_str_eq(rx.body, sample.json);
+	cr_assert_str_eq(rx.content_type, "application/cloudevents+json");
+	cr_assert_str_eq(rx.idempotency_key, sample.id);
+	cr_assert_str_eq(rx.team, "platform");
+	cr_assert_eq(rx.expect_seen, 0);
+	cr_assert_not_null(rx.timestamp);
+	ts = atoll(rx.timestamp);
+	cr_assert(ts > now_ms() / 1000 - 60 && ts <= now_ms() / 1000,
+	    "timestamp %s is not now", rx.timestamp);
+	/* What a receiver does: recompute over "<ts>.<body>" and compare. */
+	want = sign_body(SECRET, strlen(SECRET), ts, rx.body,
+	    strlen(rx.body));
+	cr_assert_str_eq(rx.signature, want);
+	free(want);
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, unsigned_without_secret)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 204;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_OK);
+	cr_assert_null(rx.signature);
+	cr_assert_null(rx.timestamp);
+	cr_assert_str_eq(rx.idempotency_key, sample.id);
+	sink_free(s);
+}
+
+Test(webhook, unavailable_with_retry_after_retries)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 503;
+	rx.retry_after = "7";
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_eq(o.retry_after_ms, 7000);
+	cr_assert_str_eq(o.cause, "webhook ci: HTTP 503");
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, server_error_without_retry_after)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 500;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_eq(o.retry_after_ms, -1);
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, garbage_retry_after_is_ignored)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 429;
+	rx.retry_after = "soon, maybe";
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_eq(o.retry_after_ms, -1);
+	cr_assert_str_eq(o.cause, "webhook ci: HTTP 429");
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, request_timeout_and_too_many_requests_retry)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 408;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	free(o.cause);
+	rx.status = 429;
+	rx.retry_after = "2";
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_eq(o.retry_after_ms, 2000);
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, not_found_is_permanent)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at("");
+	rx.status = 404;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_PERMANENT);
+	cr_assert_str_eq(o.cause, "webhook ci: HTTP 404");
+	free(o.cause);
+	rx.status = 400;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_PERMANENT);
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, connection_refused_retries)
+{
+	struct sink	*s;
+	struct outcome	 o;
+	char		*spec;
+
+	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/hook\" }",
+	    closed_port());
+	s = make_sink(spec);
+	free(spec);
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_eq(o.retry_after_ms, -1);
+	cr_assert_not_null(o.cause);
+	cr_assert_eq(strncmp(o.cause, "webhook ci: ", 12), 0, "cause: %s",
+	    o.cause);
+	free(o.cause);
+	sink_free(s);
+}
+
+Test(webhook, timeout_retries)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at(", timeout: 300ms");
+	rx.hang = 1;
+	deliver(s, &o);
+	cr_assert_eq(rx.requests, 1);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_assert_not_null(o.cause);
+	free(o.cause);
+	sink_free(s);
+}
+
+/* Freed while the request is in flight: the callback never runs. */
+Test(webhook, cancel_in_flight)
+{
+	struct sink	*s;
+	struct outcome	 o = { 0 };
+
+	s = sink_at("");
+	rx.hang = 1;
+	s->entry->deliver(s, &sample, outcome_cb, &o);
+	while (rx.requests == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	sink_free(s);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	cr_assert_eq(o.called, 0);
+}
+
+Test(webhook, secret_is_resolved_at_init)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct sink		*s;
+	char			*cause = NULL, spec[128];
+	FILE			*f;
+	int			 fd;
+
+	unsetenv("AW_TEST_HOOK_KEY");
+	snprintf(spec, sizeof spec, "{ url: \"http://127.0.0.1:%d/\", "
+	    "secretRef: hook_key }", rx.port);
+	snprintf(conf_path, sizeof conf_path, "/tmp/test-webhook-XXXXXX");
+	fd = mkstemp(conf_path);
+	f = fdopen(fd, "w");
+	fprintf(f, "secrets:\n  hook_key: env:AW_TEST_HOOK_KEY\n"
+	    "sinks:\n  - identifier: ci\n    type: Webhook\n"
+	    "    spec: %s\n", spec);
+	fclose(f);
+	conf = config_load(conf_path, &errs);
+	cr_assert_not_null(conf);
+	cfg_errors_free(&errs);
+	env.conf = conf;
+	s = sink_create(&env, config_sink(conf, "ci"), &cause);
+	cr_assert_null(s);
+	cr_assert_not_null(cause);
+	cr_assert_not_null(strstr(cause, "webhook ci: secretRef hook_key"),
+	    "cause: %s", cause);
+	free(cause);
+}
+
+/* Bad spec blocks are config errors, with the position of the key. */
+static char *
+load_errors(const char *spec)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct buf		 all = { 0 };
+	FILE			*f;
+	int			 fd;
+	size_t			 i;
+
+	snprintf(conf_path, sizeof conf_path, "/tmp/test-webhook-XXXXXX");
+	fd = mkstemp(conf_path);
+	f = fdopen(fd, "w");
+	fprintf(f, "sinks:\n  - identifier: ci\n    type: Webhook\n"
+	    "    spec: %s\n", spec);
+	fclose(f);
+	conf = config_load(conf_path, &errs);
+	cr_assert_null(conf);
+	for (i = 0; i < errs.n; i++) {
+		buf_adds(&all, errs.msg[i]);
+		buf_adds(&all, "\n");
+	}
+	cfg_errors_free(&errs);
+	return (buf_take(&all));
+}
+
+Test(webhook, rejects_non_http_url)
+{
+	char	*msg = load_errors("{ url: \"ftp://example.com/x\" }");
+
+	cr_assert_not_null(strstr(msg, ":4:18: spec.url of sink \"ci\" must "
+	    "start with http:// or https://\n"), "errors: %s", msg);
+	cr_assert_null(strstr(msg, "example.com"), "the url is not repeated");
+	free(msg);
+}
+
+Test(webhook, rejects_headers_it_sets_itself)
+{
+	char	*msg = load_errors("{ url: \"http://x/\", headers: "
+	    "{ content-type: text/plain, \"A B\": x, X-C: \"1\\r\\nD: 2\" } }");
+
+	cr_assert_not_null(strstr(msg, ": spec.headers of sink \"ci\": "
+	    "\"content-type\" is set by the sink itself\n"), "errors: %s", msg);
+	cr_assert_not_null(strstr(msg, ": spec.headers of sink \"ci\": "
+	    "\"A B\" is not a valid header name\n"), "errors: %s", msg);
+	cr_assert_not_null(strstr(msg, ": spec.headers of sink \"ci\": "
+	    "\"X-C\" has a line break in its value\n"), "errors: %s", msg);
+	free(msg);
+}
+
+Test(webhook, requires_url)
+{
+	char	*msg = load_errors("{ timeout: 5s }");
+
+	cr_assert_not_null(strstr(msg, "url"), "errors: %s", msg);
+	free(msg);
+}
