@@ -9,6 +9,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,10 +332,24 @@ lmdb_write(struct lmdb_store *s, lmdb_write_fn fn, void *arg, char **cause)
 	    s->path, LMDB_RETRIES));
 }
 
+/*
+ * LMDB reports a write cut short by a full disk as EIO: tell the two apart
+ * by the space left.
+ */
+static int
+lmdb_disk_full(const char *path)
+{
+	struct statvfs	 sv;
+
+	return (statvfs(path, &sv) == 0 && sv.f_bavail == 0);
+}
+
 /* A clear cause for an LMDB or system error: the path and what to do. */
 int
 lmdb_fail(struct lmdb_store *s, int rc, const char *doing, char **cause)
 {
+	if (rc == EIO && lmdb_disk_full(s->path))
+		rc = ENOSPC;
 	switch (rc) {
 	case MDB_INVALID:
 	case MDB_CORRUPTED:
@@ -356,6 +371,10 @@ lmdb_fail(struct lmdb_store *s, int rc, const char *doing, char **cause)
 		return (fail(cause, "cannot %s state in %s: %s; free disk "
 		    "space and the watcher goes on (nothing of this change "
 		    "was written)", doing, s->path, strerror(rc)));
+	case EIO:
+		return (fail(cause, "cannot %s state in %s: the disk reported "
+		    "an I/O error; check the disk and the system log (nothing "
+		    "of this change was written)", doing, s->path));
 	case EACCES:
 	case EPERM:
 	case EROFS:

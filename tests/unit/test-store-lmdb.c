@@ -6,11 +6,13 @@
  * that grows, callbacks only from the loop, and a poll with nothing new
  * writing nothing.
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +289,72 @@ LMDB_TEST(damaged_record)
 	    r.cause);
 	cr_assert_not_null(strstr(r.cause, "damaged"), "%s", r.cause);
 	st_result_free(&r);
+}
+
+/* Commit n versions named PREFIX-i; the callback's result in r. */
+static void
+commit_many(const char *prefix, size_t n, int baseline, struct st_result *r)
+{
+	struct store_change	*c = xcalloc(n, sizeof *c);
+	struct store_commit	 sc = { .source = "s", .baseline = baseline,
+				    .epoch = "ep1", .changes = c,
+				    .nchanges = n };
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		xasprintf((char **)&c[i].name, "%s-%zu", prefix, i);
+		c[i].digest = "sha256:0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef";
+	}
+	st_begin(r);
+	st_store->entry->commit(st_store, &sc, st_done_cb, r);
+	st_calling = 0;
+	st_wait(r);
+	for (i = 0; i < n; i++)
+		free((char *)c[i].name);
+	free(c);
+}
+
+/*
+ * A full disk: a 256 KiB tmpfs, mounted in a mount namespace of this test's
+ * own (so it goes with the process).  Skipped without the privilege.
+ */
+LMDB_TEST(full_disk)
+{
+	struct st_result	 r;
+	char			*dir;
+
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		cr_skip_test("no mount namespace: %s", strerror(errno));
+	xasprintf(&dir, "%s/small", store_path(st_store));
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(mount("tmpfs", dir, "tmpfs", 0, "size=256k"), 0,
+	    "mount: %s", strerror(errno));
+	free(lmdb_shut(st_store));
+	st_store = lmdb_open_ok(st_base, dir);
+
+	commit_many("a", 500, 1, &r);
+	cr_assert_eq(r.status, STORE_OK, "%s", r.cause);
+	st_result_free(&r);
+	commit_many("b", 5000, 0, &r);
+	cr_assert_eq(r.status, STORE_ERROR);
+	cr_assert_not_null(strstr(r.cause, dir), "%s", r.cause);
+	cr_assert_not_null(strstr(r.cause, "No space left"), "%s", r.cause);
+	cr_assert_not_null(strstr(r.cause, "free disk space"), "%s", r.cause);
+	st_result_free(&r);
+
+	/* Nothing lost, nothing half-written, and small commits go on. */
+	st_load("s", &r);
+	cr_assert_eq(r.state.versions.n, 500);
+	st_result_free(&r);
+	commit_many("c", 10, 0, &r);
+	cr_assert_eq(r.status, STORE_OK, "%s", r.cause);
+	st_result_free(&r);
+	st_load("s", &r);
+	cr_assert_eq(r.state.versions.n, 510);
+	st_result_free(&r);
+	free(dir);
 }
 
 LMDB_TEST(bad_map_size_setting)
