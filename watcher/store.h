@@ -126,10 +126,17 @@ struct store {
 	const struct store_conf		*conf;
 	struct event_base		*base;
 	void				*data;	/* the implementation's */
+	/* The resolved store.password secret (Redis AUTH), or NULL; only
+	 * during open(). */
+	const char			*password;
 };
 
 /* store.c: pick the implementation from conf->type and open it. */
 struct store	*store_open(struct event_base *, const struct store_conf *,
+		    char **cause);
+/* The same, with the value of the secret store.password names (Redis). */
+struct store	*store_open_with_password(struct event_base *,
+		    const struct store_conf *, const char *password,
 		    char **cause);
 void		 store_close(struct store *);	/* accepts NULL */
 void		 outbox_entries_free(struct outbox_entry *, size_t);
