@@ -322,7 +322,7 @@ commit_many(const char *prefix, size_t n, int baseline, struct st_result *r)
 LMDB_TEST(full_disk)
 {
 	struct st_result	 r;
-	char			*dir;
+	char			*dir, *parent;
 
 	if (unshare(CLONE_NEWNS) != 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
@@ -331,7 +331,7 @@ LMDB_TEST(full_disk)
 	cr_assert_eq(mkdir(dir, 0700), 0);
 	cr_assert_eq(mount("tmpfs", dir, "tmpfs", 0, "size=256k"), 0,
 	    "mount: %s", strerror(errno));
-	free(lmdb_shut(st_store));
+	parent = lmdb_shut(st_store);
 	st_store = lmdb_open_ok(st_base, dir);
 
 	commit_many("a", 500, 1, &r);
@@ -354,6 +354,12 @@ LMDB_TEST(full_disk)
 	st_load("s", &r);
 	cr_assert_eq(r.state.versions.n, 510);
 	st_result_free(&r);
+
+	/* Back on the test's directory, so that teardown removes it all. */
+	free(lmdb_shut(st_store));
+	cr_assert_eq(umount(dir), 0, "umount: %s", strerror(errno));
+	st_store = lmdb_open_ok(st_base, parent);
+	free(parent);
 	free(dir);
 }
 
