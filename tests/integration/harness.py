@@ -39,7 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tokenserver import TokenServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINARY = os.path.join(ROOT, "artifact-watcher")
+BINARY = (os.environ.get("AW_BINARY") or
+          os.path.join(ROOT, "artifact-watcher"))
 REGISTRY_BIN = "/usr/bin/docker-registry"
 START_TIMEOUT = 10.0
 
