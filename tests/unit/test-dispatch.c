@@ -5,8 +5,11 @@
  * independence of sinks, wake-ups and freeing with work in flight.  Retry
  * waits are made tiny through the options; tests wait for states, not time.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -22,7 +25,7 @@
 struct fake_event {
 	char		 key[16];
 	char		 id[16];
-	char		 json[32];
+	char		 json[2048];
 	int64_t		 committed_at;
 	int		 done[2];		/* acked (delivered or dead) */
 	char		*dead[2];		/* dead-letter reason */
@@ -191,16 +194,27 @@ static const struct store_entry fake_store_entry = {
 	.dead = fake_dead,
 };
 
+/* An event whose JSON carries `pad` bytes of filler. */
 static void
-fake_add(struct fake_store *fs, const char *id, int64_t committed_at)
+fake_add_padded(struct fake_store *fs, const char *id, int64_t committed_at,
+    int pad)
 {
 	struct fake_event	*e = &fs->ev[fs->nev];
 
+	cr_assert_lt(fs->nev, MAXEV);
+	cr_assert_lt((size_t)pad + 32, sizeof e->json);
 	snprintf(e->key, sizeof e->key, "%zu-0", fs->nev + 1);
 	snprintf(e->id, sizeof e->id, "%s", id);
-	snprintf(e->json, sizeof e->json, "{\"id\":\"%s\"}", id);
+	snprintf(e->json, sizeof e->json, "{\"id\":\"%s\",\"pad\":\"%*s\"}", id,
+	    pad, "");
 	e->committed_at = committed_at;
 	fs->nev++;
+}
+
+static void
+fake_add(struct fake_store *fs, const char *id, int64_t committed_at)
+{
+	fake_add_padded(fs, id, committed_at, 0);
 }
 
 /* The scripted sink: answers in order, then OK; logs what it was given. */
@@ -694,4 +708,86 @@ Test(dispatch_delay, retry_after_wins_when_larger)
 	    3600 * 1000);
 	o.max_retry_after_ms = 10000;
 	cr_assert_eq(dispatch_retry_delay(&o, 1, 60000, 0), 10000);
+}
+
+/* The reading end of the pipe that stands in for stdout. */
+struct reader {
+	int		 fd;
+	struct buf	 got;
+	struct event	*ev;
+};
+
+static void
+reader_cb(evutil_socket_t fd, short what __unused, void *arg)
+{
+	struct reader	*rd = arg;
+	char		 chunk[512];
+	ssize_t		 n;
+
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		buf_add(&rd->got, chunk, (size_t)n);
+}
+
+/*
+ * The real Stdout sink behind the dispatcher, writing into a small
+ * non-blocking pipe that fills up: every event arrives whole, one a line,
+ * in order, and the loop never blocks.
+ */
+Test(dispatch, stdout_sink_writes_one_line_per_event)
+{
+	struct sink_conf	 sc = { 0 };
+	struct reader		 rd = { 0 };
+	struct sink		*s;
+	struct dispatch		*d;
+	struct rig		 r;
+	char			*cause = NULL, *line, *nl, id[8];
+	int			 p[2], saved, i;
+
+	for (i = 0; i < MAXEV; i++) {
+		snprintf(id, sizeof id, "e%d", i);
+		fake_add_padded(&fs, id, now_ms(), 1500);
+	}
+	cr_assert_eq(pipe(p), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	cr_assert_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	saved = dup(STDOUT_FILENO);
+	cr_assert_eq(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	close(p[1]);
+	rd.fd = p[0];
+	rd.ev = event_new(base, p[0], EV_READ | EV_PERSIST, reader_cb, &rd);
+	event_add(rd.ev, NULL);
+
+	sc.id = "out";
+	sc.entry = sink_find("Stdout");
+	cr_assert_not_null(sc.entry);
+	sc.data = xcalloc(1, sc.entry->size);	/* pretty: false */
+	s = sink_create(&env, &sc, &cause);
+	cr_assert_not_null(s, "sink_create: %s", cause);
+	memset(&r, 0, sizeof r);
+	r.stop_when_idle = 1;
+	d = dispatch_create(&env, s, NULL);
+	dispatch_set_notify(d, rig_notify, &r);
+	event_base_dispatch(base);
+
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	reader_cb(rd.fd, EV_READ, &rd);
+	cr_assert_eq(dispatch_counters(d)->delivered, MAXEV);
+	line = rd.got.data;
+	cr_assert_not_null(line);
+	for (i = 0; i < MAXEV; i++) {
+		nl = strchr(line, '\n');
+		cr_assert_not_null(nl, "line %d is not terminated", i);
+		*nl = '\0';
+		cr_assert_str_eq(line, fs.ev[i].json, "line %d", i);
+		line = nl + 1;
+	}
+	cr_assert_str_eq(line, "", "nothing after the last line");
+	dispatch_free(d);
+	sink_free(s);
+	free(sc.data);
+	event_free(rd.ev);
+	close(rd.fd);
+	buf_free(&rd.got);
 }

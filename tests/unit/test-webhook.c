@@ -56,12 +56,14 @@ static struct env		 env;
 static struct config		*conf;
 static char			 conf_path[64];
 
-static char *
-header_dup(struct evkeyvalq *h, const char *name)
+/* Keep what the last request carried in that header (NULL: absent). */
+static void
+header_keep(char **slot, struct evkeyvalq *h, const char *name)
 {
 	const char	*v = evhttp_find_header(h, name);
 
-	return (v != NULL ? xstrdup(v) : NULL);
+	free(*slot);
+	*slot = v != NULL ? xstrdup(v) : NULL;
 }
 
 static void
@@ -79,11 +81,11 @@ receiver_cb(struct evhttp_request *req, void *arg __unused)
 	rx.body = xmalloc(len + 1);
 	evbuffer_copyout(body, rx.body, len);
 	rx.body[len] = '\0';
-	rx.content_type = header_dup(in, "Content-Type");
-	rx.idempotency_key = header_dup(in, "Idempotency-Key");
-	rx.timestamp = header_dup(in, "X-Artifact-Watcher-Timestamp");
-	rx.signature = header_dup(in, "X-Artifact-Watcher-Signature");
-	rx.team = header_dup(in, "X-Team");
+	header_keep(&rx.content_type, in, "Content-Type");
+	header_keep(&rx.idempotency_key, in, "Idempotency-Key");
+	header_keep(&rx.timestamp, in, "X-Artifact-Watcher-Timestamp");
+	header_keep(&rx.signature, in, "X-Artifact-Watcher-Signature");
+	header_keep(&rx.team, in, "X-Team");
 	rx.expect_seen = evhttp_find_header(in, "Expect") != NULL;
 	if (rx.hang)
 		return;		/* evhttp_free() drops it at the end */
