@@ -24,16 +24,58 @@ struct cfg_node {
 	size_t			 n;
 };
 const struct cfg_node *cfg_node_get(const struct cfg_node *, const char *key);
+/* A plain empty, "~" or "null" scalar: the key is there without a value. */
+int	 cfg_node_is_null(const struct cfg_node *);
+/* "a string", "a map" or "a list", for messages. */
+const char *cfg_node_kind_name(const struct cfg_node *);
+void	 cfg_node_free(struct cfg_node *);	/* accepts NULL */
 
 /* Errors, each "FILE:LINE:COL: message", in file order. */
+struct cfg_error_pos {
+	unsigned	 line, col;
+};
 struct cfg_errors {
 	const char	*file;
 	char		**msg;
 	size_t		 n;
+	struct cfg_error_pos *pos;	/* of msg[i], for cfg_errors_sort() */
+	/*
+	 * Context for the messages cfg_apply() writes: what is being read,
+	 * e.g. `source "nginx"`, or NULL; and the config whose secrets a
+	 * CFG_SECRET must name (NULL: not checked).
+	 */
+	const char	*where;
+	const struct config *conf;
 };
 void	 cfg_error(struct cfg_errors *, const struct cfg_node *,
 	    const char *, ...) printflike(3, 4);
+/* The same at a position (line 0: the file as a whole). */
+void	 cfg_error_at(struct cfg_errors *, unsigned line, unsigned col,
+	    const char *, ...) printflike(4, 5);
+/* Orders the messages by position, keeping the order of equal ones. */
+void	 cfg_errors_sort(struct cfg_errors *);
 void	 cfg_errors_free(struct cfg_errors *);
+
+/*
+ * cfg-yaml.c: YAML text to a node tree.  *root is NULL for an empty
+ * document.  Returns -1 when the text is not YAML (no tree); errors that
+ * leave a usable tree (duplicate keys, anchors) are added to errs and the
+ * tree is returned with them left out.
+ */
+int	 cfg_parse_file(const char *path, struct cfg_node **root,
+	    struct cfg_errors *);
+int	 cfg_parse_text(const char *text, size_t len, struct cfg_node **root,
+	    struct cfg_errors *);
+
+/* cfg-suggest.c: "did you mean": the closest candidate, if close enough. */
+struct cfg_suggest {
+	const char	*word;
+	const char	*best;
+	unsigned	 dist;
+};
+void	 cfg_suggest_init(struct cfg_suggest *, const char *word);
+void	 cfg_suggest_try(struct cfg_suggest *, const char *candidate);
+const char *cfg_suggest_best(const struct cfg_suggest *);
 
 /*
  * Key tables: each entry maps a YAML key to a field at `off` in a struct.
@@ -83,6 +125,13 @@ struct cfg_strmap {
  */
 int	 cfg_apply(const struct cfg_key *, void *base, const struct cfg_node *map,
 	    struct cfg_errors *);
+/*
+ * The same for a map found at `path` (e.g. "spec", used in messages) under
+ * `parent`, where errors about a missing map point.  map may be NULL.
+ */
+int	 cfg_apply_at(const struct cfg_key *, void *base,
+	    const struct cfg_node *map, const struct cfg_node *parent,
+	    const char *path, struct cfg_errors *);
 void	 cfg_free(const struct cfg_key *, void *base);
 
 /* store: block.  Empty: the embedded default (lmdb in the default path). */
@@ -183,5 +232,37 @@ int		 config_routes(const struct config *, const struct source_conf *,
 /* secret.c: resolve a secret name to its value (env: or file:). */
 int	 secret_resolve(const struct config *, const char *name, char **value,
 	    char **cause);
+
+/*
+ * The loader's parts (the files of config/), declared here for each other
+ * only: each reads one top-level block of the file into `conf`, adding to
+ * `errs`.
+ */
+void	 secrets_load(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_load_store(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_load_connectors(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_load_sources(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_load_sinks(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_load_triggers(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
+void	 config_free_sources(struct config *);	/* and connectors */
+void	 config_free_sinks(struct config *);	/* and triggers */
+/* config-list.c: what the list blocks share. */
+int	 config_id_valid(const char *);
+const struct cfg_node *config_list(const struct cfg_node *, const char *name,
+	    struct cfg_errors *);
+char	*config_entry_where(const char *kind, const char *list, size_t,
+	    const struct cfg_node *entry);
+void	 config_check_id(const char *kind, const struct cfg_node *entry,
+	    const char *id, const struct cfg_node *first, struct cfg_errors *);
+/* config-types.c: an unknown `type:`, with the types that exist. */
+enum config_type_kind { TYPE_SOURCE, TYPE_CONNECTOR, TYPE_SINK };
+void	 config_unknown_type(enum config_type_kind, const struct cfg_node *,
+	    const char *where, struct cfg_errors *);
 
 #endif

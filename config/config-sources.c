@@ -1,0 +1,327 @@
+/*
+ * config-sources.c: the `connectors:` and `sources:` blocks.  Both are the
+ * Harness YAML users already have (a connector is a `connector:` block, a
+ * source an artifact-source entry), so the Harness keys that mean nothing
+ * here (orgIdentifier, projectIdentifier, tags, executeOnDelegate, ...) are
+ * accepted and ignored.  The provider of each type supplies the keys of the
+ * `spec:`; the generic parts are read here: the source's watch fields and
+ * its spec.connectorRef, which must name a connector of the type the
+ * provider needs.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "provider.h"
+
+#define CONN_OFF(f)	offsetof(struct connector_conf, f)
+#define SRC_OFF(f)	offsetof(struct source_conf, f)
+
+/* One entry of connectors: holds one `connector:` block. */
+static const struct cfg_key connector_entry_keys[] = {
+	{ .name = "connector", .type = CFG_NODE, .off = CONN_OFF(node),
+	  .flags = CFG_REQUIRED },
+	{ .name = NULL }
+};
+
+static const struct cfg_key connector_keys[] = {
+	{ .name = "identifier", .type = CFG_STRING, .off = CONN_OFF(id),
+	  .flags = CFG_REQUIRED },
+	{ .name = "name", .type = CFG_IGNORE },
+	{ .name = "description", .type = CFG_IGNORE },
+	{ .name = "orgIdentifier", .type = CFG_IGNORE },
+	{ .name = "projectIdentifier", .type = CFG_IGNORE },
+	{ .name = "tags", .type = CFG_IGNORE },
+	{ .name = "type", .type = CFG_STRING, .off = CONN_OFF(type),
+	  .flags = CFG_REQUIRED },
+	{ .name = "spec", .type = CFG_NODE, .off = CONN_OFF(spec),
+	  .flags = CFG_REQUIRED },
+	{ .name = NULL }
+};
+
+static const struct cfg_key source_keys[] = {
+	{ .name = "identifier", .type = CFG_STRING, .off = SRC_OFF(id),
+	  .flags = CFG_REQUIRED },
+	{ .name = "name", .type = CFG_IGNORE },
+	{ .name = "description", .type = CFG_IGNORE },
+	{ .name = "type", .type = CFG_STRING, .off = SRC_OFF(type),
+	  .flags = CFG_REQUIRED },
+	{ .name = "spec", .type = CFG_NODE, .off = SRC_OFF(spec),
+	  .flags = CFG_REQUIRED },
+	{ .name = "interval", .type = CFG_DURATION, .off = SRC_OFF(interval_ms),
+	  .def = "1m", .min = 1000 },
+	{ .name = "maxTags", .type = CFG_INT, .off = SRC_OFF(max_tags),
+	  .def = "10000", .min = 1, .max = 1000000 },
+	{ .name = "emitExisting", .type = CFG_BOOL,
+	  .off = SRC_OFF(emit_existing), .def = "false" },
+	{ .name = "fetchLabels", .type = CFG_BOOL,
+	  .off = SRC_OFF(fetch_labels), .def = "false" },
+	{ .name = "digestCheckInterval", .type = CFG_DURATION,
+	  .off = SRC_OFF(digest_check_ms), .def = "1h" },
+	{ .name = "digestChecksPerPoll", .type = CFG_INT,
+	  .off = SRC_OFF(digest_checks), .def = "20", .min = 0,
+	  .max = 100000 },
+	{ .name = NULL }
+};
+
+/* Spec keys every connector accepts, and the one the loader reads. */
+static const char *const connector_generic[] = {
+	"executeOnDelegate", "delegateSelectors", NULL
+};
+static const char *const source_generic[] = { "connectorRef", NULL };
+static const char *const no_generic[] = { NULL };
+
+static const struct cfg_key *
+key_find(const struct cfg_key *keys, const char *name)
+{
+	for (; keys->name != NULL; keys++) {
+		if (strcmp(keys->name, name) == 0)
+			return (keys);
+	}
+	return (NULL);
+}
+
+/*
+ * Applies a provider's keys to a spec, leaving out the generic keys the
+ * provider does not list itself (they are the loader's, not unknown).
+ */
+static int
+spec_apply(const struct cfg_key *keys, void *data, const struct cfg_node *spec,
+    const struct cfg_node *parent, const char *const *generic,
+    struct cfg_errors *errs)
+{
+	struct cfg_node	 copy;
+	size_t		 i, j;
+	int		 n;
+
+	if (spec == NULL || spec->kind != CFG_MAP)
+		return (cfg_apply_at(keys, data, spec, parent, "spec", errs));
+	copy = *spec;
+	copy.keys = xcalloc(spec->n, sizeof *copy.keys);
+	copy.items = xcalloc(spec->n, sizeof *copy.items);
+	copy.n = 0;
+	for (i = 0; i < spec->n; i++) {
+		for (j = 0; generic[j] != NULL; j++) {
+			if (strcmp(spec->keys[i]->value, generic[j]) == 0 &&
+			    key_find(keys, generic[j]) == NULL)
+				break;
+		}
+		if (generic[j] != NULL)
+			continue;
+		copy.keys[copy.n] = spec->keys[i];
+		copy.items[copy.n++] = spec->items[i];
+	}
+	n = cfg_apply_at(keys, data, &copy, parent, "spec", errs);
+	free(copy.keys);
+	free(copy.items);
+	return (n);
+}
+
+static void
+connector_load(struct config *conf, struct connector_conf *cc,
+    const struct cfg_node *item, size_t i, struct cfg_errors *errs)
+{
+	const struct cfg_node	*first = NULL;
+	char			*where;
+	size_t			 j;
+
+	xasprintf(&where, "connectors[%zu]", i);
+	if (item->kind == CFG_MAP && cfg_node_get(item, "connector") == NULL) {
+		cfg_error(errs, item, "%s must be a \"connector:\" block, as "
+		    "Harness writes it: put its keys under \"connector:\"",
+		    where);
+		free(where);
+		return;
+	}
+	errs->where = where;
+	cfg_apply(connector_entry_keys, cc, item, errs);
+	errs->where = NULL;
+	free(where);
+	if (cc->node == NULL)
+		return;
+
+	where = config_entry_where("connector", "connectors", i, cc->node);
+	errs->where = where;
+	if (cfg_apply_at(connector_keys, cc, cc->node, item, NULL, errs) != 0 &&
+	    cc->node->kind != CFG_MAP)
+		goto out;
+	if (cc->id != NULL) {
+		for (j = 0; j < i && first == NULL; j++) {
+			if (conf->connectors[j].id != NULL &&
+			    strcmp(conf->connectors[j].id, cc->id) == 0)
+				first = conf->connectors[j].node;
+		}
+		config_check_id("connector", cc->node, cc->id, first, errs);
+	}
+	if (cc->type == NULL)
+		goto out;
+	if ((cc->entry = provider_find_connector(cc->type)) == NULL) {
+		config_unknown_type(TYPE_CONNECTOR,
+		    cfg_node_get(cc->node, "type"), where, errs);
+		goto out;
+	}
+	cc->data = xcalloc(1, cc->entry->connector_size);
+	if (cc->spec != NULL)
+		spec_apply(cc->entry->connector_keys, cc->data, cc->spec,
+		    cc->node, connector_generic, errs);
+out:
+	errs->where = NULL;
+	free(where);
+}
+
+void
+config_load_connectors(struct config *conf, const struct cfg_node *root,
+    struct cfg_errors *errs)
+{
+	const struct cfg_node	*list = config_list(root, "connectors", errs);
+	size_t			 i;
+
+	if (list == NULL)
+		return;
+	conf->connectors = xcalloc(list->n, sizeof *conf->connectors);
+	for (i = 0; i < list->n; i++) {
+		conf->nconnectors++;
+		connector_load(conf, &conf->connectors[i], list->items[i], i,
+		    errs);
+	}
+}
+
+/* spec.connectorRef: names a configured connector of the right type. */
+static void
+source_connector(struct config *conf, struct source_conf *sc,
+    struct cfg_errors *errs)
+{
+	const struct cfg_key	*k;
+	const struct cfg_node	*ref = cfg_node_get(sc->spec, "connectorRef");
+	struct cfg_suggest	 sg;
+	size_t			 i;
+
+	k = key_find(sc->entry->source_keys, "connectorRef");
+	if (ref == NULL || cfg_node_is_null(ref)) {
+		if (ref == NULL && (k == NULL || !(k->flags & CFG_REQUIRED)))
+			cfg_error(errs, sc->spec, "missing required key "
+			    "\"connectorRef\" in spec of %s", errs->where);
+		return;
+	}
+	if (ref->kind != CFG_SCALAR) {
+		if (k == NULL)
+			cfg_error(errs, ref, "spec.connectorRef of %s must be "
+			    "a string, not %s", errs->where,
+			    cfg_node_kind_name(ref));
+		return;
+	}
+	cfg_suggest_init(&sg, ref->value);
+	for (i = 0; i < conf->nconnectors; i++) {
+		if (conf->connectors[i].id == NULL)
+			continue;
+		if (strcmp(conf->connectors[i].id, ref->value) == 0)
+			break;
+		cfg_suggest_try(&sg, conf->connectors[i].id);
+	}
+	if (i == conf->nconnectors) {
+		if (cfg_suggest_best(&sg) != NULL)
+			cfg_error(errs, ref, "spec.connectorRef of %s: no "
+			    "connector \"%s\" (did you mean \"%s\"?)",
+			    errs->where, ref->value, cfg_suggest_best(&sg));
+		else
+			cfg_error(errs, ref, "spec.connectorRef of %s: no "
+			    "connector \"%s\" under connectors:", errs->where,
+			    ref->value);
+		return;
+	}
+	sc->connector = &conf->connectors[i];
+	sc->connector_ref = xstrdup(ref->value);
+	if (sc->connector->type != NULL &&
+	    strcmp(sc->connector->type, sc->entry->connector) != 0)
+		cfg_error(errs, ref, "spec.connectorRef of %s: connector "
+		    "\"%s\" is of type %s, but a %s source needs a %s "
+		    "connector", errs->where, ref->value, sc->connector->type,
+		    sc->type, sc->entry->connector);
+}
+
+static void
+source_load(struct config *conf, struct source_conf *sc,
+    const struct cfg_node *item, size_t i, struct cfg_errors *errs)
+{
+	const struct cfg_node	*first = NULL;
+	char			*where;
+	size_t			 before = errs->n, j;
+
+	where = config_entry_where("source", "sources", i, item);
+	errs->where = where;
+	sc->node = item;
+	if (cfg_apply_at(source_keys, sc, item, item, NULL, errs) != 0 &&
+	    item->kind != CFG_MAP)
+		goto out;
+	if (sc->id != NULL) {
+		for (j = 0; j < i && first == NULL; j++) {
+			if (conf->sources[j].id != NULL &&
+			    strcmp(conf->sources[j].id, sc->id) == 0)
+				first = conf->sources[j].node;
+		}
+		config_check_id("source", item, sc->id, first, errs);
+	}
+	if (sc->type == NULL)
+		goto out;
+	if ((sc->entry = provider_find(sc->type)) == NULL) {
+		config_unknown_type(TYPE_SOURCE, cfg_node_get(item, "type"),
+		    where, errs);
+		goto out;
+	}
+	sc->data = xcalloc(1, sc->entry->source_size);
+	if (sc->spec == NULL)
+		goto out;
+	spec_apply(sc->entry->source_keys, sc->data, sc->spec, item,
+	    sc->entry->connector != NULL ? source_generic : no_generic, errs);
+	if (sc->spec->kind == CFG_MAP && sc->entry->connector != NULL)
+		source_connector(conf, sc, errs);
+	if (errs->n == before && sc->entry->check != NULL)
+		sc->entry->check(sc, errs);
+out:
+	errs->where = NULL;
+	free(where);
+}
+
+void
+config_load_sources(struct config *conf, const struct cfg_node *root,
+    struct cfg_errors *errs)
+{
+	const struct cfg_node	*list = config_list(root, "sources", errs);
+	size_t			 i;
+
+	if (list == NULL)
+		return;
+	conf->sources = xcalloc(list->n, sizeof *conf->sources);
+	for (i = 0; i < list->n; i++) {
+		conf->nsources++;
+		source_load(conf, &conf->sources[i], list->items[i], i, errs);
+	}
+}
+
+/* What config_free() needs of this file. */
+void
+config_free_sources(struct config *conf)
+{
+	struct connector_conf	*cc;
+	struct source_conf	*sc;
+	size_t			 i;
+
+	for (i = 0; i < conf->nsources; i++) {
+		sc = &conf->sources[i];
+		if (sc->entry != NULL && sc->data != NULL)
+			cfg_free(sc->entry->source_keys, sc->data);
+		free(sc->data);
+		free(sc->connector_ref);
+		cfg_free(source_keys, sc);
+	}
+	free(conf->sources);
+	for (i = 0; i < conf->nconnectors; i++) {
+		cc = &conf->connectors[i];
+		if (cc->entry != NULL && cc->data != NULL)
+			cfg_free(cc->entry->connector_keys, cc->data);
+		free(cc->data);
+		cfg_free(connector_keys, cc);
+	}
+	free(conf->connectors);
+}
