@@ -53,9 +53,9 @@
 #include "http.h"
 
 #define HTTP_TIMEOUT_MS		30000	/* whole transfer, by default */
-#define HTTP_CONNECT_MS		10000	/* at most, for the connection */
+#define HTTP_CONNECT_MS		10000	/* connecting, at most */
 #define HTTP_MAX_REDIRS		5
-#define HTTP_MAX_HEADER_BYTES	(1024 * 1024)	/* all headers of a response */
+#define HTTP_MAX_HEADER_BYTES	(1024 * 1024)	/* per response */
 
 struct http_sock {
 	struct http		*http;
@@ -79,22 +79,22 @@ struct http_req {
 	size_t			 nheaders;
 	size_t			 header_bytes;
 
-	char			*cause;		/* ours, beats errbuf */
-	struct event		*fail_ev;	/* set-up failed: report later */
-	int			 completing;	/* inside its done callback */
+	char			*cause;		/* ours; beats errbuf */
+	struct event		*fail_ev;	/* report a failed set-up */
+	int			 completing;	/* in its done callback */
 	char			 errbuf[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(http_req)	 entry;
 };
 
 struct http {
-	struct event_base		*base;
-	CURLM				*multi;
-	struct event			*timer;
-	TAILQ_HEAD(, http_req)		 reqs;
-	LIST_HEAD(, http_sock)		 socks;
-	size_t				 inflight;
-	int				 busy;	/* callbacks on the stack */
-	int				 dying;	/* http_free() ran meanwhile */
+	struct event_base	*base;
+	CURLM			*multi;
+	struct event		*timer;
+	TAILQ_HEAD(, http_req)	 reqs;
+	LIST_HEAD(, http_sock)	 socks;
+	size_t			 inflight;
+	int			 busy;	/* our callbacks on the stack */
+	int			 dying;	/* http_free() ran meanwhile */
 };
 
 static void	http_destroy(struct http *);
@@ -229,7 +229,8 @@ http_req_finish(struct http_req *req, CURLcode code)
 	if (code == CURLE_FILESIZE_EXCEEDED)
 		http_req_fail(req, "body exceeds %zu bytes", req->max_body);
 	if (code != CURLE_OK || req->cause != NULL) {
-		r.error = code != CURLE_OK ? (int)code : CURLE_ABORTED_BY_CALLBACK;
+		r.error = code != CURLE_OK ? (int)code :
+		    CURLE_ABORTED_BY_CALLBACK;
 		if (req->cause == NULL && req->errbuf[0] != '\0')
 			http_req_fail(req, "%s", req->errbuf);
 		if (req->cause == NULL)

@@ -459,3 +459,57 @@ Test(base64, rfc4648_vectors)
 	cr_expect_str_eq(got, "//4APw==");
 	free(got);
 }
+
+/*
+ * Random strings over the characters the parsers care about: whatever comes
+ * back must be consistent (a value or a cause), and nothing may crash or
+ * read out of bounds (run under valgrind or ASan to see the latter).
+ */
+Test(hostile, random_inputs)
+{
+	static const char	 alphabet[] = "<>;,=\"\\ \t/:?#.@[]relnxtREL";
+	struct challenge	 ch;
+	const char		*values[1];
+	char			 s[65], *next, *cause, *u;
+	uint32_t		 seed = 12345;
+	int64_t			 secs;
+	size_t			 i, j, len;
+	int			 got;
+
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 16) % (sizeof s);
+		for (j = 0; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			s[j] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		s[len] = '\0';
+
+		values[0] = s;
+		next = cause = NULL;
+		got = link_next_values(values, 1, "http://h/a/b", &next,
+		    &cause);
+		cr_assert(got >= -1 && got <= 1);
+		cr_assert(got != 1 || next != NULL, "input %s", s);
+		cr_assert(got != -1 || cause != NULL, "input %s", s);
+		free(next);
+		free(cause);
+
+		cause = NULL;
+		got = challenge_parse(s, &ch, &cause);
+		cr_assert(got == 0 ? ch.scheme != NULL : cause != NULL,
+		    "input %s", s);
+		challenge_clear(&ch);
+		free(cause);
+
+		free(url_resolve("http://h/a/b?q", s));
+		free(url_resolve(s, "../x"));
+		free(url_origin(s));
+		free(url_host(s));
+		free(url_escape(s));
+		(void)retry_after_parse(s, 0, &secs);
+		u = base64_encode(s, len);
+		cr_assert_eq(strlen(u), (len + 2) / 3 * 4);
+		free(u);
+	}
+}
