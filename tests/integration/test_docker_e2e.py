@@ -445,6 +445,9 @@ class BadInput(WatcherCase):
                                  % (name, "\n".join(lines)))
             for line in lines:
                 self.assertLess(len(line), 1000, "log line too long")
+                # Clear: the line says what was asked and what went wrong.
+                self.assertIn("/v2/%s/tags/list" % name,
+                              logfmt(line).get("error", ""), line)
         self.assertEqual(self.failure_lines(watcher, "healthy"), [])
 
 
