@@ -10,6 +10,22 @@
 
 #include "config.h"
 
+/*
+ * A check that several entries share (a connector seen from each source
+ * that uses it) may find the same fault more than once: say it once.
+ */
+static int
+cfg_error_known(const struct cfg_errors *errs, const char *msg)
+{
+	size_t	 i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (strcmp(errs->msg[i], msg) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 cfg_error_add(struct cfg_errors *errs, unsigned line, unsigned col,
     const char *fmt, va_list ap)
@@ -26,6 +42,10 @@ cfg_error_add(struct cfg_errors *errs, unsigned line, unsigned col,
 	else
 		xasprintf(&msg, "%u:%u: %s", line, col, text);
 	free(text);
+	if (cfg_error_known(errs, msg)) {
+		free(msg);
+		return;
+	}
 
 	errs->msg = xreallocarray(errs->msg, errs->n + 1, sizeof *errs->msg);
 	errs->pos = xreallocarray(errs->pos, errs->n + 1, sizeof *errs->pos);

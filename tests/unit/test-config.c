@@ -774,3 +774,30 @@ Test(secrets, errors_never_show_values)
 	}
 	cfg_errors_free(&errs);
 }
+
+Test(apply, same_error_twice_is_said_once)
+{
+	struct cfg_errors	 errs = { 0 };
+
+	cfg_error_at(&errs, 3, 1, "connector \"hub\": bad url");
+	cfg_error_at(&errs, 3, 1, "connector \"hub\": bad url");
+	cfg_error_at(&errs, 4, 1, "connector \"hub\": bad url");
+	cr_assert_eq(errs.n, 2);
+	cfg_errors_free(&errs);
+}
+
+Test(load, the_example_config_loads)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct config		*conf;
+
+	conf = config_load("config/watcher.example.yaml", &errs);
+	cr_assert_not_null(conf, "%s", errs.n ? errs.msg[0] : "");
+	cr_assert_eq(conf->nsources, 2);
+	cr_assert_eq(conf->nsinks, 2);
+	cr_assert(config_routes(conf, config_source(conf, "nginx"),
+	    config_sink(conf, "ci")));
+	cr_assert(!config_routes(conf, config_source(conf, "myapp"),
+	    config_sink(conf, "ci")));
+	config_free(conf);
+}
