@@ -86,6 +86,7 @@ rt_setup(struct event_base *base)
 	const char	*port = getenv(RT_PORT_ENV);
 
 	cr_assert_not_null(port, "no shared redis-server");
+	signal(SIGPIPE, SIG_IGN);
 	rt_configure(atoi(port), NULL);
 	return (rt_open(base, NULL));
 }
@@ -131,6 +132,7 @@ static struct redis_server	 rt_own;
 static void
 rt_own_init(void)
 {
+	signal(SIGPIPE, SIG_IGN);
 	memset(&rt_own, 0, sizeof rt_own);
 	cr_assert_eq(redis_server_start(&rt_own), 0);
 	st_base = event_base_new();
@@ -292,6 +294,7 @@ Test(redis, unreachable_server_fails_promptly, .timeout = 30)
 {
 	struct st_result	 r;
 
+	signal(SIGPIPE, SIG_IGN);
 	st_base = event_base_new();
 	rt_configure(redis_util_free_port(), NULL);
 	st_store = rt_open(st_base, NULL);
@@ -312,6 +315,7 @@ Test(redis, auth_with_password, .timeout = 30)
 	struct redis_server	 srv = { .password = "s3cret" };
 	struct st_result	 r;
 
+	signal(SIGPIPE, SIG_IGN);
 	cr_assert_eq(redis_server_start(&srv), 0);
 	st_base = event_base_new();
 
@@ -390,4 +394,169 @@ Test(redis, url_parsing)
 		free(cause);
 		cause = NULL;
 	}
+}
+
+/* The watchdog: a server that stops answering is dropped, not waited on. */
+struct rt_answer {
+	int	 calls;
+	char	*cause;
+	int	 type;
+};
+
+static void
+rt_answer_cb(redisReply *reply, const char *cause, void *arg)
+{
+	struct rt_answer	*a = arg;
+
+	cr_assert_eq(st_calling, 0, "callback ran before the call returned");
+	a->calls++;
+	a->type = reply != NULL ? reply->type : -1;
+	a->cause = cause != NULL ? xstrdup(cause) : NULL;
+}
+
+static void
+rt_answer_wait(struct rt_answer *a)
+{
+	while (a->calls == 0)
+		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0);
+}
+
+Test(redis, hung_server_is_dropped, .timeout = 60)
+{
+	struct redis_server	 srv = { 0 };
+	struct redis		*r;
+	struct rt_answer	 a = { 0 };
+	const char		*ping[] = { "PING" };
+	char			 url[64], *cause = NULL;
+	int64_t			 t0;
+
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(redis_server_start(&srv), 0);
+	st_base = event_base_new();
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", srv.port);
+	r = redis_open(st_base, url, NULL, &cause);
+	cr_assert_not_null(r, "%s", cause);
+	redis_set_timeout(r, 300);
+	st_calling = 1;
+	redis_command(r, 1, ping, NULL, rt_answer_cb, &a);
+	st_calling = 0;
+	rt_answer_wait(&a);
+	cr_assert_eq(a.type, REDIS_REPLY_STATUS);
+	cr_assert(redis_connected(r));
+
+	redis_server_kill(&srv, SIGSTOP);
+	memset(&a, 0, sizeof a);
+	t0 = mono_ms();
+	st_calling = 1;
+	redis_command(r, 1, ping, NULL, rt_answer_cb, &a);
+	st_calling = 0;
+	rt_answer_wait(&a);
+	cr_assert_eq(a.type, -1);
+	cr_assert_str_eq(a.cause, "redis: connection lost");
+	cr_assert_geq(mono_ms() - t0, 300);
+	cr_assert_not(redis_connected(r));
+	free(a.cause);
+
+	redis_close(r);
+	event_base_free(st_base);
+	redis_server_remove(&srv);
+}
+
+Test(redis, load_100k_versions, .init = rt_own_init, .fini = rt_own_fini,
+    .timeout = 120)
+{
+	enum { N = 100000 };
+	struct store_change	*c = xcalloc(N, sizeof *c);
+	struct st_result	 r;
+	char			 name[32];
+	size_t			 i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "1.%zu", i);
+		c[i].name = xstrdup(name);
+		c[i].digest = i % 2 == 0 ? "sha256:even" : NULL;
+	}
+	cr_assert_eq(st_commit("huge", 1, "eph", c, N, NULL, 0), STORE_OK);
+	st_load("huge", &r);
+	cr_assert_eq(r.status, STORE_OK, "%s", r.cause);
+	cr_assert_eq(r.state.versions.n, N);
+	cr_assert_str_eq(st_digest(&r.state, "1.0"), "sha256:even");
+	cr_assert_str_eq(st_digest(&r.state, "1.99999"), "(null)");
+	st_result_free(&r);
+	for (i = 0; i < N; i++)
+		free((char *)c[i].name);
+	free(c);
+}
+
+/*
+ * A hostile server: answers the handshake, then `answer` to the first
+ * command, whatever it was.  It runs in a child process.
+ */
+static pid_t
+rt_fake_server(int *port, const char *answer)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	char			 buf[65536];
+	int			 fd, c, n;
+	pid_t			 pid;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(fd, -1);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) != 0) {
+		close(fd);
+		return (pid);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if ((c = accept(fd, NULL, NULL)) == -1)
+		_exit(1);
+	/* SELECT arrives alone: nothing else is sent before its answer. */
+	if (read(c, buf, sizeof buf) <= 0 || write(c, "+OK\r\n", 5) != 5)
+		_exit(1);
+	if (read(c, buf, sizeof buf) > 0)
+		n = write(c, answer, strlen(answer));
+	while (read(c, buf, sizeof buf) > 0)
+		continue;
+	(void)n;
+	_exit(0);
+}
+
+static void
+rt_hostile(const char *answer)
+{
+	struct st_result	 r;
+	pid_t			 pid;
+	int			 port;
+
+	signal(SIGPIPE, SIG_IGN);
+	pid = rt_fake_server(&port, answer);
+	st_base = event_base_new();
+	rt_configure(port, NULL);
+	st_store = rt_open(st_base, NULL);
+	st_load("s", &r);
+	cr_assert_eq(r.status, STORE_ERROR, "accepted %s", answer);
+	cr_assert_not_null(r.cause);
+	cr_log_info("%s -> %s", answer, r.cause);
+	st_result_free(&r);
+	store_close(st_store);
+	event_base_free(st_base);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(redis, hostile_answers_are_errors, .timeout = 30)
+{
+	rt_hostile(":5\r\n");
+	rt_hostile("*1\r\n$3\r\nabc\r\n");
+	rt_hostile("*2\r\n*1\r\n$5\r\nepoch\r\n*0\r\n");
+	rt_hostile("*2\r\n:1\r\n:2\r\n");
+	rt_hostile("-ERR no\r\n");
+	rt_hostile("\x01\xff garbage that is no protocol\r\n");
 }
