@@ -441,10 +441,15 @@ http_free(struct http *h)
 static void
 http_req_free(struct http_req *req)
 {
+	struct curl_slist	*l;
+
 	if (req->fail_ev != NULL)
 		event_free(req->fail_ev);
 	if (req->easy != NULL)
 		curl_easy_cleanup(req->easy);
+	/* Headers carry tokens and passwords: leave none in freed memory. */
+	for (l = req->slist; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(req->slist);
 	http_req_reset_headers(req);
 	buf_free(&req->body);
