@@ -43,6 +43,7 @@ struct dispatch {
 	struct event		*timer;		/* re-read, retry or store wait */
 	struct dispatch_op	*op;		/* what is outstanding */
 	int			 wake;		/* events committed meanwhile */
+	int			 stopping;	/* dispatch_stop() was called */
 
 	struct outbox_entry	*batch;		/* copies, owned */
 	size_t			 n, next;
@@ -137,8 +138,11 @@ dispatch_arm(struct dispatch *d, int64_t ms)
 static void
 dispatch_pause(struct dispatch *d, enum dispatch_state state, int64_t ms)
 {
+	if (d->stopping)
+		state = DISPATCH_STOPPED;
+	else
+		dispatch_arm(d, ms);
 	d->state = state;
-	dispatch_arm(d, ms);
 	if (d->notify != NULL)
 		d->notify(d, state, d->notify_arg);
 }
@@ -238,6 +242,10 @@ dispatch_read(struct dispatch *d)
 	struct dispatch_op	*op;
 
 	dispatch_clear_batch(d);
+	if (d->stopping) {
+		dispatch_pause(d, DISPATCH_STOPPED, 0);
+		return;
+	}
 	d->state = DISPATCH_BUSY;
 	op = dispatch_op_new(d, 0);
 	st->entry->read(st, d->id, d->opts.batch, dispatch_read_done, op);
@@ -353,6 +361,10 @@ dispatch_next(struct dispatch *d)
 	struct outbox_entry	*e;
 	struct dispatch_op	*op;
 
+	if (d->stopping) {
+		dispatch_pause(d, DISPATCH_STOPPED, 0);
+		return;
+	}
 	if (d->next == d->n) {
 		dispatch_read(d);
 		return;
@@ -384,6 +396,8 @@ dispatch_timer(evutil_socket_t fd __unused, short what __unused, void *arg)
 	switch (d->state) {
 	case DISPATCH_RETRY_WAIT:
 		dispatch_next(d);
+		break;
+	case DISPATCH_STOPPED:
 		break;
 	case DISPATCH_IDLE:
 	case DISPATCH_STORE_WAIT:
@@ -441,8 +455,25 @@ dispatch_set_notify(struct dispatch *d, dispatch_notify_cb cb, void *arg)
 }
 
 void
+dispatch_stop(struct dispatch *d)
+{
+	d->stopping = 1;
+	evtimer_del(d->timer);
+	if (d->op == NULL)
+		d->state = DISPATCH_STOPPED;
+}
+
+int
+dispatch_busy(const struct dispatch *d)
+{
+	return (d->op != NULL);
+}
+
+void
 dispatch_wake(struct dispatch *d)
 {
+	if (d->stopping)
+		return;		/* whatever it is doing is the last thing */
 	switch (d->state) {
 	case DISPATCH_IDLE:
 	case DISPATCH_STORE_WAIT:
@@ -454,6 +485,8 @@ dispatch_wake(struct dispatch *d)
 		break;
 	case DISPATCH_RETRY_WAIT:
 		break;		/* order: the waiting entry goes first */
+	case DISPATCH_STOPPED:
+		break;
 	}
 }
 

@@ -28,6 +28,7 @@ enum dispatch_state {
 	DISPATCH_IDLE,		/* the last read found nothing to deliver */
 	DISPATCH_RETRY_WAIT,	/* an entry waits for its next attempt */
 	DISPATCH_STORE_WAIT,	/* the store failed; reading again later */
+	DISPATCH_STOPPED,	/* dispatch_stop(): starts nothing new */
 };
 
 struct dispatch_counters {
@@ -39,7 +40,8 @@ struct dispatch_counters {
 
 /*
  * Called each time the dispatcher stops working for now: it became IDLE,
- * RETRY_WAIT or STORE_WAIT.  It may free the dispatcher.
+ * RETRY_WAIT or STORE_WAIT, or STOPPED once the work in flight at
+ * dispatch_stop() has ended.  It may free the dispatcher.
  */
 typedef void (*dispatch_notify_cb)(struct dispatch *, enum dispatch_state,
 		    void *arg);
@@ -55,6 +57,14 @@ struct dispatch	*dispatch_create(struct env *, struct sink *,
 void		 dispatch_free(struct dispatch *);
 void		 dispatch_set_notify(struct dispatch *, dispatch_notify_cb,
 		    void *arg);
+/*
+ * Drain for shutdown: the delivery in flight finishes (and is acked or
+ * dead-lettered), nothing new starts, no retry waits.  Freeing at once
+ * instead abandons the delivery: the entry is sent again after a restart.
+ */
+void		 dispatch_stop(struct dispatch *);
+/* A store or sink operation is in flight. */
+int		 dispatch_busy(const struct dispatch *);
 /* New events were committed: read now unless busy (then read after). */
 void		 dispatch_wake(struct dispatch *);
 enum dispatch_state dispatch_state(const struct dispatch *);

@@ -294,7 +294,7 @@ struct rig {
 	struct sink		 sink;
 	struct script		 script;
 	struct dispatch		*d;
-	int			 notified[4];
+	int			 notified[5];
 	int			 stop_when_idle;
 };
 
@@ -333,7 +333,8 @@ rig_notify(struct dispatch *d __unused, enum dispatch_state state, void *arg)
 	struct rig	*r = arg;
 
 	r->notified[state]++;
-	if (state == DISPATCH_IDLE && r->stop_when_idle)
+	if ((state == DISPATCH_IDLE && r->stop_when_idle) ||
+	    state == DISPATCH_STOPPED)
 		event_base_loopbreak(base);
 }
 
@@ -670,6 +671,53 @@ Test(dispatch, free_while_acking)
 	cr_assert(fs.ev[0].done[0], "the ack itself completes");
 	cr_assert_eq(fs.ev[1].done[0], 0);
 	cr_assert_eq(fs.pending, 0);
+}
+
+/* Shutdown drains: the delivery in flight is acked, nothing new starts. */
+Test(dispatch, stop_finishes_the_delivery_in_flight)
+{
+	static const char *const want[] = { "e1" };
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	fake_add(&fs, "e2", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.hold = 1;
+	while (!r.script.inflight)
+		event_base_loop(base, EVLOOP_ONCE);
+	dispatch_stop(r.d);
+	cr_assert(dispatch_busy(r.d));
+	dispatch_wake(r.d);		/* ignored now */
+	event_active(r.script.answer, 0, 0);
+	event_base_dispatch(base);
+
+	assert_log(&r, want, nitems(want));
+	cr_assert(fs.ev[0].done[0], "the delivered entry is acked");
+	cr_assert_eq(fs.ev[1].done[0], 0);
+	cr_assert_eq(dispatch_state(r.d), DISPATCH_STOPPED);
+	cr_assert_eq(r.notified[DISPATCH_STOPPED], 1);
+	cr_assert(!dispatch_busy(r.d));
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1,
+	    "no timer left armed");
+	rig_stop(&r);
+}
+
+Test(dispatch, stop_during_retry_wait_gives_up_the_wait)
+{
+	struct rig	 r;
+
+	fake_add(&fs, "e1", now_ms());
+	rig_start(&r, "a", 20, 0);
+	r.script.always_retry = 1;
+	while (r.notified[DISPATCH_RETRY_WAIT] == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	dispatch_stop(r.d);
+	cr_assert(!dispatch_busy(r.d));
+	cr_assert_eq(dispatch_state(r.d), DISPATCH_STOPPED);
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1);
+	cr_assert_eq(r.script.nlog, 1);
+	cr_assert_eq(fs.ev[0].done[0], 0, "left in the outbox");
+	rig_stop(&r);
 }
 
 /* The retry schedule: bounds from the equal-jitter formula, 1 s .. 5 min. */
