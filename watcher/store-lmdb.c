@@ -106,21 +106,31 @@ lmdb_reply_post(struct lmdb_store *s, struct lmdb_reply *r, int status)
 
 /*
  * Runs the replies queued before it started; those queued by their
- * callbacks wait for the next round of the loop.
+ * callbacks wait for the next round of the loop.  A callback may close the
+ * store: close runs the rest, and the state is freed here, once no longer
+ * in use.
  */
 static void
 lmdb_drain(__unused evutil_socket_t fd, __unused short what, void *arg)
 {
 	struct lmdb_store	*s = arg;
 	struct lmdb_reply	*r, *last;
+	int			 final;
 
+	s->draining = 1;
 	last = TAILQ_LAST(&s->replies, lmdb_replies);
 	while ((r = TAILQ_FIRST(&s->replies)) != NULL) {
 		TAILQ_REMOVE(&s->replies, r, link);
+		final = r == last;
 		lmdb_reply_run(r);
-		if (r == last)
+		if (s->closed) {
+			free(s);
+			return;
+		}
+		if (final)
 			break;
 	}
+	s->draining = 0;
 	if (!TAILQ_EMPTY(&s->replies))
 		event_active(s->drain, EV_TIMEOUT, 1);
 }
@@ -151,7 +161,7 @@ lmdb_open(struct store *st, char **cause)
 
 /*
  * Replies still queued are complete: their callbacks run now, before the
- * environment closes, so none is lost.
+ * environment closes, so none is lost.  No operation may follow close.
  */
 static void
 lmdb_close(struct store *st)
@@ -161,14 +171,17 @@ lmdb_close(struct store *st)
 
 	if (s == NULL)
 		return;
+	st->data = NULL;
 	while ((r = TAILQ_FIRST(&s->replies)) != NULL) {
 		TAILQ_REMOVE(&s->replies, r, link);
 		lmdb_reply_run(r);
 	}
 	event_free(s->drain);
 	lmdb_env_close(s);
-	free(s);
-	st->data = NULL;
+	if (s->draining)
+		s->closed = 1;	/* lmdb_drain frees it */
+	else
+		free(s);
 }
 
 static size_t

@@ -38,6 +38,8 @@ struct lmdb_store {
 	MDB_dbi			 meta;
 	struct event		*drain;
 	struct lmdb_replies	 replies;
+	int			 draining;	/* inside lmdb_drain */
+	int			 closed;	/* closed from a callback */
 };
 
 /*

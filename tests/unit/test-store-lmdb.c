@@ -325,7 +325,7 @@ LMDB_TEST(full_disk)
 	char			*dir, *parent;
 
 	if (unshare(CLONE_NEWNS) != 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
 		cr_skip_test("no mount namespace: %s", strerror(errno));
 	xasprintf(&dir, "%s/small", store_path(st_store));
 	cr_assert_eq(mkdir(dir, 0700), 0);
@@ -509,6 +509,42 @@ LMDB_TEST(callbacks_later_in_order)
 	cr_assert_eq(calls, 0);
 	st_restart();
 	cr_assert_eq(calls, 1, "close did not run the pending callback");
+}
+
+struct closer {
+	struct store	*st;
+	int		 calls;
+};
+
+static void
+close_from_callback(int status, const char *cause, void *arg)
+{
+	struct closer	*c = arg;
+
+	cr_assert_eq(status, STORE_OK, "%s", cause);
+	c->calls++;
+	if (c->st != NULL) {
+		free(lmdb_shut(c->st));
+		c->st = NULL;
+	}
+}
+
+/* A callback may close the store; the replies behind it still run once. */
+LMDB_TEST(close_inside_callback)
+{
+	struct store_commit	 c = { .source = "s", .baseline = 1,
+				    .epoch = "ep1" };
+	struct closer		 first = { .st = st_store }, second = { 0 };
+
+	st_store->entry->commit(st_store, &c, close_from_callback, &first);
+	st_store->entry->commit(st_store, &c, close_from_callback, &second);
+	st_store = NULL;
+	while (first.calls == 0)
+		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0);
+	cr_assert_eq(first.calls, 1);
+	cr_assert_eq(second.calls, 1);
+	cr_assert_eq(event_base_loop(st_base, EVLOOP_NONBLOCK), 1,
+	    "an event of the closed store is still registered");
 }
 
 LMDB_TEST(default_directory)
