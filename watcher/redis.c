@@ -123,15 +123,12 @@ redis_url_parse(const char *s, struct redis_url *u, char **cause)
 	if (at != NULL) {
 		colon = memchr(p, ':', at - p);
 		if (colon == NULL)
-			u->password = redis_url_decode(p, at - p);
-		else {
-			if (colon != p &&
-			    (u->user = redis_url_decode(p, colon - p)) == NULL)
-				goto bad;
-			u->password = redis_url_decode(colon + 1,
-			    at - colon - 1);
-		}
-		if (u->password == NULL)
+			colon = at;	/* user only: the password comes apart */
+		if (colon != p &&
+		    (u->user = redis_url_decode(p, colon - p)) == NULL)
+			goto bad;
+		if (colon != at && (u->password = redis_url_decode(colon + 1,
+		    at - colon - 1)) == NULL)
 			goto bad;
 		p = at + 1;
 	}

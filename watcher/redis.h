@@ -17,7 +17,11 @@
 
 #include "watcher.h"
 
-/* redis://[user:password@]host[:port][/db] */
+/*
+ * redis://[user[:password]@]host[:port][/db], user and password with %XX
+ * escapes.  The configuration refuses a password in the URL (it names a
+ * secret instead, handed to redis_open()); other callers may use one.
+ */
 struct redis_url {
 	char	*host;
 	int	 port;		/* default 6379 */

@@ -379,6 +379,14 @@ Test(redis, url_parsing)
 	cr_assert_eq(u.db, 3);
 	redis_url_free(&u);
 
+	cr_assert_eq(redis_url_parse("redis://wat%3Acher@h/2", &u, &cause),
+	    0);
+	cr_assert_str_eq(u.user, "wat:cher");
+	cr_assert_null(u.password);
+	cr_assert_str_eq(u.host, "h");
+	cr_assert_eq(u.db, 2);
+	redis_url_free(&u);
+
 	cr_assert_eq(redis_url_parse("redis://:pw@[::1]:7000/", &u, &cause),
 	    0);
 	cr_assert_null(u.user);
