@@ -221,16 +221,12 @@ http_req_finish(struct http_req *req, CURLcode code)
 
 	memset(&r, 0, sizeof r);
 	r.url = req->url;
-	if (req->easy != NULL) {
-		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(req->easy, CURLINFO_EFFECTIVE_URL,
-		    &final_url);
-	}
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(req->easy, CURLINFO_EFFECTIVE_URL, &final_url);
 	if (code == CURLE_FILESIZE_EXCEEDED)
 		http_req_fail(req, "body exceeds %zu bytes", req->max_body);
-	if (code != CURLE_OK || req->cause != NULL) {
-		r.error = code != CURLE_OK ? (int)code :
-		    CURLE_ABORTED_BY_CALLBACK;
+	if (code != CURLE_OK) {
+		r.error = (int)code;
 		if (req->cause == NULL && req->errbuf[0] != '\0')
 			http_req_fail(req, "%s", req->errbuf);
 		if (req->cause == NULL)
@@ -254,6 +250,14 @@ http_req_finish(struct http_req *req, CURLcode code)
 	http_req_free(req);
 }
 
+/* After our callbacks ran: finish an http_free() they asked for. */
+static void
+http_reap(struct http *h)
+{
+	if (h->dying && h->busy == 0)
+		http_destroy(h);
+}
+
 /* Read curl's completion messages and finish those requests. */
 static void
 http_check_done(struct http *h)
@@ -264,7 +268,6 @@ http_check_done(struct http *h)
 	char		*priv;
 	int		 left;
 
-	h->busy++;
 	while (!h->dying &&
 	    (msg = curl_multi_info_read(h->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
@@ -278,9 +281,7 @@ http_check_done(struct http *h)
 		curl_multi_remove_handle(h->multi, req->easy);
 		http_req_finish(req, code);
 	}
-	h->busy--;
-	if (h->busy == 0 && h->dying)
-		http_destroy(h);
+	http_reap(h);
 }
 
 /* Let curl act on a socket (or on the timeout), then collect results. */
@@ -445,8 +446,7 @@ http_req_free(struct http_req *req)
 
 	if (req->fail_ev != NULL)
 		event_free(req->fail_ev);
-	if (req->easy != NULL)
-		curl_easy_cleanup(req->easy);
+	curl_easy_cleanup(req->easy);
 	/* Headers carry tokens and passwords: leave none in freed memory. */
 	for (l = req->slist; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
@@ -466,11 +466,8 @@ http_req_failed_early(__unused evutil_socket_t fd, __unused short what,
 	struct http_req	*req = arg;
 	struct http	*h = req->http;
 
-	h->busy++;
 	http_req_finish(req, CURLE_FAILED_INIT);
-	h->busy--;
-	if (h->busy == 0 && h->dying)
-		http_destroy(h);
+	http_reap(h);
 }
 
 /* Fill the easy handle from the request; -1 with req->cause if bad. */
