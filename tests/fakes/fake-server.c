@@ -53,41 +53,18 @@ static const struct {
 	{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
 };
 
-struct fake *
-fake_of(const struct fake_req *fr)
-{
-	return (fr->fake);
-}
-
-struct event_base *
-fake_base(const struct fake *fake)
-{
-	return (fake->base);
-}
-
+/* The fault engine, for APIs whose behaviour a rule changes. */
 struct faults *
 fake_faults(const struct fake *fake)
 {
 	return (fake->faults);
 }
 
+/* The port bound, for absolute URLs the APIs hand out. */
 int
 fake_port(const struct fake *fake)
 {
 	return (fake->port);
-}
-
-/* The state api made at start. */
-void *
-fake_api_state(const struct fake *fake, const struct fake_api *api)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(fake_apis); i++) {
-		if (fake_apis[i] == api)
-			return (fake->states[i]);
-	}
-	return (NULL);
 }
 
 /* Sends the reply, logs its status, lets the fault in force shape it. */
@@ -313,6 +290,7 @@ fake_request(struct evhttp_request *req, void *arg)
 	const char		*uri;
 	char			*copy, *q;
 	size_t			 i;
+	int			 status;
 	enum evhttp_cmd_type	 type;
 
 	if ((uri = evhttp_request_get_uri(req)) == NULL) {
@@ -343,8 +321,8 @@ fake_request(struct evhttp_request *req, void *arg)
 	}
 	fr.seq = reqlog_add(fake->log, req, fr.method, fr.path, fr.query);
 	fr.fault = faults_match(fake->faults, fr.method, fr.path);
-	if ((i = faults_answer(fake->faults, req, fr.fault)) != 0) {
-		reqlog_set_status(fake->log, fr.seq, (int)i);
+	if ((status = faults_answer(fake->faults, req, fr.fault)) != 0) {
+		reqlog_set_status(fake->log, fr.seq, status);
 		free(copy);
 		return;
 	}
@@ -368,6 +346,7 @@ fake_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(arg, NULL);
 }
 
+/* Says how to run the fake, and exits. */
 static void
 usage(void)
 {

@@ -41,7 +41,6 @@ struct strmap;
 struct strmap	*strmap_new(void);
 void		*strmap_get(const struct strmap *, const char *);
 void		 strmap_put(struct strmap *, const char *, void *);
-size_t		 strmap_count(const struct strmap *);
 /* Frees the map; calls free_value on every value when it is not NULL. */
 void		 strmap_free(struct strmap *, void (*free_value)(void *));
 
@@ -92,6 +91,7 @@ struct fault {
 	int64_t			 hits;
 	int			 status;
 	char			*retry_after;	/* verbatim, or NULL */
+	int64_t			 retry_after_date_in;	/* s, or -1 */
 	char			*body;		/* replaces the error body */
 	char			*content_type;	/* of the replaced body */
 	int64_t			 delay_ms;
@@ -140,12 +140,8 @@ struct fake_req {
 	uint64_t		 seq;		/* in the request log */
 	struct fault		*fault;		/* in force, or NULL */
 };
-struct fake	*fake_of(const struct fake_req *);
-struct event_base *fake_base(const struct fake *);
 struct faults	*fake_faults(const struct fake *);
 int		 fake_port(const struct fake *);
-/* The private state an API made with its create(). */
-void		*fake_api_state(const struct fake *, const struct fake_api *);
 
 /*
  * Sends a reply: status, the headers already set on the request, and body

@@ -184,6 +184,8 @@ faults_add(struct faults *fs, const cJSON *o, char **cause)
 	    faults_int(o, "drip_ms", 100, &f->drip_ms) != 0 ||
 	    faults_int(o, "size", FAULT_HUGE_DEFAULT, &f->size) != 0 ||
 	    faults_int(o, "keep", -1, &f->keep) != 0 ||
+	    faults_int(o, "retry_after_date_in", -1,
+	    &f->retry_after_date_in) != 0 ||
 	    faults_int(o, "uses", 0, &f->token_uses) != 0 ||
 	    faults_int(o, "expires_in", 0, &f->token_expires_in) != 0 ||
 	    faults_int(o, "status", f->kind == FAULT_STATUS ? f->status : 200,
@@ -327,12 +329,28 @@ faults_header(struct evhttp_request *req, const char *name, const char *v)
 	evhttp_add_header(h, name, v);
 }
 
+/* The reason phrase libevent lacks for some statuses, or NULL. */
+static const char *
+faults_reason(int status)
+{
+	switch (status) {
+	case 429:
+		return ("Too Many Requests");
+	case 502:
+		return ("Bad Gateway");
+	case 503:
+		return ("Service Unavailable");
+	default:
+		return (NULL);
+	}
+}
+
 /* Sends a reply and frees the body. */
 static void
 faults_send_plain(struct evhttp_request *req, int status,
     struct evbuffer *body)
 {
-	evhttp_send_reply(req, status, NULL, body);
+	evhttp_send_reply(req, status, faults_reason(status), body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -386,9 +404,13 @@ faults_wait(struct faults *fs, struct evhttp_request *req, int status,
 	p->timer = evtimer_new(fs->base, faults_tick, p);
 	TAILQ_INSERT_TAIL(&fs->pending, p, link);
 	if (f->kind == FAULT_SLOW_BODY) {
-		snprintf(len, sizeof len, "%zu", evbuffer_get_length(p->body));
-		faults_header(req, "Content-Length", len);
-		evhttp_send_reply_start(req, status, NULL);
+		/* A HEAD reply keeps the length the handler gave it. */
+		if (evbuffer_get_length(p->body) > 0) {
+			snprintf(len, sizeof len, "%zu",
+			    evbuffer_get_length(p->body));
+			faults_header(req, "Content-Length", len);
+		}
+		evhttp_send_reply_start(req, status, faults_reason(status));
 	}
 	evtimer_add(p->timer, &p->tick);
 }
@@ -402,7 +424,7 @@ faults_send_chunked(struct evhttp_request *req, int status,
 
 	evhttp_remove_header(evhttp_request_get_output_headers(req),
 	    "Content-Length");
-	evhttp_send_reply_start(req, status, NULL);
+	evhttp_send_reply_start(req, status, faults_reason(status));
 	chunk = evbuffer_new();
 	while (body != NULL && evbuffer_get_length(body) > 0) {
 		evbuffer_remove_buffer(body, chunk, 4096);
@@ -426,8 +448,10 @@ faults_send_truncated(struct evhttp_request *req, int status,
 	len = body != NULL ? evbuffer_get_length(body) : 0;
 	keep = f->keep >= 0 && (size_t)f->keep < len ? (size_t)f->keep :
 	    len / 2;
-	snprintf(n, sizeof n, "%zu", len);
-	faults_header(req, "Content-Length", n);
+	if (len > 0) {
+		snprintf(n, sizeof n, "%zu", len);
+		faults_header(req, "Content-Length", n);
+	}
 	faults_header(req, "Connection", "close");
 	part = evbuffer_new();
 	if (body != NULL) {
@@ -517,6 +541,7 @@ faults_answer(struct faults *fs, struct evhttp_request *req,
 				    "upstream.</p></body></html>\n";
 	struct evbuffer		*body;
 	const char		*type = "application/json";
+	char			 date[64];
 
 	if (f == NULL)
 		return (0);
@@ -525,6 +550,11 @@ faults_answer(struct faults *fs, struct evhttp_request *req,
 	case FAULT_STATUS:
 		if (f->retry_after != NULL)
 			faults_header(req, "Retry-After", f->retry_after);
+		else if (f->retry_after_date_in >= 0) {
+			http_date(clock_ms() / 1000 + f->retry_after_date_in,
+			    date, sizeof date);
+			faults_header(req, "Retry-After", date);
+		}
 		evbuffer_add_printf(body, "%s", f->body != NULL ? f->body :
 		    faults_error_body(f->status));
 		break;

@@ -6,7 +6,6 @@
  * came along, and the conditional and content headers that matter.
  */
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>

@@ -87,13 +87,6 @@ strmap_put(struct strmap *m, const char *key, void *value)
 	s->value = value;
 }
 
-/* How many keys the map holds. */
-size_t
-strmap_count(const struct strmap *m)
-{
-	return (m->count);
-}
-
 /* Frees the map, its keys, and with free_value its values. */
 void
 strmap_free(struct strmap *m, void (*free_value)(void *))

@@ -8,6 +8,7 @@ log and its control API.  One fake per class, reset before each test.
 """
 
 import base64
+import email.utils
 import hashlib
 import http.client
 import json
@@ -424,6 +425,12 @@ class FaultTest(FakeTest):
                          "UNAVAILABLE")
         self.assertEqual(self.get("/v2/c/r3/manifests/v1", method="HEAD")[0],
                          500)
+        self.fake.fault(path_prefix="/v2/d/", fault="429",
+                        retry_after_date_in=30, count=1)
+        status, h, _ = self.get("/v2/d/r3/tags/list")
+        when = email.utils.parsedate_to_datetime(h["retry-after"])
+        self.assertAlmostEqual(when.timestamp(), time.time() + 30, delta=5)
+        self.assertTrue(h["retry-after"].endswith(" GMT"))
         self.assertEqual(self.get("/v2/c/r3/manifests/v1")[0], 200)
 
     def test_slow_headers(self):
@@ -433,6 +440,29 @@ class FaultTest(FakeTest):
         status, _, body = self.get("/v2/a/r3/tags/list")
         self.assertGreaterEqual(time.monotonic() - start, 0.28)
         self.assertEqual(json.loads(body)["tags"], ["v1", "v2", "v3"])
+
+    def test_reason_phrase_and_head_through_faults(self):
+        self.fake.fault(path_prefix="/v2/a/", fault="429", count=1)
+        conn = http.client.HTTPConnection("127.0.0.1", self.fake.port,
+                                          timeout=10)
+        try:
+            conn.request("GET", "/v2/a/r3/tags/list")
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual((resp.status, resp.reason),
+                             (429, "Too Many Requests"))
+        finally:
+            conn.close()
+        _, want, _ = self.get("/v2/a/r3/manifests/v1",
+                              {"Accept": ACCEPT_ALL}, "HEAD")
+        for kind in ("slow_body", "truncate", "slow_headers"):
+            self.fake.clear_faults()
+            self.fake.fault(path_prefix="/v2/", fault=kind, delay_ms=10,
+                            drip_ms=10)
+            status, h, _ = self.get("/v2/a/r3/manifests/v1",
+                                    {"Accept": ACCEPT_ALL}, "HEAD")
+            self.assertEqual((status, h["content-length"]),
+                             (200, want["content-length"]), kind)
 
     def test_slow_body(self):
         self.fake.fault(path_prefix="/v2/", fault="slow_body",
