@@ -12,7 +12,7 @@
 
 /* What to send.  Everything is copied by http_submit(). */
 struct http_request {
-	const char		*method;	/* "GET" (default), "HEAD", "POST" */
+	const char		*method;	/* "GET" (default), "HEAD", "POST"… */
 	const char		*url;
 	const char *const	*headers;	/* "Name: value", NULL-terminated */
 	const char		*body;		/* POST body */
