@@ -245,14 +245,35 @@ cfg_builder_event(struct cfg_builder *b, const yaml_event_t *ev)
 	}
 }
 
+/* libyaml gives a byte offset for encoding errors: make it a position. */
 static void
-cfg_builder_syntax_error(struct cfg_builder *b, const yaml_parser_t *p)
+cfg_offset_position(const char *text, size_t len, size_t off, unsigned *line,
+    unsigned *col)
+{
+	size_t	 i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else
+			(*col)++;
+	}
+}
+
+static void
+cfg_builder_syntax_error(struct cfg_builder *b, const yaml_parser_t *p,
+    const char *text, size_t len)
 {
 	const char	*problem = p->problem != NULL ? p->problem : "unknown";
+	unsigned	 line, col;
 
 	if (p->error == YAML_READER_ERROR) {
-		cfg_error_at(b->errs, 0, 0, "not readable as YAML text: %s "
-		    "at byte %zu", problem, p->problem_offset);
+		cfg_offset_position(text, len, p->problem_offset, &line, &col);
+		cfg_error_at(b->errs, line, col, "not UTF-8 text: %s",
+		    problem);
 	} else if (p->context != NULL) {
 		cfg_error_at(b->errs, p->problem_mark.line + 1,
 		    p->problem_mark.column + 1, "YAML syntax error: %s "
@@ -295,7 +316,7 @@ cfg_parse_text(const char *text, size_t len, struct cfg_node **root,
 	    len);
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			cfg_builder_syntax_error(&b, &parser);
+			cfg_builder_syntax_error(&b, &parser, text, len);
 			rc = -1;
 			break;
 		}
