@@ -236,8 +236,6 @@ cfg_builder_event(struct cfg_builder *b, const yaml_event_t *ev)
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		node = b->open[--b->depth];
-		cfg_node_free(b->key[b->depth]);	/* a key with no value */
-		b->key[b->depth] = NULL;
 		cfg_builder_attach(b, node);
 		return (0);
 	default:

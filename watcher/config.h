@@ -106,7 +106,12 @@ struct cfg_key {
 	const char		 *def;		/* default, as YAML text */
 	const char *const	 *choices;	/* CFG_ENUM, NULL-terminated */
 	const struct cfg_key	 *sub;		/* CFG_OBJECT */
-	long long		  min, max;	/* CFG_INT, CFG_DURATION if max>0 */
+	/*
+	 * CFG_INT: within [min, max] when max > 0, else at least min when
+	 * min != 0 (0, 0: any number).
+	 * CFG_DURATION (ms): at least min, and at most max when max > 0.
+	 */
+	long long		  min, max;
 };
 struct cfg_strlist {
 	char	**v;
@@ -194,11 +199,16 @@ struct sink_conf {
 	int64_t			 max_age_ms;	/* 0: none */
 };
 
+struct cond_list;
 struct trigger_conf {
 	char			*id;
 	const struct cfg_node	*node;
 	struct cfg_strlist	 sources;
 	struct cfg_strlist	 sinks;
+	/* config-trigger.c */
+	int			 enabled;	/* false: routes nothing */
+	struct cond_list	*conds;		/* all must hold (cond.h) */
+	struct cfg_node		*made;		/* a Harness trigger's source */
 };
 
 struct config {
@@ -251,7 +261,11 @@ void	 config_load_sinks(struct config *, const struct cfg_node *,
 void	 config_load_triggers(struct config *, const struct cfg_node *,
 	    struct cfg_errors *);
 void	 config_free_sources(struct config *);	/* and connectors */
-void	 config_free_sinks(struct config *);	/* and triggers */
+void	 config_free_sinks(struct config *);
+void	 config_free_triggers(struct config *);
+/* config-sources.c: one source block (also a Harness trigger's). */
+void	 config_load_source(struct config *, struct source_conf *,
+	    const struct cfg_node *, size_t index, struct cfg_errors *);
 /* config-list.c: what the list blocks share. */
 int	 config_id_valid(const char *);
 const struct cfg_node *config_list(const struct cfg_node *, const char *name,
