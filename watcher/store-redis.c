@@ -26,6 +26,7 @@
 #include "store.h"
 
 #define RS_CONSUMER	"watcher"
+#define RS_READ_MAX	10000		/* entries per read, at most */
 
 struct redis_store {
 	struct redis	*r;
@@ -611,7 +612,7 @@ rs_read(struct store *st, const char *sink, size_t n, store_read_cb cb,
 	rs_args_adds(&a, rs->outbox);
 	rs_args_adds(&a, sink);
 	rs_args_adds(&a, RS_CONSUMER);
-	rs_args_addf(&a, "%zu", n == 0 ? 1 : n);
+	rs_args_addf(&a, "%zu", n > RS_READ_MAX ? RS_READ_MAX : n);
 	rs_eval(st, rs_lua_read, 1, &a, rs_read_reply, op);
 }
 
