@@ -20,6 +20,7 @@
  *
  * hiredis 0.14 has no timeouts, so a watchdog timer drops the connection
  * when a connect or the oldest command in flight gets no answer in time.
+ * It ticks only while something waits for an answer.
  *
  * redis_close() sets ac->data to NULL before freeing the context: the
  * callbacks hiredis then runs (NULL replies, perhaps deferred until a reply
@@ -79,6 +80,16 @@ static const struct backoff redis_backoff = { 1000, 30000 };
 
 static void	redis_connect(struct redis *);
 static void	redis_send(struct redis *, struct redis_cmd *);
+
+/* Arm the watchdog, unless it is armed already. */
+static void
+redis_watch(struct redis *r)
+{
+	struct timeval	 tv = { REDIS_WATCHDOG_MS / 1000, 0 };
+
+	if (!evtimer_pending(r->watchdog, NULL))
+		evtimer_add(r->watchdog, &tv);
+}
 
 /* Undo %XX escapes of [p, p+len); NULL if one is broken. */
 static char *
@@ -238,7 +249,7 @@ redis_lost(struct redis *r, const char *why)
 	evtimer_del(r->watchdog);
 	while ((cmd = TAILQ_FIRST(&r->queued)) != NULL) {
 		TAILQ_REMOVE(&r->queued, cmd, entry);
-		redis_fail(r, cmd, "redis: not connected");
+		redis_fail(r, cmd, "redis: connection lost");
 	}
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
@@ -327,7 +338,6 @@ redis_connect(struct redis *r)
 	redisAsyncContext	*ac;
 	const char		*argv[3];
 	char			 db[16];
-	struct timeval		 tv;
 
 	ac = redisAsyncConnect(r->url.host, r->url.port);
 	if (ac == NULL)
@@ -356,9 +366,7 @@ redis_connect(struct redis *r)
 	argv[0] = "SELECT";
 	argv[1] = db;
 	redis_hello(r, 2, argv);
-	tv.tv_sec = REDIS_WATCHDOG_MS / 1000;
-	tv.tv_usec = 0;
-	evtimer_add(r->watchdog, &tv);
+	redis_watch(r);
 }
 
 /* Drop a connection that does not answer; see the DESIGN note. */
@@ -368,20 +376,16 @@ redis_watchdog_cb(__unused evutil_socket_t fd, __unused short events,
 {
 	struct redis		*r = arg;
 	redisAsyncContext	*ac = r->ac;
-	struct timeval		 tv;
 
-	if (ac == NULL)
-		return;
-	if ((r->state == REDIS_CONNECTING || r->inflight > 0) &&
-	    mono_ms() - r->since > r->timeout_ms) {
+	if (ac == NULL || (r->state != REDIS_CONNECTING && r->inflight == 0))
+		return;		/* nothing waits: idle until redis_send */
+	if (mono_ms() - r->since > r->timeout_ms) {
 		redisAsyncFree(ac);	/* may call redis_disconnect_cb */
 		if (r->ac == ac)
 			redis_lost(r, "no answer in time");
 		return;
 	}
-	tv.tv_sec = REDIS_WATCHDOG_MS / 1000;
-	tv.tv_usec = 0;
-	evtimer_add(r->watchdog, &tv);
+	redis_watch(r);
 }
 
 /* hiredis calls this exactly once per command sent. */
@@ -440,8 +444,10 @@ redis_send(struct redis *r, struct redis_cmd *cmd)
 		redis_fail(r, cmd, "redis: connection lost");
 		return;
 	}
-	if (r->inflight++ == 0)
+	if (r->inflight++ == 0) {
 		r->since = mono_ms();
+		redis_watch(r);
+	}
 }
 
 static struct redis_cmd *

@@ -7,8 +7,9 @@
  * loop, never before redis_command() returns.  A command issued while a
  * connection attempt is under way waits for it; one issued while the
  * connection is down (waiting to retry) fails at once with "redis: not
- * connected"; commands in flight when the connection drops, or that get no
- * answer within the timeout, fail with "redis: connection lost".
+ * connected"; commands waiting or in flight when a connect fails or the
+ * connection drops, or when no answer comes within the timeout, fail with
+ * "redis: connection lost".
  */
 #ifndef REDIS_H
 #define REDIS_H
