@@ -300,6 +300,14 @@ class Registry(Waitable):
                        status == 200) >= count
         self.wait_for(enough, timeout, "%d listings of %s" % (count, repo))
 
+    def wait_requests(self, method, path, count=1, timeout=20.0):
+        """Wait until method path was answered 200 at least count times."""
+        def enough():
+            return sum(1 for m, p, status in self.requests
+                       if m == method and p == path and
+                       status == 200) >= count
+        self.wait_for(enough, timeout, "%d x %s %s" % (count, method, path))
+
     def wait_more_polls(self, repo, more=2, timeout=20.0):
         """Wait for `more` further listings of repo than seen so far.
 

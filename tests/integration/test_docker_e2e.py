@@ -165,7 +165,10 @@ class Delivery(WatcherCase):
         old = self.client.push(repo, "latest")
         watcher = self.start(self.config([docker_source(
             "updated", "local", repo, digestCheckInterval="1s")]))
-        REGISTRY.wait_listings(repo, 2)
+        # The baseline may record the tag without its digest; wait until a
+        # digest check has read it and that poll is over before moving it.
+        REGISTRY.wait_requests("HEAD", "/v2/%s/manifests/latest" % repo)
+        REGISTRY.wait_more_polls(repo)
 
         new = self.client.retag(repo, "latest", "rebuilt image")
         self.assertNotEqual(new, old)
@@ -183,7 +186,12 @@ class Delivery(WatcherCase):
         first = self.start(config)
         REGISTRY.wait_listings(repo, 2)
         digest = self.client.push(repo, "2.0")
-        self.hook.wait_accepted(1)
+        [delivery] = self.hook.wait_accepted(1)
+        # SIGTERM abandons a delivery in flight (at-least-once: it would
+        # come again), so let the watcher see the 200 and ack it first.
+        first.wait_log(r'msg="dispatch: delivered" .*id=%s'
+                       % delivery["event"]["id"])
+        REGISTRY.wait_more_polls(repo)
         first.stop()
 
         second = self.start(config)
