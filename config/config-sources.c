@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "order.h"
 #include "provider.h"
 
 #define CONN_OFF(f)	offsetof(struct connector_conf, f)
@@ -40,6 +41,15 @@ static const struct cfg_key connector_keys[] = {
 	{ .name = NULL }
 };
 
+/* In the order of enum order_kind, enum burst_action. */
+static const char *const order_names[] = {
+	"none", "semver", "numeric", "alphabetical", "pushed", NULL
+};
+static const char *const prerelease_names[] = { "exclude", "include", NULL };
+static const char *const burst_names[] = {
+	"emitNewest", "fastForward", "hold", NULL
+};
+
 static const struct cfg_key source_keys[] = {
 	{ .name = "identifier", .type = CFG_STRING, .off = SRC_OFF(id),
 	  .flags = CFG_REQUIRED },
@@ -62,6 +72,24 @@ static const struct cfg_key source_keys[] = {
 	{ .name = "digestChecksPerPoll", .type = CFG_INT,
 	  .off = SRC_OFF(digest_checks), .def = "20", .min = 0,
 	  .max = 100000 },
+	{ .name = "order", .type = CFG_ENUM, .off = SRC_OFF(order),
+	  .def = "none", .choices = order_names },
+	{ .name = "prereleases", .type = CFG_ENUM, .off = SRC_OFF(prereleases),
+	  .def = "exclude", .choices = prerelease_names },
+	{ .name = "includeSignatures", .type = CFG_BOOL,
+	  .off = SRC_OFF(include_signatures), .def = "false" },
+	{ .name = "burstLimit", .type = CFG_INT, .off = SRC_OFF(burst_limit),
+	  .def = "100", .min = 1, .max = 1000000 },
+	{ .name = "burstAction", .type = CFG_ENUM, .off = SRC_OFF(burst_action),
+	  .def = "emitNewest", .choices = burst_names },
+	{ .name = NULL }
+};
+
+/* spec keys every source type has; read here, not by the provider. */
+static const struct cfg_key source_filter_keys[] = {
+	{ .name = "tagRegex", .type = CFG_STRING, .off = SRC_OFF(tag_regex) },
+	{ .name = "tagRegexExclude", .type = CFG_STRING,
+	  .off = SRC_OFF(tag_regex_exclude) },
 	{ .name = NULL }
 };
 
@@ -69,7 +97,9 @@ static const struct cfg_key source_keys[] = {
 static const char *const connector_generic[] = {
 	"executeOnDelegate", "delegateSelectors", NULL
 };
-static const char *const source_generic[] = { "connectorRef", NULL };
+static const char *const source_generic[] = {
+	"connectorRef", "tagRegex", "tagRegexExclude", NULL
+};
 static const char *const no_generic[] = { NULL };
 
 static const struct cfg_key *
@@ -240,6 +270,55 @@ source_connector(struct config *conf, struct source_conf *sc,
 		    sc->type, sc->entry->connector);
 }
 
+/*
+ * spec.tagRegex and spec.tagRegexExclude: read for every source type and
+ * compiled now, so that `check` reports a bad pattern at its position.
+ */
+static void
+source_filters(struct source_conf *sc, struct cfg_errors *errs)
+{
+	static const char *const names[] = { "tagRegex", "tagRegexExclude" };
+	const struct cfg_node	*n;
+	struct cfg_node		 copy;
+	struct filter_conf	 fc;
+	struct filter		*f;
+	char			*cause;
+	size_t			 i, k;
+
+	copy = *sc->spec;
+	copy.keys = xcalloc(sc->spec->n, sizeof *copy.keys);
+	copy.items = xcalloc(sc->spec->n, sizeof *copy.items);
+	copy.n = 0;
+	for (i = 0; i < sc->spec->n; i++) {
+		for (k = 0; k < nitems(names); k++) {
+			if (strcmp(sc->spec->keys[i]->value, names[k]) == 0) {
+				copy.keys[copy.n] = sc->spec->keys[i];
+				copy.items[copy.n++] = sc->spec->items[i];
+			}
+		}
+	}
+	cfg_apply_at(source_filter_keys, sc, &copy, sc->node, "spec", errs);
+	free(copy.keys);
+	free(copy.items);
+
+	for (k = 0; k < nitems(names); k++) {
+		memset(&fc, 0, sizeof fc);
+		if (k == 0)
+			fc.include = sc->tag_regex;
+		else
+			fc.exclude = sc->tag_regex_exclude;
+		if (fc.include == NULL && fc.exclude == NULL)
+			continue;
+		if ((f = filter_create(&fc, &cause)) != NULL) {
+			filter_free(f);
+			continue;
+		}
+		n = cfg_node_get(sc->spec, names[k]);
+		cfg_error(errs, n, "%s: spec.%s", errs->where, cause);
+		free(cause);
+	}
+}
+
 static void
 source_load(struct config *conf, struct source_conf *sc,
     const struct cfg_node *item, size_t i, struct cfg_errors *errs)
@@ -276,6 +355,8 @@ source_load(struct config *conf, struct source_conf *sc,
 	    sc->entry->connector != NULL ? source_generic : no_generic, errs);
 	if (sc->spec->kind == CFG_MAP && sc->entry->connector != NULL)
 		source_connector(conf, sc, errs);
+	if (sc->spec->kind == CFG_MAP)
+		source_filters(sc, errs);
 	if (errs->n == before && sc->entry->check != NULL)
 		sc->entry->check(sc, errs);
 out:
@@ -313,6 +394,7 @@ config_free_sources(struct config *conf)
 			cfg_free(sc->entry->source_keys, sc->data);
 		free(sc->data);
 		free(sc->connector_ref);
+		cfg_free(source_filter_keys, sc);
 		cfg_free(source_keys, sc);
 	}
 	free(conf->sources);

@@ -54,9 +54,6 @@ static const struct cfg_key docker_source_keys[] = {
 	{ .name = "imagePath", .type = CFG_STRING, .off = SRC_OFF(image_path),
 	  .flags = CFG_REQUIRED },
 	{ .name = "tag", .type = CFG_STRING, .off = SRC_OFF(tag) },
-	{ .name = "tagRegex", .type = CFG_STRING, .off = SRC_OFF(tag_regex) },
-	{ .name = "tagRegexExclude", .type = CFG_STRING,
-	  .off = SRC_OFF(tag_regex_exclude) },
 	{ .name = "digest", .type = CFG_STRING, .off = SRC_OFF(digest) },
 	{ .name = NULL }
 };

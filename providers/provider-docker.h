@@ -28,8 +28,6 @@ struct docker_source {
 	char		*connector_ref;	/* resolved by the loader */
 	char		*image_path;
 	char		*tag;		/* watch this one tag only */
-	char		*tag_regex;	/* stored; applied by the filter */
-	char		*tag_regex_exclude;
 	char		*digest;	/* accepted, ignored (warned) */
 };
 

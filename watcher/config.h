@@ -148,6 +148,11 @@ struct store_conf {
 	char		*prefix;	/* redis key prefix, default "aw" */
 	char		*password;	/* secret name, redis AUTH */
 	int64_t		 retention_ms;	/* history kept after delivery */
+	/*
+	 * Not from the file: open beside a running watcher, for short
+	 * read-mostly commands (history, replay); LMDB skips its writer lock.
+	 */
+	int		 shared;
 };
 
 struct secret {
@@ -186,7 +191,18 @@ struct source_conf {
 	int			 fetch_labels;
 	int64_t			 digest_check_ms; /* re-HEAD known tags, 0 off */
 	long long		 digest_checks;	/* HEADs per poll for that */
+	/* What gets emitted (order.h): filters, order, burst policy. */
+	char			*tag_regex;	/* spec.tagRegex */
+	char			*tag_regex_exclude; /* spec.tagRegexExclude */
+	int			 order;		/* enum order_kind */
+	int			 prereleases;	/* 0 exclude, 1 include */
+	int			 include_signatures;
+	long long		 burst_limit;	/* default 100 */
+	int			 burst_action;	/* enum burst_action */
 };
+
+/* What a poll that finds more than burstLimit new versions does. */
+enum burst_action { BURST_EMIT_NEWEST, BURST_FAST_FORWARD, BURST_HOLD };
 
 struct sink_conf {
 	char			*id;

@@ -463,6 +463,9 @@ daemon_status_json(const struct daemon *d)
 		cJSON_AddNumberToObject(o, "errors", (double)st.errors);
 		cJSON_AddNumberToObject(o, "created", (double)st.created);
 		cJSON_AddNumberToObject(o, "updated", (double)st.updated);
+		cJSON_AddBoolToObject(o, "held", st.held);
+		cJSON_AddNumberToObject(o, "filtered", (double)st.filtered);
+		cJSON_AddNumberToObject(o, "bursts", (double)st.bursts);
 		cJSON_AddItemToArray(arr, o);
 	}
 	s = cJSON_PrintUnformatted(arr);

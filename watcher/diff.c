@@ -97,6 +97,27 @@ diff_free(struct diff *d)
 }
 
 void
+diff_keep_newest(struct diff *d, size_t n)
+{
+	size_t	 drop, i;
+
+	if (d->nevents <= n)
+		return;
+	drop = d->nevents - n;
+	for (i = 0; i < drop; i++)
+		free(d->events[i].previous_digest);
+	memmove(d->events, d->events + drop, n * sizeof *d->events);
+	d->nevents = n;
+	d->created = d->updated = 0;
+	for (i = 0; i < d->nevents; i++) {
+		if (d->events[i].type == EVENT_CREATED)
+			d->created++;
+		else
+			d->updated++;
+	}
+}
+
+void
 diff_apply(struct index *idx, const struct versions *vs, int64_t now_s)
 {
 	const struct version	*v;

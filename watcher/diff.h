@@ -33,6 +33,8 @@ struct diff {
 void	 diff_compute(const struct index *, const struct versions *,
 	    int baseline, int emit_existing, struct diff *);
 void	 diff_free(struct diff *);
+/* Keep only the last n events (the newest, in the poll's order). */
+void	 diff_keep_newest(struct diff *, size_t n);
 /* After a successful commit (or when nothing changed): update the index. */
 void	 diff_apply(struct index *, const struct versions *, int64_t now_s);
 

@@ -127,11 +127,11 @@ event_data(const struct event_info *ei)
 	return (data);
 }
 
-char *
-event_json(const struct event_info *ei, char id[33])
+cJSON *
+event_object(const struct event_info *ei, char id[33])
 {
 	cJSON	*ev;
-	char	*s, *out, *subject, *source, when[32];
+	char	*subject, *source, when[32];
 
 	event_id(ei->source_id, ei->version->name, ei->version->digest, id);
 	xasprintf(&source, "/artifact-watcher/sources/%s", ei->source_id);
@@ -154,12 +154,28 @@ event_json(const struct event_info *ei, char id[33])
 	cJSON_AddItemToObject(ev, "data", event_data(ei));
 	free(source);
 	free(subject);
+	return (ev);
+}
+
+char *
+event_print(const cJSON *ev)
+{
+	char	*s, *out;
 
 	s = cJSON_PrintUnformatted(ev);
-	cJSON_Delete(ev);
 	if (s == NULL)
 		fatalx("cJSON_PrintUnformatted failed");
 	out = xstrdup(s);
 	cJSON_free(s);
 	return (out);
+}
+
+char *
+event_json(const struct event_info *ei, char id[33])
+{
+	cJSON	*ev = event_object(ei, id);
+	char	*s = event_print(ev);
+
+	cJSON_Delete(ev);
+	return (s);
 }

@@ -26,5 +26,8 @@ void	 event_id(const char *source, const char *version, const char *digest,
 	    char out[33]);
 /* The event as JSON (allocated, compact); its id into id. */
 char	*event_json(const struct event_info *, char id[33]);
+/* The same as a cJSON object (the caller deletes it), and its printing. */
+cJSON	*event_object(const struct event_info *, char id[33]);
+char	*event_print(const cJSON *);
 
 #endif

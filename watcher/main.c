@@ -33,6 +33,7 @@ struct cli {
 	const char	*event;
 	const char	*since;
 	const char	*wait;
+	const char	*burst_action;
 	int		 json;
 	const char	*arg;		/* versions: SOURCE */
 };
@@ -44,6 +45,7 @@ static const char usage_text[] =
 "  run       watch every source until SIGTERM (SIGHUP reloads the config)\n"
 "  once      poll once, commit, deliver what is pending, exit\n"
 "            [--source ID] [--wait DURATION (default 60s)]\n"
+"            [--burst-action emitNewest|fastForward]: release a held burst\n"
 "  check     validate the config file\n"
 "  versions  SOURCE [--json]: what the source lists now\n"
 "  history   [--source ID] [--since DURATION|TIME] [--json]: what arrived,\n"
@@ -116,6 +118,24 @@ cmd_check(const struct cli *cli)
 	return (EXIT_OK);
 }
 
+/* once --burst-action: how the operator releases a held burst. */
+static int
+set_burst_action(struct config *conf, const char *name)
+{
+	int	 action;
+	size_t	 i;
+
+	if (strcmp(name, "emitNewest") == 0)
+		action = BURST_EMIT_NEWEST;
+	else if (strcmp(name, "fastForward") == 0)
+		action = BURST_FAST_FORWARD;
+	else
+		return (-1);
+	for (i = 0; i < conf->nsources; i++)
+		conf->sources[i].burst_action = action;
+	return (0);
+}
+
 static int
 cmd_daemon(const struct cli *cli)
 {
@@ -133,6 +153,11 @@ cmd_daemon(const struct cli *cli)
 	}
 	if ((conf = load_config(cli)) == NULL)
 		return (EXIT_USAGE);
+	if (cli->burst_action != NULL && set_burst_action(conf,
+	    cli->burst_action) != 0) {
+		config_free(conf);
+		return (usage("--burst-action: emitNewest or fastForward"));
+	}
 	if (cli->source != NULL && config_source(conf, cli->source) == NULL) {
 		fprintf(stderr, "artifact-watcher: no source \"%s\" in %s\n",
 		    cli->source, cli->config);
@@ -409,6 +434,7 @@ cmd_store(const struct cli *cli)
 	sr.code = EXIT_INTERNAL;
 	if ((sr.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	conf->store.shared = 1;		/* beside a running watcher */
 	if ((st = store_open(sr.base, &conf->store, &cause)) == NULL) {
 		fprintf(stderr, "artifact-watcher: store: %s\n", cause);
 		free(cause);
@@ -437,6 +463,7 @@ main(int argc, char **argv)
 		{ "event",	required_argument, NULL, 'e' },
 		{ "since",	required_argument, NULL, 'S' },
 		{ "wait",	required_argument, NULL, 'w' },
+		{ "burst-action", required_argument, NULL, 'b' },
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ "log-level",	required_argument, NULL, 'l' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -468,6 +495,9 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			cli.wait = optarg;
+			break;
+		case 'b':
+			cli.burst_action = optarg;
 			break;
 		case 'j':
 			cli.json = 1;

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <cjson/cJSON.h>
 #include <pcre2.h>
 
 #include "order.h"
@@ -405,15 +404,6 @@ order_number(const char *s, long double *out)
 	return (errno != 0 || *end != '\0' ? -1 : 0);
 }
 
-static void
-order_drop(struct version *v)
-{
-	free(v->name);
-	free(v->digest);
-	cJSON_Delete(v->labels);
-	cJSON_Delete(v->metadata);
-}
-
 void
 order_sort(struct versions *vs, char **keys, enum order_kind order,
     size_t *dropped)
@@ -455,7 +445,7 @@ order_sort(struct versions *vs, char **keys, enum order_kind order,
 		if (ok)
 			n++;
 		else {
-			order_drop(&vs->v[i]);
+			version_clear(&vs->v[i]);
 			(*dropped)++;
 		}
 	}

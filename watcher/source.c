@@ -20,12 +20,16 @@
 
 #include <event2/event.h>
 
+#include <cjson/cJSON.h>
+
 #include "diff.h"
 #include "event.h"
+#include "order.h"
 #include "provider.h"
 #include "sink.h"
 #include "source.h"
 #include "store.h"
+#include "trigger.h"
 
 enum source_phase {
 	PHASE_IDLE,		/* waiting for the timer */
@@ -39,6 +43,7 @@ struct source {
 	const struct source_conf	*conf;
 	struct source_hooks		 hooks;
 	struct provider			*provider;
+	struct filter			*filter;
 	struct index			*index;
 	struct event			*timer;
 	enum source_phase		 phase;
@@ -60,7 +65,9 @@ struct source {
 	int				 last_ok;
 	char				*last_error;
 	int				 truncated;
+	int				 held;	/* burstAction hold */
 	uint64_t			 polls, errors, created, updated;
+	uint64_t			 filtered, bursts;
 };
 
 static void	source_timer_cb(evutil_socket_t, short, void *);
@@ -158,23 +165,23 @@ source_new_epoch(void)
 	return (e);
 }
 
-/* Events of the diff as CloudEvents, routed to the sinks that want them. */
+/*
+ * Events of the diff as CloudEvents, each routed (triggers and their
+ * conditions) to the sinks that want it; *sinks holds every event's list.
+ */
 static struct store_event *
-source_events(struct source *s, const char ***sinks, size_t *nsinks)
+source_events(struct source *s, const char ***sinks)
 {
 	struct config		*conf = s->env->conf;
 	struct store_event	*evs;
 	struct event_info	 info;
 	const char		*registry = NULL, *repository = NULL;
+	const char		**route;
+	cJSON			*ev;
 	char			 id[33];
-	size_t			 i;
+	size_t			 i, n;
 
-	*sinks = xcalloc(conf->nsinks, sizeof **sinks);
-	*nsinks = 0;
-	for (i = 0; i < conf->nsinks; i++) {
-		if (config_routes(conf, s->conf, &conf->sinks[i]))
-			(*sinks)[(*nsinks)++] = conf->sinks[i].id;
-	}
+	*sinks = xcalloc(s->diff.nevents * conf->nsinks + 1, sizeof **sinks);
 	if (s->provider->entry->describe != NULL)
 		s->provider->entry->describe(s->provider, &registry,
 		    &repository);
@@ -191,10 +198,14 @@ source_events(struct source *s, const char ***sinks, size_t *nsinks)
 		info.version = s->diff.events[i].version;
 		info.previous_digest = s->diff.events[i].previous_digest;
 		info.detected_s = s->detected_s;
-		evs[i].json = event_json(&info, id);
+		ev = event_object(&info, id);
+		route = *sinks + i * conf->nsinks;
+		trigger_route(conf, s->conf, ev, route, &n);
+		evs[i].json = event_print(ev);
 		evs[i].id = xstrdup(id);
-		evs[i].sinks = *sinks;
-		evs[i].nsinks = *nsinks;
+		evs[i].sinks = route;
+		evs[i].nsinks = n;
+		cJSON_Delete(ev);
 	}
 	return (evs);
 }
@@ -278,7 +289,7 @@ source_commit(struct source *s, int rebaseline)
 	struct store_change	*changes = NULL;
 	struct versions		 all = { 0 };
 	const char		**sinks;
-	size_t			 nsinks, i;
+	size_t			 i;
 
 	memset(&c, 0, sizeof c);
 	c.source = s->conf->id;
@@ -306,7 +317,7 @@ source_commit(struct source *s, int rebaseline)
 		c.changes = changes;
 		c.nchanges = all.n;
 	}
-	evs = source_events(s, &sinks, &nsinks);
+	evs = source_events(s, &sinks);
 	c.events = evs;
 	c.nevents = s->diff.nevents;
 
@@ -318,6 +329,76 @@ source_commit(struct source *s, int rebaseline)
 	free(sinks);
 	free(changes);
 	versions_free(&all);
+}
+
+/* Drop what the filters reject, then sort by the source's order. */
+static void
+source_select(struct source *s, struct versions *vs)
+{
+	char	**keys, *key, *cause;
+	size_t	 i, n = 0, errors = 0, dropped;
+	int	 r;
+
+	keys = xcalloc(vs->n + 1, sizeof *keys);
+	for (i = 0; i < vs->n; i++) {
+		r = filter_match(s->filter, vs->v[i].name, &key, &cause);
+		if (r == -1) {
+			if (errors++ < 3)
+				log_warn("tag filter failed: version skipped",
+				    "source=%s error=%s", log_q(s->conf->id),
+				    log_q(cause));
+			free(cause);
+		}
+		if (r != 1) {
+			version_clear(&vs->v[i]);
+			s->filtered++;
+			continue;
+		}
+		vs->v[n] = vs->v[i];
+		keys[n++] = key;
+	}
+	vs->n = n;
+	order_sort(vs, keys, s->conf->order, &dropped);
+	s->filtered += dropped;
+	free(keys);
+}
+
+/*
+ * The burst policy (DESIGN §2) for a poll that found more new versions than
+ * burstLimit.  Returns 1 when the poll is held: nothing is committed.
+ */
+static int
+source_burst(struct source *s)
+{
+	struct diff	*d = &s->diff;
+	size_t		 limit = (size_t)s->conf->burst_limit, drop;
+
+	if (d->nevents <= limit) {
+		s->held = 0;
+		return (0);
+	}
+	s->bursts++;
+	drop = s->conf->burst_action == BURST_EMIT_NEWEST ?
+	    d->nevents - limit : d->nevents;
+	if (s->conf->burst_action == BURST_HOLD) {
+		log_error("burst held: nothing emitted or recorded until an "
+		    "operator acts", "source=%s new=%zu burstLimit=%zu "
+		    "bursts=%llu hint=%s", log_q(s->conf->id), d->nevents,
+		    limit, (unsigned long long)s->bursts,
+		    log_q("artifact-watcher once -c FILE --source ID "
+		    "--burst-action emitNewest|fastForward"));
+		s->held = 1;
+		return (1);
+	}
+	log_warn(s->conf->burst_action == BURST_EMIT_NEWEST ?
+	    "burst: emitting the newest only, recording all" :
+	    "burst: fast-forward, recording all, emitting none",
+	    "source=%s new=%zu emitted=%zu burstLimit=%zu bursts=%llu",
+	    log_q(s->conf->id), d->nevents, d->nevents - drop, limit,
+	    (unsigned long long)s->bursts);
+	diff_keep_newest(d, d->nevents - drop);
+	s->held = 0;
+	return (0);
 }
 
 static void
@@ -342,8 +423,13 @@ source_poll_done(const struct poll_result *r, void *arg)
 	}
 	s->detected_s = now_ms() / 1000;
 	baseline = s->epoch == NULL;
+	source_select(s, s->versions);
 	diff_compute(s->index, s->versions, baseline, s->conf->emit_existing,
 	    &s->diff);
+	if (source_burst(s)) {
+		source_cycle_end(s, 1, "burst held (burstAction: hold)", 0);
+		return;
+	}
 	log_debug("poll listed", "source=%s listed=%zu changes=%zu events=%zu "
 	    "requests=%u ms=%lld", log_q(s->conf->id), s->versions->n,
 	    s->diff.nchanges, s->diff.nevents, r->requests,
@@ -432,14 +518,26 @@ struct source *
 source_create(struct env *env, const struct source_conf *conf,
     const struct source_hooks *hooks, char **cause)
 {
-	struct source	*s;
+	struct source		*s;
+	struct filter_conf	 fc;
+	struct filter		*f;
 
+	memset(&fc, 0, sizeof fc);
+	fc.include = conf->tag_regex;
+	fc.exclude = conf->tag_regex_exclude;
+	fc.keep_noise = conf->include_signatures;
+	fc.order = (enum order_kind)conf->order;
+	fc.prereleases = conf->prereleases;
+	if ((f = filter_create(&fc, cause)) == NULL)
+		return (NULL);
 	s = xcalloc(1, sizeof *s);
 	s->env = env;
 	s->conf = conf;
+	s->filter = f;
 	if (hooks != NULL)
 		s->hooks = *hooks;
 	if ((s->provider = provider_create(env, conf, cause)) == NULL) {
+		filter_free(f);
 		free(s);
 		return (NULL);
 	}
@@ -480,6 +578,7 @@ source_free(struct source *s)
 	}
 	source_cycle_clear(s);
 	provider_free(s->provider);
+	filter_free(s->filter);
 	index_free(s->index);
 	event_free(s->timer);
 	free(s->epoch);
@@ -504,6 +603,9 @@ source_status(const struct source *s, struct source_status *st)
 	st->errors = s->errors;
 	st->created = s->created;
 	st->updated = s->updated;
+	st->held = s->held;
+	st->filtered = s->filtered;
+	st->bursts = s->bursts;
 }
 
 int

@@ -29,7 +29,10 @@ struct source_status {
 	const char	*last_error;	/* NULL when the last poll was ok */
 	int		 truncated;	/* last listing hit maxTags */
 	unsigned	 failures;	/* consecutive */
+	int		 held;		/* a burst is held (burstAction hold) */
 	uint64_t	 polls, errors, created, updated;
+	uint64_t	 filtered;	/* versions dropped by filters/order */
+	uint64_t	 bursts;	/* times the burst policy acted */
 };
 
 struct source	*source_create(struct env *, const struct source_conf *,

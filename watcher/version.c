@@ -24,18 +24,24 @@ versions_add(struct versions *vs, const char *name)
 }
 
 void
+version_clear(struct version *v)
+{
+	free(v->name);
+	free(v->digest);
+	cJSON_Delete(v->labels);
+	cJSON_Delete(v->metadata);
+	memset(v, 0, sizeof *v);
+}
+
+void
 versions_free(struct versions *vs)
 {
 	size_t	 i;
 
 	if (vs == NULL)
 		return;
-	for (i = 0; i < vs->n; i++) {
-		free(vs->v[i].name);
-		free(vs->v[i].digest);
-		cJSON_Delete(vs->v[i].labels);
-		cJSON_Delete(vs->v[i].metadata);
-	}
+	for (i = 0; i < vs->n; i++)
+		version_clear(&vs->v[i]);
 	free(vs->v);
 	memset(vs, 0, sizeof *vs);
 }

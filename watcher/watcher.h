@@ -88,6 +88,7 @@ struct versions {
 };
 struct version	*versions_add(struct versions *, const char *name);
 void		 versions_free(struct versions *);
+void		 version_clear(struct version *);	/* frees its parts */
 
 /* timeutil.c: durations ("90s", "5m", "1h", "1h30m") and timestamps. */
 int	 duration_parse(const char *, int64_t *ms, char **cause);

@@ -72,6 +72,35 @@ Test(diff, created_updated_and_quiet)
 	index_free(idx);
 }
 
+Test(diff, keep_newest_trims_oldest_and_recounts)
+{
+	struct index	*idx = index_create();
+	struct versions	 vs = { 0 };
+	struct diff	 d;
+
+	index_put(idx, "latest", "sha256:a", 1);
+	add(&vs, "latest", "sha256:b");		/* updated, oldest */
+	add(&vs, "1.0", NULL);
+	add(&vs, "1.1", NULL);
+	add(&vs, "1.2", NULL);
+	diff_compute(idx, &vs, 0, 0, &d);
+	cr_assert_eq(d.nevents, 4);
+	diff_keep_newest(&d, 2);
+	cr_assert_eq(d.nevents, 2);
+	cr_assert_str_eq(d.events[0].version->name, "1.1");
+	cr_assert_str_eq(d.events[1].version->name, "1.2");
+	cr_assert_eq(d.created, 2);
+	cr_assert_eq(d.updated, 0);
+	cr_assert_eq(d.nchanges, 4, "everything is still recorded");
+	diff_keep_newest(&d, 5);
+	cr_assert_eq(d.nevents, 2);
+	diff_keep_newest(&d, 0);
+	cr_assert_eq(d.nevents, 0);
+	diff_free(&d);
+	versions_free(&vs);
+	index_free(idx);
+}
+
 Test(diff, same_digest_is_quiet_and_apply_updates_index)
 {
 	struct index	*idx = index_create();
