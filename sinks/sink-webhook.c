@@ -5,6 +5,10 @@
  * secretRef is set.  The answer decides: 2xx delivered; 408, 429, 5xx and
  * transport failures retried (with the receiver's Retry-After); anything
  * else will never work and is dead-lettered by the dispatcher.
+ *
+ * An optional bodyTemplate replaces the CloudEvent with text rendered from
+ * it (template.h), and header values may hold <+…> expressions too; both
+ * are compiled by check() so a bad one is a config error with its position.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -12,14 +16,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
+
 #include "http.h"
 #include "sink.h"
+#include "template.h"
 
 struct webhook_conf {
 	char			*url;
 	char			*secret_ref;
 	struct cfg_strmap	 headers;
 	int64_t			 timeout_ms;
+	char			*body_template;
+	char			*content_type;
 };
 
 static const struct cfg_key webhook_keys[] = {
@@ -32,6 +41,10 @@ static const struct cfg_key webhook_keys[] = {
 	{ .name = "timeout", .type = CFG_DURATION,
 	  .off = offsetof(struct webhook_conf, timeout_ms), .def = "10s",
 	  .min = 1, .max = 60 * 60 * 1000 },
+	{ .name = "bodyTemplate", .type = CFG_STRING,
+	  .off = offsetof(struct webhook_conf, body_template) },
+	{ .name = "contentType", .type = CFG_STRING,
+	  .off = offsetof(struct webhook_conf, content_type) },
 	{ .name = NULL }
 };
 
@@ -50,6 +63,9 @@ struct webhook {
 	struct http_req		*req;
 	sink_done_cb		 done;
 	void			*arg;
+	struct template		*body;		/* NULL: the CloudEvent */
+	char			*body_type;	/* its Content-Type header */
+	struct template		**headers;	/* per wc->headers value */
 };
 
 /* Why a user header cannot be sent, or NULL when it can. */
@@ -84,6 +100,50 @@ webhook_key_node(const struct cfg_node *map, const char *name)
 	return (map);
 }
 
+/* JSON templates for a JSON content type, plain text for another. */
+static enum template_mode
+webhook_body_mode(const struct webhook_conf *wc)
+{
+	if (wc->content_type == NULL)
+		return (TEMPLATE_AUTO);
+	if (strcasestr(wc->content_type, "json") != NULL)
+		return (TEMPLATE_JSON);
+	return (TEMPLATE_RAW);
+}
+
+/* Compile the body and header templates once, for their errors. */
+static int
+webhook_check_templates(struct sink_conf *sc, struct cfg_errors *errs)
+{
+	const struct webhook_conf	*wc = sc->data;
+	const struct cfg_node		*headers, *v;
+	struct template			*t;
+	char				*what;
+	size_t				 i;
+	int				 n = 0;
+
+	if (wc->body_template != NULL) {
+		xasprintf(&what, "spec.bodyTemplate of sink \"%s\"", sc->id);
+		t = template_from_node(cfg_node_get(sc->spec, "bodyTemplate"),
+		    webhook_body_mode(wc), what, errs);
+		n += t == NULL;
+		template_free(t);
+		free(what);
+	}
+	headers = cfg_node_get(sc->spec, "headers");
+	for (i = 0; i < wc->headers.n; i++) {
+		if ((v = cfg_node_get(headers, wc->headers.keys[i])) == NULL)
+			continue;
+		xasprintf(&what, "spec.headers.%s of sink \"%s\"",
+		    wc->headers.keys[i], sc->id);
+		t = template_from_node(v, TEMPLATE_HEADER, what, errs);
+		n += t == NULL;
+		template_free(t);
+		free(what);
+	}
+	return (n);
+}
+
 /* The url is never repeated in an error: it may carry credentials. */
 static int
 webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
@@ -111,7 +171,49 @@ webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
 		    wc->headers.keys[i], problem);
 		n++;
 	}
+	if (wc->content_type != NULL &&
+	    strpbrk(wc->content_type, "\r\n") != NULL) {
+		cfg_error(errs, cfg_node_get(sc->spec, "contentType"),
+		    "spec.contentType of sink \"%s\" has a line break", sc->id);
+		n++;
+	}
+	if (n == 0)
+		n += webhook_check_templates(sc, errs);
 	return (n);
+}
+
+/* check() has compiled them already; a failure here is a cause. */
+static int
+webhook_init_templates(struct webhook *w, char **cause)
+{
+	const struct webhook_conf	*wc = w->wc;
+	char				*why;
+	size_t				 i, off;
+
+	if (wc->body_template != NULL) {
+		w->body = template_compile(wc->body_template,
+		    webhook_body_mode(wc), &off, &why);
+		if (w->body == NULL)
+			goto fail;
+		if (wc->content_type != NULL)
+			w->body_type = xstrdup(wc->content_type);
+		else if (template_mode(w->body) == TEMPLATE_JSON)
+			w->body_type = xstrdup("application/json");
+		else
+			w->body_type = xstrdup("text/plain; charset=utf-8");
+	}
+	w->headers = xcalloc(wc->headers.n + 1, sizeof *w->headers);
+	for (i = 0; i < wc->headers.n; i++) {
+		w->headers[i] = template_compile(wc->headers.values[i],
+		    TEMPLATE_HEADER, &off, &why);
+		if (w->headers[i] == NULL)
+			goto fail;
+	}
+	return (0);
+fail:
+	fail(cause, "webhook %s: template at offset %zu: %s", w->id, off, why);
+	free(why);
+	return (-1);
 }
 
 static int
@@ -124,6 +226,8 @@ webhook_init(struct sink *s, char **cause)
 	w->wc = s->conf->data;
 	w->id = s->conf->id;
 	s->data = w;
+	if (webhook_init_templates(w, cause) != 0)
+		return (-1);
 	if (w->wc->secret_ref != NULL) {
 		if (secret_resolve(s->env->conf, w->wc->secret_ref,
 		    &w->secret, &why) != 0) {
@@ -186,6 +290,18 @@ webhook_done(const struct http_response *r, void *arg)
 	free(cause);
 }
 
+/* The stored event for templates; unreadable JSON renders empty fields. */
+static cJSON *
+webhook_event(const struct webhook *w, const struct outbox_entry *e)
+{
+	cJSON	*event;
+
+	if ((event = cJSON_Parse(e->json)) == NULL)
+		log_warn("webhook event is not JSON; templates render it "
+		    "empty", "sink=%s event=%s", log_q(w->id), log_q(e->id));
+	return (event);
+}
+
 static void
 webhook_deliver(struct sink *s, const struct outbox_entry *e,
     sink_done_cb done, void *arg)
@@ -193,21 +309,29 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 	struct webhook		*w = s->data;
 	struct http_request	 req = { 0 };
 	const char		**headers;
-	char			**owned, *sig;
+	char			**owned, *sig, *body, *value;
 	size_t			 n = 0, nowned = 0, i, len;
 	int64_t			 ts;
+	cJSON			*event = NULL;
 
-	len = strlen(e->json);
+	if (w->body != NULL || w->wc->headers.n != 0)
+		event = webhook_event(w, e);
+	body = w->body != NULL ? template_render(w->body, event) : e->json;
+	len = strlen(body);
 	headers = xcalloc(w->wc->headers.n + 6, sizeof *headers);
 	owned = xcalloc(w->wc->headers.n + 6, sizeof *owned);
-	headers[n++] = "Content-Type: application/cloudevents+json";
+	if (w->body != NULL) {
+		xasprintf(&owned[nowned], "Content-Type: %s", w->body_type);
+		headers[n++] = owned[nowned++];
+	} else
+		headers[n++] = "Content-Type: application/cloudevents+json";
 	/* No "100 Continue" round trip: the receiver reads the body anyway. */
 	headers[n++] = "Expect:";
 	xasprintf(&owned[nowned], "Idempotency-Key: %s", e->id);
 	headers[n++] = owned[nowned++];
 	if (w->secret != NULL) {
 		ts = now_ms() / 1000;
-		sig = sign_body(w->secret, w->secret_len, ts, e->json, len);
+		sig = sign_body(w->secret, w->secret_len, ts, body, len);
 		xasprintf(&owned[nowned], "X-Artifact-Watcher-Timestamp: %"
 		    PRId64, ts);
 		headers[n++] = owned[nowned++];
@@ -217,16 +341,19 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 		free(sig);
 	}
 	for (i = 0; i < w->wc->headers.n; i++) {
+		value = template_render(w->headers[i], event);
 		xasprintf(&owned[nowned], "%s: %s", w->wc->headers.keys[i],
-		    w->wc->headers.values[i]);
+		    value);
 		headers[n++] = owned[nowned++];
+		free(value);
 	}
 	headers[n] = NULL;
+	cJSON_Delete(event);
 
 	req.method = "POST";
 	req.url = w->wc->url;
 	req.headers = headers;
-	req.body = e->json;
+	req.body = body;
 	req.body_len = len;
 	req.timeout_ms = (long)w->wc->timeout_ms;
 	req.max_body = 64 * 1024;	/* the answer is only looked at */
@@ -238,6 +365,8 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 		free(owned[i]);
 	free(owned);
 	free(headers);
+	if (body != e->json)
+		free(body);
 }
 
 static void
@@ -257,6 +386,7 @@ static void
 webhook_free(struct sink *s)
 {
 	struct webhook	*w = s->data;
+	size_t		 i;
 
 	if (w == NULL)
 		return;
@@ -264,6 +394,11 @@ webhook_free(struct sink *s)
 		explicit_bzero(w->secret, w->secret_len);
 		free(w->secret);
 	}
+	template_free(w->body);
+	free(w->body_type);
+	for (i = 0; w->headers != NULL && i < w->wc->headers.n; i++)
+		template_free(w->headers[i]);
+	free(w->headers);
 	free(w);
 	s->data = NULL;
 }
