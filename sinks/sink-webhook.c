@@ -241,12 +241,19 @@ webhook_init(struct sink *s, char **cause)
 	return (0);
 }
 
-/* What the receiver's answer means for the dispatcher. */
+/*
+ * What the receiver's answer means for the dispatcher.  A redirect is a
+ * permanent failure even when the end of it answered 2xx: after a 301, 302
+ * or 303 the engine goes on with a GET and no body, so nothing was
+ * delivered, and the url in the config should name the final address.
+ * Only the origin is named: a query string may hold a token.
+ */
 static enum delivery
 webhook_verdict(const struct http_response *r, const char *id,
     int64_t *retry_after_ms, char **cause)
 {
 	const char	*value;
+	char		*origin;
 	int64_t		 secs;
 
 	*retry_after_ms = -1;
@@ -254,6 +261,15 @@ webhook_verdict(const struct http_response *r, const char *id,
 		xasprintf(cause, "webhook %s: %s", id, r->cause != NULL ?
 		    r->cause : "transport error");
 		return (DELIVERY_RETRY);
+	}
+	if (r->final_url != NULL && r->url != NULL &&
+	    strcmp(r->final_url, r->url) != 0) {
+		origin = url_origin(r->final_url);
+		xasprintf(cause, "webhook %s: redirected (to %s), HTTP %ld; "
+		    "set url to the final address", id, origin != NULL ?
+		    origin : "another URL", r->status);
+		free(origin);
+		return (DELIVERY_PERMANENT);
 	}
 	if (r->status >= 200 && r->status <= 299)
 		return (DELIVERY_OK);

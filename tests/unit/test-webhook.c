@@ -31,6 +31,7 @@ struct receiver {
 	int			 status;
 	const char		*retry_after;	/* header to send, or NULL */
 	int			 hang;		/* never answer */
+	int			 redirect_status;	/* for /old */
 	int			 requests;
 	char			*method;
 	char			*body;
@@ -89,6 +90,12 @@ receiver_cb(struct evhttp_request *req, void *arg __unused)
 	rx.expect_seen = evhttp_find_header(in, "Expect") != NULL;
 	if (rx.hang)
 		return;		/* evhttp_free() drops it at the end */
+	if (strncmp(evhttp_request_get_uri(req), "/old", 4) == 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Location", "/hook");
+		evhttp_send_reply(req, rx.redirect_status, "Moved", NULL);
+		return;
+	}
 	if (rx.retry_after != NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", rx.retry_after);
@@ -368,6 +375,33 @@ Test(webhook, not_found_is_permanent)
 	deliver(s, &o);
 	cr_assert_eq(o.result, DELIVERY_PERMANENT);
 	free(o.cause);
+	sink_free(s);
+}
+
+/* The body never reaches /hook after a 302 (curl re-asks with GET). */
+Test(webhook, redirect_is_permanent)
+{
+	static const int	 codes[] = { 302, 307 };
+	struct sink		*s;
+	struct outcome		 o;
+	char			*spec, *want;
+	size_t			 i;
+
+	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/old?token=t0p\" }",
+	    rx.port);
+	s = make_sink(spec);
+	free(spec);
+	for (i = 0; i < nitems(codes); i++) {
+		rx.redirect_status = codes[i];
+		deliver(s, &o);
+		cr_assert_eq(o.result, DELIVERY_PERMANENT);
+		xasprintf(&want, "webhook ci: redirected (to "
+		    "http://127.0.0.1:%d), HTTP 200; set url to the final "
+		    "address", rx.port);
+		cr_assert_str_eq(o.cause, want);
+		free(want);
+		free(o.cause);
+	}
 	sink_free(s);
 }
 
