@@ -304,7 +304,9 @@ redis_connect_cb(const redisAsyncContext *ac, int status)
 
 	if (r == NULL || status == REDIS_OK)
 		return;
-	redis_lost(r, ac->errstr);
+	/* ac->errstr is only set after this callback: use the context's. */
+	redis_lost(r, ac->c.errstr[0] != '\0' ? ac->c.errstr :
+	    "connect failed");
 }
 
 static void
@@ -315,7 +317,7 @@ redis_disconnect_cb(const redisAsyncContext *ac, __unused int status)
 	if (r == NULL || r->ac != ac)
 		return;
 	redis_lost(r, r->hello_error != NULL ? r->hello_error :
-	    ac->errstr[0] != '\0' ? ac->errstr : "connection closed");
+	    ac->c.errstr[0] != '\0' ? ac->c.errstr : "connection closed");
 }
 
 static void
@@ -344,7 +346,7 @@ redis_connect(struct redis *r)
 		fatalx("redisAsyncConnect: out of memory");
 	if (ac->err != 0) {
 		r->ac = ac;
-		redis_lost(r, ac->errstr);
+		redis_lost(r, ac->c.errstr);
 		redisAsyncFree(ac);
 		return;
 	}
