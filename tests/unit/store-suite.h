@@ -777,6 +777,39 @@ ST_TEST(trim_keeps_undelivered)
 	st_result_free(&r);
 }
 
+ST_TEST(trim_everything_done_then_go_on)
+{
+	static const struct store_change c = { "3.0", NULL };
+	static const struct store_event ev = { "e3", "{\"id\":\"e3\"}", st_ab,
+	    2 };
+	struct st_result	 r;
+	size_t			 i;
+
+	st_two_events();
+	st_read("a", 10, &r);
+	st_ack("a", r.entries[0].key);
+	st_result_free(&r);
+	st_read("b", 10, &r);
+	for (i = 0; i < r.n; i++)
+		st_ack("b", r.entries[i].key);
+	st_result_free(&r);
+	st_trim(now_ms() + 1000 * 3600);
+	st_history(NULL, 0, NULL, &r);
+	cr_assert_eq(r.nhist, 0);
+	st_result_free(&r);
+
+	/* The cursors go on after an emptied outbox. */
+	cr_assert_eq(st_commit("s", 0, "ep1", &c, 1, &ev, 1), STORE_OK);
+	st_read("a", 10, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.entries[0].id, "e3");
+	st_result_free(&r);
+	st_read("b", 10, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.entries[0].id, "e3");
+	st_result_free(&r);
+}
+
 ST_TEST(state_loss_is_seen)
 {
 	static const struct store_change c = { "2.0", NULL };
