@@ -824,6 +824,10 @@ rs_open(struct store *st, char **cause)
 	struct redis_store	*rs;
 	const char		*url, *prefix;
 
+	if (conf->password != NULL && st->password == NULL)
+		return (fail(cause, "store.password names secret %s, but it "
+		    "was not resolved: open with store_open_with_password()",
+		    conf->password));
 	url = conf->url != NULL ? conf->url : "redis://127.0.0.1:6379/0";
 	prefix = conf->prefix != NULL && *conf->prefix != '\0' ?
 	    conf->prefix : "aw";

@@ -333,6 +333,16 @@ Test(redis, auth_with_password, .timeout = 30)
 	st_result_free(&r);
 	store_close(st_store);
 
+	/* Named in the config but not resolved: refused at open. */
+	rt_configure(srv.port, NULL);
+	rt_conf.password = "redis_pwd";
+	cr_assert_null(rt_open(st_base, NULL));
+	cr_assert_not_null(st_store = rt_open(st_base, "s3cret"));
+	st_load("s", &r);
+	cr_assert_eq(r.status, STORE_OK, "%s", r.cause);
+	st_result_free(&r);
+	store_close(st_store);
+
 	/* Wrong or missing: a clear failure, no hang. */
 	rt_configure(srv.port, "default:wrong@");
 	st_store = rt_open(st_base, NULL);
