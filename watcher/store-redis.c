@@ -112,7 +112,9 @@ static const char rs_lua_load[] =
 /*
  * KEYS: marker, versions, outbox.  ARGV: baseline, epoch, source,
  * nchanges, (name, digest)..., nevents, (id, json, sinks)...
- * Returns 1, or 0 (state lost: nothing written).
+ * Returns 1, or 0 (state lost: nothing written).  Outside a baseline, a
+ * version already recorded with the same digest is not written again, so a
+ * poll with nothing new writes nothing (nor reaches the AOF or replicas).
  */
 static const char rs_lua_commit[] =
 	RS_LUA_COMMON
@@ -128,7 +130,10 @@ static const char rs_lua_commit[] =
 	"end\n"
 	"local i = 5\n"
 	"for k = 1, tonumber(ARGV[4]) do\n"
-	"  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])\n"
+	"  if baseline or\n"
+	"      redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then\n"
+	"    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])\n"
+	"  end\n"
 	"  i = i + 2\n"
 	"end\n"
 	"local n = tonumber(ARGV[i])\n"

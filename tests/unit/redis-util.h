@@ -130,6 +130,32 @@ redis_server_remove(struct redis_server *s)
 	s->dir[0] = '\0';
 }
 
+/* Writes since the last save (INFO persistence), or -1. */
+static long long
+redis_util_changes(int port)
+{
+	redisContext	*c;
+	redisReply	*r;
+	const char	*p;
+	long long	 n = -1;
+
+	c = redisConnect("127.0.0.1", port);
+	if (c == NULL || c->err != 0) {
+		if (c != NULL)
+			redisFree(c);
+		return (-1);
+	}
+	r = redisCommand(c, "INFO persistence");
+	if (r != NULL && r->type == REDIS_REPLY_STRING &&
+	    (p = strstr(r->str, "rdb_changes_since_last_save:")) != NULL)
+		n = strtoll(p + strlen("rdb_changes_since_last_save:"), NULL,
+		    10);
+	if (r != NULL)
+		freeReplyObject(r);
+	redisFree(c);
+	return (n);
+}
+
 /* Delete every key under prefix (prefix:*) through a blocking connection. */
 static int
 redis_util_delete_prefix(int port, const char *prefix)

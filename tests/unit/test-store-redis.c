@@ -506,6 +506,25 @@ Test(redis, load_100k_versions, .init = rt_own_init, .fini = rt_own_fini,
 	free(c);
 }
 
+Test(redis, nothing_new_writes_nothing, .init = rt_own_init,
+    .fini = rt_own_fini, .timeout = 30)
+{
+	static const struct store_change again[] = {
+		{ "1.0", "sha256:10" }, { "1.1", NULL }
+	};
+	static const struct store_change learnt = { "1.1", "sha256:11" };
+	long long	 before;
+
+	st_baseline("s", "ep1");
+	before = redis_util_changes(rt_own.port);
+	cr_assert_geq(before, 1);
+	cr_assert_eq(st_commit("s", 0, "ep1", NULL, 0, NULL, 0), STORE_OK);
+	cr_assert_eq(st_commit("s", 0, "ep1", again, 2, NULL, 0), STORE_OK);
+	cr_assert_eq(redis_util_changes(rt_own.port), before);
+	cr_assert_eq(st_commit("s", 0, "ep1", &learnt, 1, NULL, 0), STORE_OK);
+	cr_assert_eq(redis_util_changes(rt_own.port), before + 1);
+}
+
 /*
  * A hostile server: answers the handshake, then `answer` to the first
  * command, whatever it was.  It runs in a child process.
