@@ -21,7 +21,10 @@ void		 index_free(struct index *);		/* accepts NULL */
 void		 index_put(struct index *, const char *name, const char *digest,
 		    int64_t checked_s);
 int		 index_remove(struct index *, const char *name);
-/* 1 if known (and *digest set, possibly to NULL), 0 if not. */
+/*
+ * 1 if known (and *digest set, possibly to NULL), 0 if not.  *digest stays
+ * valid until the next call on this index.
+ */
 int		 index_get(const struct index *, const char *name,
 		    const char **digest);
 /* When the digest of name was last fetched (unix s), 0 if never/unknown. */
@@ -39,6 +42,11 @@ struct poll_result {
 	int64_t		 retry_after_s;	/* server asked to wait, else 0 */
 	struct versions	*versions;	/* on success: taken by the callback */
 	unsigned	 requests;	/* HTTP requests this poll made */
+	/*
+	 * Nothing changed since the last poll (a 304 for the listing):
+	 * versions is NULL and the core writes and emits nothing.
+	 */
+	int		 unchanged;
 };
 typedef void (*provider_done_cb)(const struct poll_result *, void *arg);
 
@@ -80,6 +88,12 @@ struct provider {
 	 */
 	int				 baseline;
 	int				 list_only;
+	/*
+	 * Set by the core before poll(): the previous cycle ended well, so
+	 * what it listed is in the index and a conditional request (ETag) may
+	 * stand for it.
+	 */
+	int				 last_ok;
 };
 
 /* provider.c */
