@@ -134,7 +134,7 @@ redis_url_parse(const char *s, struct redis_url *u, char **cause)
 	if (at != NULL) {
 		colon = memchr(p, ':', at - p);
 		if (colon == NULL)
-			colon = at;	/* user only: the password comes apart */
+			colon = at;	/* a user only */
 		if (colon != p &&
 		    (u->user = redis_url_decode(p, colon - p)) == NULL)
 			goto bad;

@@ -89,7 +89,9 @@ struct rs_args {
 	"local function state(stream, prefix, last, id, s)\n" \
 	"  local dead = redis.call('HGET', prefix .. ':dead:' .. s, id)\n" \
 	"  if dead then return 'dead', dead end\n" \
-	"  if not last[s] or not idle(id, last[s]) then return 'pending', '' end\n" \
+	"  if not last[s] or not idle(id, last[s]) then\n" \
+	"    return 'pending', ''\n" \
+	"  end\n" \
 	"  local p = redis.call('XPENDING', stream, s, id, id, 1)\n" \
 	"  if #p > 0 then return 'pending', '' end\n" \
 	"  return 'delivered', ''\n" \
@@ -244,8 +246,9 @@ static const char rs_lua_replay[] =
 	"end\n"
 	"redis.pcall('XGROUP', 'CREATE', stream, sink, '$', 'MKSTREAM')\n"
 	"for _, h in ipairs(copies) do\n"
-	"  redis.call('XADD', stream, '*', 'id', h['id'], 'source', h['source'],\n"
-	"    'json', h['json'], 'committedAt', h['committedAt'], 'sinks', sink)\n"
+	"  redis.call('XADD', stream, '*', 'id', h['id'],\n"
+	"    'source', h['source'], 'json', h['json'],\n"
+	"    'committedAt', h['committedAt'], 'sinks', sink)\n"
 	"end\n"
 	"return #copies\n";
 
@@ -468,18 +471,21 @@ rs_load_reply(redisReply *reply, const char *cause, void *arg)
 	    reply->element[0]->elements % 2 != 0 ||
 	    reply->element[1]->elements % 2 != 0))
 		why = "redis: malformed state";
-	if (why != NULL) {
-		op->cb.load(STORE_ERROR, NULL, why, op->arg);
-		free(op);
-		return;
-	}
-	m = reply->element[0];
-	for (i = 0; i < m->elements; i += 2) {
-		if (strcmp(m->element[i]->str, "epoch") == 0) {
+	m = why == NULL ? reply->element[0] : NULL;
+	for (i = 0; m != NULL && i < m->elements && why == NULL; i += 2) {
+		if (strcmp(m->element[i]->str, "epoch") == 0 &&
+		    s.epoch == NULL) {
 			s.present = 1;
 			s.epoch = xstrdup(m->element[i + 1]->str);
-		} else if (strcmp(m->element[i]->str, "baselineAt") == 0)
-			(void)rs_parse_ms(m->element[i + 1], &s.baseline_at);
+		} else if (strcmp(m->element[i]->str, "baselineAt") == 0 &&
+		    rs_parse_ms(m->element[i + 1], &s.baseline_at) != 0)
+			why = "redis: malformed state marker";
+	}
+	if (why != NULL) {
+		op->cb.load(STORE_ERROR, NULL, why, op->arg);
+		store_state_clear(&s);
+		free(op);
+		return;
 	}
 	vs = reply->element[1];
 	for (i = 0; i < vs->elements; i += 2) {
@@ -536,7 +542,8 @@ rs_commit(struct store *st, const struct store_commit *c, store_done_cb cb,
 	for (i = 0; i < c->nevents; i++) {
 		for (j = 0; j < c->events[i].nsinks; j++) {
 			if (rs_bad_sink(c->events[i].sinks[j])) {
-				rs_fail_later(st, "bad sink name", rs_done_reply, op);
+				rs_fail_later(st, "bad sink name",
+				    rs_done_reply, op);
 				return;
 			}
 		}

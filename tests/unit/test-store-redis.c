@@ -34,7 +34,7 @@ ReportHook(PRE_ALL)(__unused struct criterion_test_set *set)
 	char	 port[16];
 
 	if (redis_server_start(&rt_shared) != 0) {
-		fprintf(stderr, "test-store-redis: cannot start redis-server\n");
+		fprintf(stderr, "test-store-redis: no redis-server\n");
 		exit(1);
 	}
 	snprintf(port, sizeof port, "%d", rt_shared.port);
@@ -594,6 +594,7 @@ Test(redis, hostile_answers_are_errors, .timeout = 30)
 	rt_hostile("*1\r\n$3\r\nabc\r\n");
 	rt_hostile("*2\r\n*1\r\n$5\r\nepoch\r\n*0\r\n");
 	rt_hostile("*2\r\n:1\r\n:2\r\n");
+	rt_hostile("*2\r\n*2\r\n$10\r\nbaselineAt\r\n$2\r\nxy\r\n*0\r\n");
 	rt_hostile("-ERR no\r\n");
 	rt_hostile("\x01\xff garbage that is no protocol\r\n");
 }
