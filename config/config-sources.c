@@ -364,6 +364,14 @@ out:
 	free(where);
 }
 
+/* A source block at index i of conf->sources (a Harness trigger's too). */
+void
+config_load_source(struct config *conf, struct source_conf *sc,
+    const struct cfg_node *item, size_t i, struct cfg_errors *errs)
+{
+	source_load(conf, sc, item, i, errs);
+}
+
 void
 config_load_sources(struct config *conf, const struct cfg_node *root,
     struct cfg_errors *errs)

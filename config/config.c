@@ -1,9 +1,10 @@
 /*
  * config.c: loading a config file (DESIGN §3) into struct config.  The file
  * is read into a node tree, then each top-level block is checked by its own
- * file (secret.c, config-store.c, config-sources.c, config-sinks.c) in the
- * order the references need: secrets first, connectors before the sources
- * that name them, sources and sinks before triggers.  Nothing stops at the
+ * file (secret.c, config-store.c, config-sources.c, config-sinks.c,
+ * config-trigger.c) in the order the references need: secrets first,
+ * connectors before the sources that name them, sources and sinks before
+ * triggers (a Harness trigger adds a source of its own).  Nothing stops at the
  * first error: every error of the file is collected, then sorted into file
  * order, so one run of `check` shows them all.
  */
@@ -68,6 +69,7 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
+	config_free_triggers(conf);
 	config_free_sinks(conf);
 	config_free_sources(conf);
 	free(conf->store.path);
