@@ -740,6 +740,14 @@ class Watcher(Waitable):
         Waitable.running_watchers.add(self)
         return self
 
+    def reload(self, config=None, text=None):
+        """Rewrite the config file (a dict, or raw text) and send SIGHUP."""
+        with open(self.path, "w") as f:
+            f.write(text if text is not None else to_yaml(config) + "\n")
+        if config is not None:
+            self.config = config
+        self.process.send_signal(signal.SIGHUP)
+
     def exit_code(self):
         """The exit status if the process has ended, else None."""
         process = self.process

@@ -11,7 +11,8 @@ overlap.
 Cases (issue 2): baseline emits nothing; new tag -> one created event with
 the right fields and a valid signature; re-pointed tag -> updated with
 previousDigest; restart -> no repeats; webhook down then up -> delivered
-later; Redis restarted mid-run -> nothing lost; Basic and token registries;
+later; Redis restarted mid-run -> nothing lost; SIGHUP reloads (a bad
+file keeps the old config); Basic and token registries;
 hostile registry answers (garbage JSON, HTML, 500, truncated, oversized)
 give one log line per failed poll while a healthy source still delivers;
 `once` exit codes.
@@ -266,6 +267,33 @@ class Delivery(WatcherCase):
             tag = delivery["event"]["data"]["version"]
             self.assert_event(delivery, "created", "redis", repo, tag,
                               {"4.0": pending, "4.1": after}[tag])
+        watcher.stop()
+
+
+class Reload(WatcherCase):
+    def test_sighup_reloads_and_keeps_old_config_on_error(self):
+        first, second = "e2e/reload-a", "e2e/reload-b"
+        self.client.push(first, "1.0")
+        self.client.push(second, "1.0")
+        config = self.config([docker_source("reload-a", "local", first)])
+        watcher = self.start(config)
+        REGISTRY.wait_listings(first, 2)
+        self.assertEqual(REGISTRY.listings(second), 0)
+
+        config = self.config([docker_source("reload-a", "local", first),
+                              docker_source("reload-b", "local", second)])
+        watcher.reload(config)
+        REGISTRY.wait_listings(second, 2)
+        digest = self.client.push(second, "1.1")
+        [delivery] = self.hook.wait_accepted(1)
+        self.assert_event(delivery, "created", "reload-b", second, "1.1",
+                          digest)
+
+        watcher.reload(text="sources:\n  - identifier: [broken\n")
+        watcher.wait_log(r"level=error .*reload")
+        REGISTRY.wait_more_polls(second)
+        REGISTRY.wait_more_polls(first)
+        self.assertTrue(watcher.running())
         watcher.stop()
 
 
