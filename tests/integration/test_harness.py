@@ -10,6 +10,7 @@ webhook receiver checks signatures, and Redis keeps data across a restart.
 import json
 import tempfile
 import unittest
+import urllib.error
 import urllib.request
 
 from harness import (Redis, Registry, RegistryClient, Webhook, Workdir,
