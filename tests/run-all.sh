@@ -15,7 +15,7 @@ SUITE_TIMEOUT=600
 passed=0
 failed=0
 log=$(mktemp "${TMPDIR:-/tmp}/aw-run-all.XXXXXX")
-trap 'rm -f "$log"' EXIT INT TERM
+trap 'rm -f "$log" "$log.rc"' EXIT INT TERM
 
 # count NAME RC PASSING FAILING: add one suite's result to the totals.
 count() {
@@ -53,10 +53,13 @@ done
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
 	name="integration $(basename "$t" .py)"
-	timeout "$SUITE_TIMEOUT" "$PYTHON" tests/integration/runner.py "$t" \
-	    >"$log" 2>&1
-	rc=$?
-	cat "$log"
+	# Shown as it runs; the status travels through a file past the pipe.
+	{
+		timeout "$SUITE_TIMEOUT" "$PYTHON" tests/integration/runner.py \
+		    "$t" 2>&1
+		echo $? >"$log.rc"
+	} | tee "$log"
+	rc=$(cat "$log.rc" 2>/dev/null || echo 1)
 	count "$name" "$rc" "$(field Passing)" "$(field Failing)"
 done
 
