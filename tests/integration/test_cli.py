@@ -3,7 +3,8 @@
 --help and --version; `check` on a good file and on a file with several
 mistakes (every one reported as FILE:LINE:COL, exit 2); usage errors;
 `versions` against a real registry (text and --json) and against a
-registry nobody listens on (exit 1).  These commands open no store.
+registry nobody listens on (exit 1); `once` with a store that cannot be
+opened (exit 4).
 """
 
 import json
@@ -101,6 +102,15 @@ class Cli(unittest.TestCase):
         result = cli("check", "-c", self.workdir.path + "/absent.yaml")
         self.assertEqual(result.returncode, 2)
         self.assertIn("absent.yaml", result.stderr)
+
+    def test_unusable_store_exit_4(self):
+        blocker = self.workdir.file("not-a-directory", "x")
+        config = self.config()
+        config["store"]["path"] = blocker + "/state"
+        watcher = Watcher(self.workdir, config)
+        result = watcher.run_cli("once", "-c", watcher.write_config())
+        self.assertEqual(result.returncode, 4, result.stderr)
+        self.assertIn(blocker, result.stderr)
 
     def test_versions_lists_tags_and_digests(self):
         watcher = Watcher(self.workdir, self.config())
