@@ -453,8 +453,9 @@ static int
 harness_source_read(const struct cfg_node *trig, struct harness_source *hs,
     struct cfg_errors *errs)
 {
-	const struct cfg_node	*source = cfg_node_get(trig, "source"), *jexl;
+	const struct cfg_node	*source, *jexl;
 
+	source = cfg_node_get(trig, "source");
 	if (source == NULL || cfg_node_is_null(source)) {
 		cfg_error(errs, trig, "missing required key \"source\" in %s",
 		    errs->where);
@@ -545,27 +546,37 @@ out:
 	cfg_free(harness_artifact_keys, &hs);
 }
 
-/* A Harness trigger: a list entry holding one `trigger:` block. */
+/*
+ * A Harness trigger: a list entry holding a `trigger:` block.  Keys beside
+ * it are errors: ours (sinks, interval) go inside the block.
+ */
 static const struct cfg_node *
-harness_block(const struct cfg_node *item)
+harness_block(const struct cfg_node *item, size_t i, struct cfg_errors *errs)
 {
-	if (item->kind != CFG_MAP || item->n != 1 ||
-	    strcmp(item->keys[0]->value, "trigger") != 0)
+	const struct cfg_node	*block = cfg_node_get(item, "trigger");
+	size_t			 j;
+
+	if (block == NULL)
 		return (NULL);
-	return (item->items[0]);
+	for (j = 0; errs != NULL && j < item->n; j++) {
+		if (strcmp(item->keys[j]->value, "trigger") != 0)
+			cfg_error(errs, item->keys[j], "\"%s\" beside "
+			    "\"trigger:\" in triggers[%zu]: put it inside the "
+			    "trigger: block", item->keys[j]->value, i);
+	}
+	return (block);
 }
 
 void
 config_load_triggers(struct config *conf, const struct cfg_node *root,
     struct cfg_errors *errs)
 {
-	const struct cfg_node	*list = config_list(root, "triggers", errs);
-	const struct cfg_node	*item, *block, *first;
+	const struct cfg_node	*list, *item, *block, *first;
 	struct trigger_conf	*tc;
 	char			*where;
 	size_t			 i, j, pass;
 
-	if (list == NULL)
+	if ((list = config_list(root, "triggers", errs)) == NULL)
 		return;
 	conf->triggers = xcalloc(list->n, sizeof *conf->triggers);
 	conf->ntriggers = list->n;
@@ -573,7 +584,8 @@ config_load_triggers(struct config *conf, const struct cfg_node *root,
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < list->n; i++) {
 			item = list->items[i];
-			block = harness_block(item);
+			block = harness_block(item, i, pass == 0 ? errs :
+			    NULL);
 			if ((block != NULL) != (pass == 0))
 				continue;
 			tc = &conf->triggers[i];

@@ -63,9 +63,9 @@ struct webhook {
 	struct http_req		*req;
 	sink_done_cb		 done;
 	void			*arg;
-	struct template		*body;		/* NULL: the CloudEvent */
-	char			*body_type;	/* its Content-Type header */
-	struct template		**headers;	/* per wc->headers value */
+	struct template		*body;		/* NULL: send the event */
+	char			*body_type;	/* its Content-Type */
+	struct template		**headers;	/* of wc->headers values */
 };
 
 /* Why a user header cannot be sent, or NULL when it can. */

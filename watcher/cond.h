@@ -34,8 +34,9 @@ struct cond;
  * failure).  NULL with *cause when the value is no good for op (a regex
  * that does not compile: *erroff is its offset in value; otherwise 0).
  */
-struct cond	*cond_create(const char *name, struct expr *key, enum cond_op,
-		    const char *value, size_t *erroff, char **cause);
+struct cond	*cond_create(const char *name, struct expr *key,
+		    enum cond_op, const char *value, size_t *erroff,
+		    char **cause);
 void		 cond_free(struct cond *);	/* accepts NULL */
 /*
  * Does subject satisfy the condition?  1 yes, 0 no, -1 the regex hit

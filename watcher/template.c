@@ -312,8 +312,9 @@ expr_lookup(const struct expr *e, const cJSON *event)
 
 	for (i = 0; i < e->n && v != NULL; i++) {
 		if (e->seg[i].key != NULL)
-			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(
-			    v, e->seg[i].key) : NULL;
+			v = cJSON_IsObject(v) ?
+			    cJSON_GetObjectItemCaseSensitive(v,
+			    e->seg[i].key) : NULL;
 		else
 			v = cJSON_IsArray(v) && e->seg[i].index <
 			    (size_t)cJSON_GetArraySize(v) ?

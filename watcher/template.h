@@ -63,7 +63,8 @@ void		 template_free(struct template *);	/* accepts NULL */
 /* The mode AUTO settled on (never AUTO). */
 enum template_mode template_mode(const struct template *);
 /* The rendered text (allocated).  Cannot fail: absent fields are empty. */
-char		*template_render(const struct template *, const cJSON *event);
+char		*template_render(const struct template *,
+		    const cJSON *event);
 
 /*
  * The FILE:LINE:COL of byte `off` of a scalar's value: on the scalar's own

@@ -206,8 +206,8 @@ Test(route, regex_over_its_limit_counts_as_not_matched)
 	    "  - { identifier: fast, sources: [a], sinks: [s2] }\n");
 
 	check_route(conf, "a", "aaaa", NULL, "s1,s2");
-	check_route(conf, "a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", NULL,
-	    "s2");
+	check_route(conf, "a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!",
+	    NULL, "s2");
 	config_free(conf);
 }
 
