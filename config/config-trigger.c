@@ -209,7 +209,8 @@ cond_load(struct trigger_conf *tc, const char *name, int version,
 	c = cond_create(version ? "the version" : cfg_node_get(item,
 	    "key")->value, key, op, cc.value, &off, &cause);
 	if (c == NULL) {
-		template_pos(cfg_node_get(item, "value"), off, &line, &col);
+		template_pos(errs->file, cfg_node_get(item, "value"), off,
+		    &line, &col);
 		cfg_error_at(errs, line, col, "%s: %s", what, cause);
 		free(cause);
 		goto out;

@@ -9,6 +9,7 @@
  * it sits inside a JSON string; that decides its escaping (template.h).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -586,25 +587,56 @@ template_render(const struct template *t, const cJSON *event)
 	return (buf_take(&b));
 }
 
+/* Line `line` (1-based) of a file, NUL-terminated; -1 if there is none. */
+static int
+template_file_line(const char *file, unsigned line, char *out, size_t len)
+{
+	FILE		*f;
+	unsigned	 n = 0;
+	int		 found = 0;
+
+	if (file == NULL || (f = fopen(file, "r")) == NULL)
+		return (-1);
+	while (fgets(out, (int)len, f) != NULL) {
+		if (strchr(out, '\n') == NULL && !feof(f))
+			continue;	/* the rest of a long line */
+		if (++n == line) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return (found ? 0 : -1);
+}
+
 void
-template_pos(const struct cfg_node *n, size_t off, unsigned *line,
-    unsigned *col)
+template_pos(const char *file, const struct cfg_node *n, size_t off,
+    unsigned *line, unsigned *col)
 {
 	const char	*v = n->value, *nl, *start = n->value;
-	unsigned	 lines = 0;
+	char		 text[4096];
+	unsigned	 lines = 0, indent = 0;
+	int		 block = 0;
 
 	while ((nl = memchr(start, '\n', off - (size_t)(start - v))) != NULL) {
 		lines++;
 		start = nl + 1;
 	}
-	if (lines == 0 && (n->quoted || strchr(v, '\n') == NULL)) {
+	if (n->quoted && template_file_line(file, n->line, text,
+	    sizeof text) == 0 && n->col >= 1 && n->col <= strlen(text))
+		block = text[n->col - 1] == '|' || text[n->col - 1] == '>';
+	if (!block && lines == 0) {
 		*line = n->line;
 		*col = n->col + (n->quoted ? 1 : 0) + (unsigned)off;
 		return;
 	}
-	/* A block scalar's content starts on the line after the node. */
-	*line = n->line + lines + (n->quoted ? 0 : 1);
-	*col = 1 + (unsigned)(off - (size_t)(start - v));
+	/* A block scalar's content starts on the line after the indicator. */
+	*line = n->line + lines + (block ? 1 : 0);
+	/* Its indentation is that of its first line. */
+	if (block && template_file_line(file, n->line + 1, text,
+	    sizeof text) == 0)
+		indent = (unsigned)strspn(text, " ");
+	*col = indent + 1 + (unsigned)(off - (size_t)(start - v));
 }
 
 struct template *
@@ -623,7 +655,7 @@ template_from_node(const struct cfg_node *n, enum template_mode mode,
 	}
 	if ((t = template_compile(n->value, mode, &off, &cause)) != NULL)
 		return (t);
-	template_pos(n, off, &line, &col);
+	template_pos(errs->file, n, off, &line, &col);
 	cfg_error_at(errs, line, col, "%s: %s", what, cause);
 	free(cause);
 	return (NULL);

@@ -67,13 +67,14 @@ char		*template_render(const struct template *,
 		    const cJSON *event);
 
 /*
- * The FILE:LINE:COL of byte `off` of a scalar's value: on the scalar's own
- * line the column counts from the scalar (after its opening quote); in a
- * block scalar (`|`, `>`) lines count from the first line of the content and
- * the column from the content's indentation.
+ * The LINE:COL of byte `off` of a scalar's value in `file` (read to tell a
+ * block scalar, `|` or `>`, from a quoted one, and for its indentation;
+ * may be NULL).  Exact for one-line scalars and block scalars; for a
+ * quoted or plain scalar folded over lines, the column after the first
+ * line counts from the start of the line's text.
  */
-void	 template_pos(const struct cfg_node *, size_t off, unsigned *line,
-	    unsigned *col);
+void	 template_pos(const char *file, const struct cfg_node *, size_t off,
+	    unsigned *line, unsigned *col);
 /*
  * Compile a config scalar; on error add "FILE:LINE:COL: <what>: <cause>"
  * pointing into the scalar and return NULL.

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
@@ -308,27 +309,55 @@ Test(template, quoted_get_may_hold_a_closing_angle)
 	free(out);
 }
 
+/* A YAML file, for template_pos() to read. */
+static const char pos_yaml[] =
+    "sinks:\n"
+    "  - spec:\n"
+    "      plain: ab <+x>\n"
+    "      quoted: 'ab <+x>'\n"
+    "      block: |\n"
+    "        {\n"
+    "          \"a\": \"<+x>\"\n"
+    "        }\n";
+
 Test(template_pos, scalar_positions)
 {
 	struct cfg_node	 n;
 	unsigned	 line, col;
+	char		 path[] = "/tmp/aw-test-pos-XXXXXX";
+	int		 fd;
 
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, pos_yaml, strlen(pos_yaml)),
+	    (ssize_t)strlen(pos_yaml));
+	close(fd);
 	memset(&n, 0, sizeof n);
 	n.kind = CFG_SCALAR;
-	n.line = 7;
-	n.col = 15;
+	n.line = 3;
+	n.col = 14;
 	n.value = "ab <+x>";
-	template_pos(&n, 3, &line, &col);
-	cr_assert_eq(line, 7);
-	cr_assert_eq(col, 18);
+	template_pos(path, &n, 3, &line, &col);
+	cr_assert_eq(line, 3);
+	cr_assert_eq(col, 17);
+	n.line = 4;
+	n.col = 15;
 	n.quoted = 1;
-	template_pos(&n, 3, &line, &col);
+	template_pos(path, &n, 3, &line, &col);
+	cr_assert_eq(line, 4);
 	cr_assert_eq(col, 19);
-	n.quoted = 0;
+	/* Block: content from line 6, indented by 8. */
+	n.line = 5;
+	n.col = 14;
 	n.value = "{\n  \"a\": \"<+x>\"\n}\n";
-	template_pos(&n, 9, &line, &col);
-	cr_assert_eq(line, 9);
-	cr_assert_eq(col, 8);
+	template_pos(path, &n, 10, &line, &col);
+	cr_assert_eq(line, 7);
+	cr_assert_eq(col, 17);
+	/* Without the file, the column counts within the text. */
+	template_pos(NULL, &n, 10, &line, &col);
+	cr_assert_eq(line, 6);
+	cr_assert_eq(col, 9);
+	unlink(path);
 }
 
 Test(template_pos, errors_name_file_line_col)
