@@ -5,7 +5,8 @@
  * error messages that name the path and say what to do.
  *
  * Durability is LMDB's default (every commit is synced), so a commit the
- * caller saw succeed survives a crash or power cut.
+ * caller saw succeed survives a crash or power cut.  The writer lock keeps a
+ * second watcher out; history and replay open shared, without it.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -203,8 +204,32 @@ fail:
 	return (lmdb_fail(s, rc, "open", cause));
 }
 
+/*
+ * A shared open (history, replay beside a running watcher) takes no writer
+ * lock and creates nothing: LMDB itself serialises the few writes it makes
+ * with the watcher's, across processes.
+ */
+static int
+lmdb_shared_dir(const char *path, char **cause)
+{
+	struct stat	 sb;
+
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return (fail(cause, "no state in %s: no watcher has "
+			    "run with this store yet (or store.path names "
+			    "another directory)", path));
+		return (fail(cause, "cannot use state directory %s: %s", path,
+		    strerror(errno)));
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return (fail(cause, "state path %s is not a directory", path));
+	return (0);
+}
+
 int
-lmdb_env_open(struct lmdb_store *s, const char *path, char **cause)
+lmdb_env_open(struct lmdb_store *s, const char *path, int shared,
+    char **cause)
 {
 	MDB_envinfo	 info;
 	size_t		 map;
@@ -212,9 +237,12 @@ lmdb_env_open(struct lmdb_store *s, const char *path, char **cause)
 
 	s->lock_fd = -1;
 	s->path = xstrdup(path);
-	if (lmdb_initial_map(&map, cause) != 0 ||
-	    lmdb_mkdirs(s->path, cause) != 0 ||
-	    lmdb_lock(s, cause) != 0)
+	if (lmdb_initial_map(&map, cause) != 0)
+		return (-1);
+	if (shared && lmdb_shared_dir(s->path, cause) != 0)
+		return (-1);
+	if (!shared && (lmdb_mkdirs(s->path, cause) != 0 ||
+	    lmdb_lock(s, cause) != 0))
 		return (-1);
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return (lmdb_fail(s, rc, "open", cause));

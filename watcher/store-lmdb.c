@@ -146,7 +146,8 @@ lmdb_open(struct store *st, char **cause)
 		return (-1);
 	s = xcalloc(1, sizeof *s);
 	TAILQ_INIT(&s->replies);
-	if (lmdb_env_open(s, want != NULL ? want : path, cause) != 0) {
+	if (lmdb_env_open(s, want != NULL ? want : path,
+	    st->conf != NULL && st->conf->shared, cause) != 0) {
 		free(path);
 		lmdb_env_close(s);
 		free(s);

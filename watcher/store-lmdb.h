@@ -53,7 +53,8 @@ typedef int (*lmdb_write_fn)(struct lmdb_store *, MDB_txn *, void *,
 
 /* store-lmdb-env.c */
 int	 lmdb_default_path(char **path, char **cause);
-int	 lmdb_env_open(struct lmdb_store *, const char *path, char **cause);
+int	 lmdb_env_open(struct lmdb_store *, const char *path, int shared,
+	    char **cause);
 void	 lmdb_env_close(struct lmdb_store *);
 int	 lmdb_write(struct lmdb_store *, lmdb_write_fn, void *, char **cause);
 int	 lmdb_read_begin(struct lmdb_store *, MDB_txn **, char **cause);
