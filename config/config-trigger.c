@@ -613,6 +613,9 @@ config_load_triggers(struct config *conf, const struct cfg_node *root,
 				first = conf->triggers[j].node;
 		}
 		config_check_id("trigger", tc->node, tc->id, first, errs);
+		if (!tc->enabled)
+			log_info("trigger disabled: kept, routes nothing",
+			    "trigger=%s", log_q(tc->id));
 	}
 }
 
