@@ -385,3 +385,98 @@ Test(template_pos, errors_name_file_line_col)
 	    errs.msg[0]);
 	cfg_errors_free(&errs);
 }
+
+/* Hostile text never crashes compile or render; errors point inside it. */
+Test(template, random_text_compiles_or_fails_cleanly)
+{
+	static const char alphabet[] = "<+>.[]\"'()\\ \n{}:,0123abget"
+	    "artifacts.primary.tag event.data.labels label.get(";
+	size_t		 compiled = 0;
+	struct template	*t;
+	char		 text[64], *cause, *out;
+	uint32_t	 seed = 12345;
+	size_t		 i, j, len, off;
+	cJSON		*ev = cJSON_Parse(event_text);
+	int		 mode;
+
+	cr_assert_not_null(ev);
+	for (i = 0; i < 20000; i++) {
+		len = (seed = seed * 1103515245 + 12345) % sizeof text;
+		for (j = 0; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			text[j] = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
+		}
+		text[len] = '\0';
+		mode = (int)(i % 4);
+		cause = NULL;
+		off = 0;
+		t = template_compile(text, (enum template_mode)mode, &off,
+		    &cause);
+		if (t == NULL) {
+			cr_assert_not_null(cause, "%s", text);
+			cr_assert_leq(off, len, "%s", text);
+			free(cause);
+			continue;
+		}
+		compiled++;
+		out = template_render(t, ev);
+		cr_assert_not_null(out);
+		if (template_mode(t) == TEMPLATE_JSON) {
+			cJSON	*j2 = cJSON_Parse(out);
+
+			cr_assert_not_null(j2, "rendered JSON does not parse: "
+			    "%s -> %s", text, out);
+			cJSON_Delete(j2);
+		}
+		free(out);
+		template_free(t);
+	}
+	cr_assert_gt(compiled, 1000, "the alphabet makes no templates");
+	cJSON_Delete(ev);
+}
+
+/* JSON templates built from placeholders in every position render JSON. */
+Test(template, built_json_templates_render_json)
+{
+	static const char *const values[] = {
+		"<+event.data.labels>", "<+event.data.metadata.size>",
+		"<+event.data.url>", "<+event.data.labels.missing>",
+		"\"<+artifacts.primary.label.get(\"quote\")>\"",
+		"\"a\\\"<+event.data.labels.utf>\\\\b\"",
+		"\"<+event.data.metadata.list>\"", "<+artifacts.primary.tag>",
+		"\"plain\"", "1", "[<+event.data.metadata.list>]",
+	};
+	struct buf	 b = { NULL, 0, 0 };
+	struct template	*t;
+	char		*cause = NULL, *out;
+	uint32_t	 seed = 777;
+	size_t		 i, j, n, off;
+	cJSON		*ev = cJSON_Parse(event_text), *j2;
+
+	cr_assert_not_null(ev);
+	for (i = 0; i < 2000; i++) {
+		n = 1 + (seed = seed * 1103515245 + 12345) % 6;
+		buf_adds(&b, i % 2 ? "{" : "[");
+		for (j = 0; j < n; j++) {
+			seed = seed * 1103515245 + 12345;
+			if (i % 2)
+				buf_printf(&b, "%s\"k%zu\": ", j ? ", " : "", j);
+			else if (j)
+				buf_adds(&b, ", ");
+			buf_adds(&b, values[(seed >> 8) % nitems(values)]);
+		}
+		buf_adds(&b, i % 2 ? "}" : "]");
+		t = template_compile(b.data, TEMPLATE_AUTO, &off, &cause);
+		cr_assert_not_null(t, "%s: %s", b.data, cause);
+		cr_assert_eq(template_mode(t), TEMPLATE_JSON, "%s", b.data);
+		out = template_render(t, ev);
+		j2 = cJSON_Parse(out);
+		cr_assert_not_null(j2, "%s -> %s", b.data, out);
+		cJSON_Delete(j2);
+		free(out);
+		template_free(t);
+		buf_free(&b);
+		memset(&b, 0, sizeof b);
+	}
+	cJSON_Delete(ev);
+}
