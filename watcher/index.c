@@ -34,6 +34,9 @@ enum digest_kind {
 #define SHA256_RAW		32
 #define SHA256_TEXT_LEN		(SHA256_PREFIX_LEN + 2 * SHA256_RAW)
 #define ARENA_MIN_GARBAGE	4096	/* bytes before a rebuild is worth it */
+#define ARENA_FIRST		32	/* small first sizes: most sources */
+#define ENTRIES_FIRST		4	/* know a handful of tags */
+#define SLOTS_FIRST		8
 
 struct index_entry {
 	uint32_t	 hash;
@@ -51,8 +54,8 @@ struct index {
 	size_t			 used;		/* arena bytes in use */
 	size_t			 space;		/* arena bytes allocated */
 	size_t			 garbage;	/* of used, dead records */
-	char			*text;		/* index_get's digest */
-	char			*walk_text;	/* index_foreach's digest */
+	char			*text;		/* index_get's digest text, */
+						/* then index_foreach's */
 };
 
 static uint32_t
@@ -163,7 +166,8 @@ arena_reserve(struct index *idx, size_t n)
 	if (idx->used + n > UINT32_MAX)
 		fatalx("index: more than 4 GiB of names and digests");
 	while (idx->space - idx->used < n)
-		idx->space = idx->space < 256 ? 256 : idx->space * 2;
+		idx->space = idx->space < ARENA_FIRST ? ARENA_FIRST :
+		    idx->space + idx->space / 2;
 	if (idx->space > UINT32_MAX)
 		idx->space = UINT32_MAX;
 	idx->arena = xrealloc(idx->arena, idx->space);
@@ -181,6 +185,9 @@ arena_add(struct index *idx, const char *name, const char *digest)
 	if (digest != NULL && sha256_pack(digest, raw)) {
 		kind = DIGEST_SHA256;
 		dlen = SHA256_RAW;
+		/* Only packed digests need text written back. */
+		if (idx->text == NULL)
+			idx->text = xmalloc(2 * (SHA256_TEXT_LEN + 1));
 	} else if (digest != NULL) {
 		kind = DIGEST_TEXT;
 		dlen = strlen(digest) + 1;
@@ -205,7 +212,7 @@ arena_rebuild(struct index *idx)
 	unsigned char	*old = idx->arena;
 	size_t		 i, n, live = idx->used - idx->garbage;
 
-	idx->space = live < 256 ? 256 : live + live / 4;
+	idx->space = live < ARENA_FIRST ? ARENA_FIRST : live + live / 4;
 	idx->arena = xmalloc(idx->space);
 	idx->used = 0;
 	for (i = 0; i < idx->count; i++) {
@@ -234,10 +241,8 @@ index_create(void)
 	struct index	*idx;
 
 	idx = xcalloc(1, sizeof *idx);
-	idx->size = 16;
+	idx->size = SLOTS_FIRST;
 	idx->slots = xcalloc(idx->size, sizeof *idx->slots);
-	idx->text = xmalloc(SHA256_TEXT_LEN + 1);
-	idx->walk_text = xmalloc(SHA256_TEXT_LEN + 1);
 	return (idx);
 }
 
@@ -250,7 +255,6 @@ index_free(struct index *idx)
 	free(idx->entries);
 	free(idx->arena);
 	free(idx->text);
-	free(idx->walk_text);
 	free(idx);
 }
 
@@ -315,7 +319,8 @@ index_put(struct index *idx, const char *name, const char *digest,
 		if (idx->count == UINT32_MAX - 1)
 			fatalx("index: too many entries");
 		if (idx->count == idx->capacity) {
-			idx->capacity = idx->capacity < 16 ? 16 :
+			idx->capacity = idx->capacity < ENTRIES_FIRST ?
+			    ENTRIES_FIRST :
 			    idx->capacity + idx->capacity / 2;
 			idx->entries = xreallocarray(idx->entries,
 			    idx->capacity, sizeof *idx->entries);
@@ -403,7 +408,7 @@ index_foreach(const struct index *idx, int (*fn)(const char *, const char *,
 	for (i = 0; i < idx->count; i++) {
 		e = &idx->entries[i];
 		r = fn(record_name(idx, e), record_digest(idx, e,
-		    idx->walk_text), e->checked, arg);
+		    idx->text + SHA256_TEXT_LEN + 1), e->checked, arg);
 		if (r != 0)
 			return (r);
 	}

@@ -1,0 +1,113 @@
+"""poll_throughput.py: benchmark 1 of issue 5, steady-state polling.
+
+The watcher (`run`) watches N sources on the fake, each a repository of one
+tag polled every second with digest checks off, so a poll that finds nothing
+new is exactly one tag-list request.  After the baseline polls and a settling
+time, the requests the fake answers in a fixed window are counted: that is
+the watcher's polls per second.  In the same run, wrk asks the same kind of
+endpoint as fast as it can (the ceiling the fake and loopback allow).
+Ratio = watcher polls/s / wrk requests/s.  The watcher is saturated only when
+it polls fewer than N per second; otherwise N bounds the figure and the
+report says so.
+
+    python3 bench/poll_throughput.py [--sources N] [--window S]
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import benchlib
+
+
+def count_window(server, seconds):
+    """Requests per second the fake answered over the next window."""
+    first = benchlib.fake_requests_seen(server)
+    start = time.monotonic()
+    time.sleep(seconds)
+    last = benchlib.fake_requests_seen(server)
+    return (last - first) / (time.monotonic() - start)
+
+
+def watcher_rate(server, work, n, window, settle):
+    sources = [("p%d" % i, "bench/p%d/r1" % i) for i in range(n)]
+    conf = work.file("poll.yaml", benchlib.config_text(
+        server.port, sources, os.path.join(work.path, "state-poll")))
+    log = open(os.path.join(work.path, "poll.log"), "w")
+    proc = subprocess.Popen([benchlib.WATCHER, "--log-level", "warn", "run",
+                             "-c", conf], stdout=subprocess.DEVNULL,
+                            stderr=log)
+    try:
+        # Baselines first: wait until every source has listed once and
+        # the rate has settled (two windows within 10 % of each other).
+        deadline = time.monotonic() + 300
+        while benchlib.fake_requests_seen(server) < n:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("watcher did not baseline; see %s" %
+                                   log.name)
+            time.sleep(0.2)
+        time.sleep(settle)
+        rate = count_window(server, window)
+        rss = benchlib.rss_kib(proc.pid)
+        if proc.poll() is not None:
+            raise RuntimeError("watcher exited; see %s" % log.name)
+        return rate, rss
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def wrk_rate(server, seconds, connections):
+    url = server.url("/v2/bench/p0/r1/tags/list")
+    out = subprocess.run(["wrk", "-t1", "-c%d" % connections,
+                          "-d%ds" % seconds, url], capture_output=True,
+                         text=True, check=True).stdout
+    m = re.search(r"Requests/sec:\s*([0-9.]+)", out)
+    if m is None or "Non-2xx" in out:
+        raise RuntimeError("wrk: %s" % out)
+    return float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sources", type=int, default=20000)
+    ap.add_argument("--window", type=int, default=10)
+    ap.add_argument("--settle", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=4)
+    args = ap.parse_args()
+
+    server = benchlib.fake()
+    work = benchlib.Workdir()
+    try:
+        ceiling = wrk_rate(server, args.window, args.connections)
+        polls, rss = watcher_rate(server, work, args.sources, args.window,
+                                  args.settle)
+        ceiling2 = wrk_rate(server, args.window, args.connections)
+    finally:
+        server.stop()
+        work.cleanup()
+    best = max(ceiling, ceiling2)
+    print("poll throughput: %d sources, interval 1s, window %ds" %
+          (args.sources, args.window))
+    print("  watcher: %.0f polls/s (one tag list each; rss %d KiB)" %
+          (polls, rss))
+    print("  wrk -t1 -c%d: %.0f and %.0f requests/s (before, after)" %
+          (args.connections, ceiling, ceiling2))
+    print("  ratio watcher / best wrk: %.2f (target >= 0.80)%s" % (
+        polls / best,
+        "; NOT saturated: the watcher kept up with its schedule"
+        if polls > 0.9 * args.sources else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
