@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,29 @@ set_int(const struct cfg_key *k, void *base, const struct cfg_node *v,
 		return;
 	}
 	*FIELD(base, k, long long) = n;
+}
+
+static void
+set_number(const struct cfg_key *k, void *base, const struct cfg_node *v,
+    const char *name, struct cfg_errors *errs)
+{
+	double	 d;
+	char	*end;
+
+	errno = 0;
+	d = strtod(v->value, &end);
+	if (errno != 0 || end == v->value || *end != '\0' || !isfinite(d) ||
+	    d < 0) {
+		cfg_error(errs, v, "%s must be a number of at least 0, not "
+		    "\"%s\"", name, v->value);
+		return;
+	}
+	if (k->max > 0 && d > (double)k->max) {
+		cfg_error(errs, v, "%s must be at most %lld, not %s", name,
+		    k->max, v->value);
+		return;
+	}
+	*FIELD(base, k, double) = d;
 }
 
 static void
@@ -325,6 +349,8 @@ scalar_kind(const struct cfg_key *k)
 		return (xstrdup("true or false"));
 	case CFG_INT:
 		return (xstrdup("a whole number"));
+	case CFG_NUMBER:
+		return (xstrdup("a number"));
 	case CFG_DURATION:
 		return (xstrdup("a duration such as 30s or 5m"));
 	case CFG_SECRET:
@@ -393,6 +419,9 @@ set_value(const struct cfg_key *k, void *base, const struct cfg_node *v,
 			break;
 		case CFG_DURATION:
 			set_duration(k, base, v, name, errs);
+			break;
+		case CFG_NUMBER:
+			set_number(k, base, v, name, errs);
 			break;
 		case CFG_ENUM:
 			set_enum(k, base, v, name, errs);

@@ -26,6 +26,14 @@ static const struct cfg_key connector_entry_keys[] = {
 	{ .name = NULL }
 };
 
+static const struct cfg_key connector_rate_keys[] = {
+	{ .name = "requestsPerSecond", .type = CFG_NUMBER,
+	  .off = CONN_OFF(rate.rps), .def = "0", .max = 100000 },
+	{ .name = "burst", .type = CFG_INT, .off = CONN_OFF(rate.burst),
+	  .def = "1", .min = 1, .max = 100000 },
+	{ .name = NULL }
+};
+
 static const struct cfg_key connector_keys[] = {
 	{ .name = "identifier", .type = CFG_STRING, .off = CONN_OFF(id),
 	  .flags = CFG_REQUIRED },
@@ -38,6 +46,13 @@ static const struct cfg_key connector_keys[] = {
 	  .flags = CFG_REQUIRED },
 	{ .name = "spec", .type = CFG_NODE, .off = CONN_OFF(spec),
 	  .flags = CFG_REQUIRED },
+	/* Politeness (docs/politeness.md), shared by its sources. */
+	{ .name = "rateLimit", .type = CFG_OBJECT, .sub = connector_rate_keys },
+	{ .name = "maxConcurrency", .type = CFG_INT,
+	  .off = CONN_OFF(max_concurrency), .def = "0", .min = 0,
+	  .max = 10000 },
+	{ .name = "maxRetryWait", .type = CFG_DURATION,
+	  .off = CONN_OFF(max_retry_wait_ms), .def = "60s" },
 	{ .name = NULL }
 };
 

@@ -8,6 +8,7 @@
  * first error: every error of the file is collected, then sorted into file
  * order, so one run of `check` shows them all.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,10 @@ static const struct cfg_key top_keys[] = {
 	{ .name = "sources", .type = CFG_IGNORE },
 	{ .name = "sinks", .type = CFG_IGNORE },
 	{ .name = "triggers", .type = CFG_IGNORE },
+	/* Requests in flight over all connectors (docs/politeness.md). */
+	{ .name = "maxInFlight", .type = CFG_INT,
+	  .off = offsetof(struct config, max_inflight), .def = "256",
+	  .min = 1, .max = 100000 },
 	{ .name = NULL }
 };
 

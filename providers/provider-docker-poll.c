@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "http.h"
+#include "limit.h"
 #include "provider.h"
 #include "provider-docker.h"
 
@@ -29,6 +30,7 @@
 #define DOCKER_MANIFEST_MAX	(4 * 1024 * 1024)
 #define DOCKER_TOKEN_MAX	(1024 * 1024)
 #define DOCKER_CONFIG_MAX	(16 * 1024 * 1024)
+#define DOCKER_LIST_MAX		(8 * 1024 * 1024)
 
 /* Kept constant: a registry may convert, and the digest follows. */
 static const char docker_accept[] = "Accept: "
@@ -65,7 +67,7 @@ struct dreq {
 	int			 auth_retried;	/* met a 401 already */
 	char			*sent_token;	/* Bearer token it carried */
 	char			*use_token;	/* fresh token to send */
-	struct http_req		*http;
+	struct limit_req	*http;		/* through the limiter */
 	TAILQ_ENTRY(dreq)	 entry;
 };
 TAILQ_HEAD(dreq_list, dreq);
@@ -85,6 +87,9 @@ struct docker_poll {
 	struct index		*visited;	/* page URLs requested */
 	unsigned		 pages;
 	int			 truncated;
+	int			 conditional;	/* send If-None-Match */
+	int			 unchanged;	/* the listing said 304 */
+	char			*list_etag;	/* ETag of the first page */
 
 	struct docker_job	*jobs;
 	size_t			 njobs, next_job, active;
@@ -136,7 +141,7 @@ poll_free(struct docker_poll *poll)
 
 	while ((req = TAILQ_FIRST(&poll->reqs)) != NULL) {
 		TAILQ_REMOVE(&poll->reqs, req, entry);
-		http_cancel(req->http);
+		limit_cancel(req->http);
 		dreq_free(req);
 	}
 	while ((req = TAILQ_FIRST(&poll->waiting)) != NULL) {
@@ -159,6 +164,7 @@ poll_free(struct docker_poll *poll)
 	}
 	free(poll->jobs);
 	free(poll->cause);
+	free(poll->list_etag);
 	free(poll);
 }
 
@@ -226,6 +232,15 @@ poll_succeed(struct docker_poll *poll)
 		v->pushed_at = job->pushed_at;
 	}
 	vs->truncated = poll->truncated;
+	if (poll->pages > 0 && !poll->unchanged) {
+		/* One page told it all: its ETag stands for the listing. */
+		free(poll->d->etag);
+		poll->d->etag = NULL;
+		if (poll->pages == 1 && !poll->truncated) {
+			poll->d->etag = poll->list_etag;
+			poll->list_etag = NULL;
+		}
+	}
 	memset(&r, 0, sizeof r);
 	r.versions = vs;
 	poll_finish(poll, &r);
@@ -290,8 +305,8 @@ dreq_send(struct dreq *req)
 	struct docker_poll	*poll = req->poll;
 	struct docker		*d = poll->d;
 	struct http_request	 hr;
-	const char		*headers[3], *token = NULL;
-	char			*auth = NULL;
+	const char		*headers[4], *token = NULL;
+	char			*auth = NULL, *inm = NULL;
 	size_t			 n = 0;
 
 	memset(&hr, 0, sizeof hr);
@@ -313,6 +328,12 @@ dreq_send(struct dreq *req)
 		hr.max_body = DOCKER_CONFIG_MAX;
 		break;
 	case DREQ_LIST:
+		hr.max_body = DOCKER_LIST_MAX;
+		if (poll->conditional && poll->pages == 1 &&
+		    poll->d->etag != NULL) {
+			xasprintf(&inm, "If-None-Match: %s", poll->d->etag);
+			headers[n++] = inm;
+		}
 		break;
 	}
 	if (req->kind == DREQ_TOKEN || (d->auth_scheme != NULL &&
@@ -342,7 +363,8 @@ dreq_send(struct dreq *req)
 	headers[n] = NULL;
 	hr.headers = headers;
 	TAILQ_INSERT_TAIL(&poll->reqs, req, entry);
-	req->http = http_submit(poll->p->env->http, &hr, dreq_done, req);
+	req->http = limiter_submit(d->limiter, &hr, dreq_done, req);
+	free(inm);
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
@@ -526,11 +548,88 @@ plan_jobs(struct docker_poll *poll)
 	job_pump(poll);
 }
 
+/* Known tags whose digest is due a check, oldest check first. */
+struct due_list {
+	const char	**names;
+	int64_t		 *checked;
+	size_t		  n, size;
+	int64_t		  cutoff;
+};
+
+static int
+due_collect(const char *name, __unused const char *digest, int64_t checked,
+    void *arg)
+{
+	struct due_list	*dl = arg;
+
+	if (checked > dl->cutoff)
+		return (0);
+	if (dl->n == dl->size) {
+		dl->size = dl->size == 0 ? 64 : dl->size * 2;
+		dl->names = xreallocarray(dl->names, dl->size,
+		    sizeof *dl->names);
+		dl->checked = xreallocarray(dl->checked, dl->size,
+		    sizeof *dl->checked);
+	}
+	dl->names[dl->n] = name;
+	dl->checked[dl->n++] = checked;
+	return (0);
+}
+
+/*
+ * A 304 for the first page: the listing is what the index holds.  Skip the
+ * parse and the diff; only the digest checks that are due still run, and
+ * the poll hands back just those tags.
+ */
+static void
+list_unchanged(struct docker_poll *poll)
+{
+	const struct source_conf *conf = poll->p->conf;
+	struct poll_result	 r;
+	struct due_list		 dl;
+	int64_t			*order;
+	size_t			 i, n;
+
+	poll->unchanged = 1;
+	memset(&dl, 0, sizeof dl);
+	dl.cutoff = now_ms() / 1000 - conf->digest_check_ms / 1000;
+	if (conf->digest_check_ms > 0 && conf->digest_checks > 0)
+		index_foreach(poll->known, due_collect, &dl);
+	if (dl.n == 0) {
+		memset(&r, 0, sizeof r);
+		r.unchanged = 1;
+		poll_finish(poll, &r);
+		return;
+	}
+	order = xcalloc(dl.n, 2 * sizeof *order);
+	for (i = 0; i < dl.n; i++) {
+		order[2 * i] = dl.checked[i];
+		order[2 * i + 1] = (int64_t)i;
+	}
+	qsort(order, dl.n, 2 * sizeof *order, due_cmp);
+	n = dl.n < (size_t)conf->digest_checks ? dl.n :
+	    (size_t)conf->digest_checks;
+	poll->tags = xcalloc(n, sizeof *poll->tags);
+	poll->job_of = xcalloc(n, sizeof *poll->job_of);
+	poll->jobs = xcalloc(n, sizeof *poll->jobs);
+	for (i = 0; i < n; i++) {
+		poll->tags[i] = xstrdup(dl.names[order[2 * i + 1]]);
+		poll->jobs[i].tag = i;
+		poll->job_of[i] = &poll->jobs[i];
+	}
+	poll->ntags = poll->tagsize = poll->njobs = n;
+	free(order);
+	free(dl.names);
+	free(dl.checked);
+	job_pump(poll);
+}
+
 static void
 list_done(struct dreq *req, const struct http_response *resp)
 {
 	struct docker_poll	*poll = req->poll;
 	long long		 cap = poll->p->conf->max_tags;
+	const char		*etag;
 	char			**tags, *next, *cause;
 	size_t			 n, i;
 
@@ -539,6 +638,10 @@ list_done(struct dreq *req, const struct http_response *resp)
 	if (resp->status != 200) {
 		poll_fail(poll, 0, "GET %s: HTTP %ld", req->url, resp->status);
 		return;
+	}
+	if (poll->pages == 1 && (etag = http_header(resp, "ETag")) != NULL) {
+		free(poll->list_etag);
+		poll->list_etag = xstrdup(etag);
 	}
 	if (docker_parse_tags(resp->body.data, resp->body.len, &tags, &n,
 	    &cause) != 0) {
@@ -755,10 +858,16 @@ dreq_done(const struct http_response *resp, void *arg)
 		    resp->cause);
 	else if (resp->status == 401 && req->kind != DREQ_TOKEN)
 		dreq_unauthorized(req, resp);
+	else if (resp->status == 304 && req->kind == DREQ_LIST &&
+	    poll->pages == 1 && poll->conditional)
+		list_unchanged(poll);
 	else if (resp->status == 429 || resp->status == 503) {
+		/* The limiter paused the connector: resume after it. */
+		retry_after = (limiter_pause_left(poll->d->limiter) + 999) /
+		    1000;
 		value = http_header(resp, "Retry-After");
-		if (value == NULL || retry_after_parse(value,
-		    now_ms() / 1000, &retry_after) != 0)
+		if (retry_after == 0 && value != NULL &&
+		    retry_after_parse(value, now_ms() / 1000, &retry_after) != 0)
 			retry_after = 0;
 		poll_fail(poll, retry_after, "%s %s: HTTP %ld (%s)",
 		    req->method, req->url, resp->status, resp->status == 429 ?
@@ -848,6 +957,8 @@ docker_poll_start(struct provider *p, const struct index *known,
 		job_pump(poll);
 		return;
 	}
+	poll->conditional = d->etag != NULL && p->last_ok && !p->baseline &&
+	    !p->list_only;
 	n = p->conf->max_tags;
 	if (n <= 0 || n > DOCKER_PAGE_SIZE)
 		n = DOCKER_PAGE_SIZE;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "limit.h"
 #include "provider.h"
 #include "provider-docker.h"
 
@@ -146,6 +147,25 @@ docker_is_hub_host(const char *host)
 	    strcasecmp(host, "registry.hub.docker.com") == 0);
 }
 
+/* The limiter of our connector, shared with its other sources. */
+static void
+docker_limiter(struct provider *p, struct docker *d)
+{
+	const struct connector_conf	*cc = p->conf->connector;
+	struct limits			*ls = p->env->limits;
+	struct limit_conf		 lc;
+
+	if (ls == NULL)
+		ls = d->own_limits = limits_create(p->env->base, p->env->http,
+		    0);
+	memset(&lc, 0, sizeof lc);
+	lc.rps = cc->rate.rps;
+	lc.burst = cc->rate.burst;
+	lc.max_concurrency = cc->max_concurrency;
+	lc.max_retry_wait_ms = cc->max_retry_wait_ms;
+	d->limiter = limits_get(ls, cc->id != NULL ? cc->id : "", &lc);
+}
+
 static int
 docker_init(struct provider *p, char **cause)
 {
@@ -188,6 +208,7 @@ docker_init(struct provider *p, char **cause)
 		d->repository = xstrdup(src->image_path);
 	}
 	free(host);
+	docker_limiter(p, d);
 	p->data = d;
 	return (0);
 }
@@ -200,6 +221,8 @@ docker_free(struct provider *p)
 	if (d == NULL)
 		return;
 	docker_poll_cancel(p);
+	limits_free(d->own_limits);
+	free(d->etag);
 	docker_tokens_free(d->tokens);
 	free(d->base);
 	free(d->registry);

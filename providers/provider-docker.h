@@ -97,6 +97,11 @@ struct docker {
 	char			*scope;
 	char			*token_url;	/* realm?service=…&scope=… */
 	struct docker_poll	*poll;		/* in flight, or NULL */
+	/* Politeness (limit.h): the connector's limiter. */
+	struct limiter		*limiter;
+	struct limits		*own_limits;	/* when env has none */
+	/* ETag of the last complete listing, when one request stands for it. */
+	char			*etag;
 };
 
 /* provider-docker-poll.c */

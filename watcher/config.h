@@ -94,6 +94,7 @@ enum cfg_type {
 	CFG_OBJECT,	/* nested keys: `sub` */
 	CFG_IGNORE,	/* accepted for compatibility, has no effect here */
 	CFG_NODE,	/* const struct cfg_node *, checked by the module */
+	CFG_NUMBER,	/* double, >= 0 (e.g. requests per second) */
 };
 #define CFG_REQUIRED	0x1
 #define CFG_NORELOAD	0x2
@@ -160,6 +161,12 @@ struct secret {
 	char		*ref;		/* "env:NAME" or "file:PATH" */
 };
 
+/* Politeness knobs, on a connector or a source (issue: polite at scale). */
+struct rate_conf {
+	double		 rps;		/* requestsPerSecond, 0 = unlimited */
+	long long	 burst;
+};
+
 struct connector_conf {
 	char			*id;
 	char			*type;
@@ -167,12 +174,10 @@ struct connector_conf {
 	const struct cfg_node	*spec;
 	void			*data;		/* filled by the provider's keys */
 	const struct provider_entry *entry;
-};
-
-/* Politeness knobs, on a connector or a source (issue: polite at scale). */
-struct rate_conf {
-	double		 rps;		/* requestsPerSecond, 0 = unlimited */
-	long long	 burst;
+	/* Politeness (limit.h): top level of the connector block. */
+	struct rate_conf	 rate;		/* rateLimit: */
+	long long		 max_concurrency; /* 0: the global cap only */
+	int64_t			 max_retry_wait_ms; /* default 60 s */
 };
 
 struct source_conf {
@@ -241,6 +246,7 @@ struct config {
 	size_t			 nsinks;
 	struct trigger_conf	*triggers;
 	size_t			 ntriggers;
+	long long		 max_inflight;	/* maxInFlight: all connectors */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "http.h"
+#include "limit.h"
 #include "provider.h"
 #include "store.h"
 
@@ -185,6 +186,7 @@ struct versions_run {
 	const struct cli	*cli;
 	const struct source_conf *src;
 	struct event_base	*base;
+	struct limits		*limits;
 	int			 code;
 };
 
@@ -200,6 +202,7 @@ versions_print(const struct versions_run *vr, const struct versions *vs)
 		cJSON_AddStringToObject(o, "source", vr->src->id);
 		cJSON_AddBoolToObject(o, "truncated", vs->truncated);
 		cJSON_AddNumberToObject(o, "maxTags", (double)vr->src->max_tags);
+		cJSON_AddItemToObject(o, "connectors", limits_json(vr->limits));
 		arr = cJSON_AddArrayToObject(o, "versions");
 		for (i = 0; i < vs->n; i++) {
 			v = cJSON_CreateObject();
@@ -278,10 +281,14 @@ cmd_versions(const struct cli *cli)
 	env.conf = conf;
 	if ((env.base = vr.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((env.http = http_create(env.base, &cause)) == NULL ||
+	if ((env.http = http_create(env.base, &cause)) != NULL)
+		env.limits = vr.limits = limits_create(env.base, env.http,
+		    (size_t)conf->max_inflight);
+	if (env.http == NULL ||
 	    (p = provider_create(&env, vr.src, &cause)) == NULL) {
 		fprintf(stderr, "artifact-watcher: %s\n", cause);
 		free(cause);
+		limits_free(env.limits);
 		http_free(env.http);
 		event_base_free(env.base);
 		config_free(conf);
@@ -293,6 +300,7 @@ cmd_versions(const struct cli *cli)
 	event_base_dispatch(env.base);
 	provider_free(p);
 	index_free(idx);
+	limits_free(env.limits);
 	http_free(env.http);
 	event_base_free(env.base);
 	config_free(conf);
@@ -435,7 +443,7 @@ cmd_store(const struct cli *cli)
 	if ((sr.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	conf->store.shared = 1;		/* beside a running watcher */
-	if ((st = store_open(sr.base, &conf->store, &cause)) == NULL) {
+	if ((st = store_open_config(sr.base, conf, &cause)) == NULL) {
 		fprintf(stderr, "artifact-watcher: store: %s\n", cause);
 		free(cause);
 		event_base_free(sr.base);

@@ -415,6 +415,13 @@ source_poll_done(const struct poll_result *r, void *arg)
 		source_cycle_end(s, 0, r->cause, r->retry_after_s);
 		return;
 	}
+	if (r->unchanged) {
+		/* A 304 for the listing: nothing to write, nothing to emit. */
+		log_debug("poll unchanged", "source=%s requests=%u",
+		    log_q(s->conf->id), r->requests);
+		source_cycle_end(s, 1, NULL, 0);
+		return;
+	}
 	s->versions = r->versions;
 	s->truncated = s->versions->truncated;
 	if (s->truncated) {
@@ -463,6 +470,7 @@ source_timer_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 	s->phase = PHASE_POLLING;
 	s->poll_start_ms = mono_ms();
 	s->provider->baseline = s->epoch == NULL;
+	s->provider->last_ok = s->polls > 0 && s->last_ok;
 	s->provider->entry->poll(s->provider, s->index, source_poll_done, s);
 }
 

@@ -30,6 +30,7 @@ struct event_base;
 struct http;
 struct store;
 struct config;
+struct limits;
 typedef struct cJSON cJSON;
 
 /* xmalloc.c: allocation that calls fatal() instead of returning NULL. */
@@ -119,6 +120,7 @@ struct env {
 	struct http		*http;
 	struct store		*store;
 	struct config		*conf;
+	struct limits		*limits;	/* limit.h: per connector */
 };
 
 #endif

@@ -1,0 +1,300 @@
+"""test_politeness.py: the fault matrix of issue 5 (docs/politeness.md).
+
+One fake registry (tests/fakes, started once for the suite) and one watcher
+(`run`, 1 s intervals, LMDB, a webhook sink).  Every fault the fake knows is
+put on its own source behind its own connector, all at the same time, beside
+a healthy source on another connector and three sources on a connector
+limited to 2 requests per second.  What is asserted comes from the
+timestamps of the requests the fake saw and from the webhook receiver:
+
+- the watcher never dies;
+- a faulty source backs off as specified: Retry-After is honoured (seconds
+  and HTTP-date), persistent errors space their polls out exponentially,
+  a one-off 429 is retried inside the same poll after its pause;
+- the healthy source keeps its 1 s schedule throughout;
+- every tag pushed during the faults arrives exactly once when they clear,
+  and nothing else: nothing is recorded as seen without its event;
+- the throttled connector stays under its rate, counted at the fake;
+- an unchanged listing is asked with If-None-Match and answered 304.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
+
+from fakeserver import FakeServer  # noqa: E402
+from harness import (Watcher, Webhook, Workdir, docker_source,  # noqa: E402
+                     logfmt, webhook_sink)
+
+HOOK_SECRET = "politeness-hook-secret"
+ENV = {"AW_POL_HOOK_KEY": HOOK_SECRET}
+PACED_RPS = 2
+
+# name -> fault rule on /v2/<name>/ (count -1: until cleared).
+FAULTS = {
+    "f429s": {"fault": "429", "retry_after": "3"},
+    "f429date": {"fault": "429", "retry_after_date_in": 3},
+    "f429once": {"fault": "429", "retry_after": "2", "count": 1},
+    "f503": {"fault": "503", "retry_after": "2"},
+    "f500": {"fault": "500"},
+    "fslowhead": {"fault": "slow_headers", "delay_ms": 1500},
+    "fslowbody": {"fault": "slow_body", "drip_bytes": 8, "drip_ms": 100},
+    "ftrunc": {"fault": "truncate"},
+    "fhuge": {"fault": "huge", "size": 50 * 1024 * 1024},
+    "fgarbage": {"fault": "garbage"},
+}
+# Faults after which every poll fails: their polls must back off.
+FAILING = ["f500", "ftrunc", "fhuge", "fgarbage"]
+
+
+def connector(identifier, url, **extra):
+    block = {"identifier": identifier, "type": "DockerRegistry",
+             "spec": {"dockerRegistryUrl": url, "providerType": "Other",
+                      "auth": {"type": "Anonymous"}}}
+    block.update(extra)
+    return {"connector": block}
+
+
+def list_times(requests, repo):
+    """Wall-clock seconds of the tag listings of repo, in order."""
+    path = "/v2/%s/app/tags/list" % repo
+    return [r["ms"] / 1000.0 for r in requests if r["path"] == path]
+
+
+def gaps(times):
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+class Politeness(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = Workdir("aw-pol-")
+        cls.fake = FakeServer()
+        cls.hook = Webhook(secret=HOOK_SECRET)
+        cls.hook.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hook.stop()
+        ok = cls.fake.stop()
+        cls.workdir.cleanup()
+        assert ok, "the fake did not exit cleanly"
+
+    def config(self):
+        url = self.fake.base + "/v2/"
+        connectors = [connector("healthy", url),
+                      connector("paced", url,
+                                rateLimit={"requestsPerSecond": PACED_RPS,
+                                           "burst": 1},
+                                maxConcurrency=1)]
+        sources = [docker_source("good", "healthy", "good/app")]
+        for name in FAULTS:
+            connectors.append(connector("c-" + name, url, maxRetryWait="10s"))
+            sources.append(docker_source(name, "c-" + name, name + "/app"))
+        for name in ("pa", "pb", "pc"):
+            sources.append(docker_source(name, "paced", "paced/" + name,
+                                         interval="1s"))
+        return {
+            "store": {"type": "lmdb",
+                      "path": os.path.join(self.workdir.path, "state")},
+            "secrets": {"hook_key": "env:AW_POL_HOOK_KEY"},
+            "connectors": connectors,
+            "sources": sources,
+            "sinks": [webhook_sink("hook", self.hook)],
+        }
+
+    def repos(self):
+        return ["good"] + list(FAULTS)
+
+    def wait_polls(self, watcher, repo, count, since, timeout=30.0):
+        """Wait until the fake saw count more listings of repo."""
+        def enough():
+            got = list_times(self.fake.requests(since=since,
+                                                path_prefix="/v2/" + repo),
+                             repo)
+            return got if len(got) >= count else None
+        return watcher.wait_for(enough, timeout,
+                                "%d listings of %s" % (count, repo))
+
+    def test_fault_matrix(self):
+        for repo in self.repos():
+            self.fake.repo(name=repo + "/app", tags=["1.0", "1.1"])
+        for name in ("pa", "pb", "pc"):
+            self.fake.repo(name="paced/" + name, tags=["1.0"])
+        before = len(self.hook.accepted())
+        watcher = Watcher(self.workdir, self.config(), env=ENV)
+        watcher.start()
+        self.addCleanup(watcher.kill)
+        for repo in self.repos():
+            watcher.wait_log(r'msg="poll committed" source=%s ' % repo,
+                             timeout=20)
+
+        mark = self.fake.requests()[-1]["seq"]
+        for name, rule in FAULTS.items():
+            self.fake.fault(path_prefix="/v2/%s/" % name, **rule)
+        pushed = {}
+        for repo in self.repos():
+            self.fake.tags(repo + "/app", ["2.0"])
+            pushed[repo] = "%s/app:2.0" % repo
+        # The healthy source sees its tag while the others fail.
+        self.hook.wait_subjects([pushed["good"]], timeout=10)
+        good = self.wait_polls(watcher, "good", 10, mark)
+        fault_end = good[-1]
+        self.fake.clear_faults()
+        self.assertTrue(watcher.running(), "watcher died under faults")
+
+        # Every source recovers and emits its one new tag, once.
+        self.hook.wait_subjects(pushed.values(), timeout=40)
+        seen = self.fake.requests(since=mark)
+        watcher.stop()
+        subjects = [d["event"]["subject"]
+                    for d in self.hook.accepted()[before:]]
+        self.assertEqual(sorted(subjects), sorted(pushed.values()),
+                         "one event per pushed tag, nothing else")
+
+        during = [r for r in seen if r["ms"] / 1000.0 <= fault_end]
+        # The healthy source kept its schedule: 1 s +-10 % plus the poll.
+        good_gaps = gaps(list_times(during, "good"))
+        self.assertLess(max(good_gaps), 2.0, good_gaps)
+
+        # Retry-After (seconds, date, 503): no request before it is over.
+        for name, status, least in (("f429s", 429, 2.9),
+                                    ("f429date", 429, 1.9),
+                                    ("f503", 503, 1.9)):
+            times = list_times([r for r in during if r["status"] == status],
+                               name)
+            self.assertGreaterEqual(len(times), 3, name)
+            self.assertGreaterEqual(min(gaps(times)), least,
+                                    "%s: %s" % (name, gaps(times)))
+
+        # A short 429 is waited out inside the poll: no failed poll.
+        once = [r for r in seen
+                if r["path"] == "/v2/f429once/app/tags/list"]
+        first = [i for i, r in enumerate(once) if r["status"] == 429]
+        self.assertEqual(len(first), 1, once)
+        retry = once[first[0]:first[0] + 2]
+        self.assertEqual(retry[1]["status"], 200, once)
+        self.assertGreaterEqual((retry[1]["ms"] - retry[0]["ms"]) / 1000.0,
+                                1.9, retry)
+        self.assertEqual(watcher.matching(
+            r'msg="poll failed" source=f429once '), [])
+
+        # Persistent failures: polls spread out (1 s, then 2 s, 4 s ...),
+        # each retried at most twice inside the poll.
+        for name in FAILING:
+            times = list_times(during, name)
+            failed = watcher.matching(r'msg="poll failed" source=%s ' % name)
+            self.assertGreaterEqual(len(failed), 2, name)
+            self.assertLessEqual(len(times), 3 * len(failed) + 3,
+                                 "%s: %d requests for %d polls"
+                                 % (name, len(times), len(failed)))
+            backoff = watcher.matching(r'msg="poll backoff" source=%s ' %
+                                       name)
+            delays = [int(logfmt(line)["next_ms"]) for line in backoff]
+            self.assertGreaterEqual(max(delays), 2000, delays)
+            self.assertGreater(max(times[1:]) - min(times), 3.0, name)
+
+        # Slow answers only make the poll slow; they are not failures.
+        for name in ("fslowhead", "fslowbody"):
+            self.assertEqual(watcher.matching(
+                r'msg="poll failed" source=%s ' % name), [], name)
+
+        # The paced connector (2 rps, one at a time) stays under its rate.
+        paced = sorted(r["ms"] / 1000.0 for r in seen
+                       if r["path"].startswith("/v2/paced/"))
+        self.assertGreater(len(paced), 5)
+        span = paced[-1] - paced[0]
+        self.assertLessEqual(len(paced), PACED_RPS * span + 2,
+                             "%d requests in %.1fs" % (len(paced), span))
+        # Any 5 in a row span 4 token intervals (less transit jitter).
+        for a, b in zip(paced, paced[4:]):
+            self.assertGreaterEqual(b - a, 4.0 / PACED_RPS - 0.3,
+                                    "5 requests closer than the rate")
+
+        # Pauses and slowdowns are in the log, with their connector.
+        self.assertTrue(watcher.matching(
+            r'msg="connector paused" connector=c-f429s status=429'))
+        self.assertTrue(watcher.matching(
+            r'msg="connector resumed" connector=c-f429date'))
+
+        # Unchanged listings were conditional and got 304.
+        conditional = [r for r in seen if r["path"] == "/v2/good/app/tags/list"
+                       and r.get("if_none_match")]
+        self.assertTrue(conditional, "no If-None-Match sent")
+        self.assertTrue([r for r in conditional if r["status"] == 304])
+
+    def small_config(self, name, repos, **connector_extra):
+        url = self.fake.base + "/v2/"
+        return {
+            "store": {"type": "lmdb",
+                      "path": os.path.join(self.workdir.path, name)},
+            "secrets": {"hook_key": "env:AW_POL_HOOK_KEY"},
+            "connectors": [connector("c-" + repo, url, **connector_extra)
+                           for repo in repos],
+            "sources": [docker_source(repo, "c-" + repo, repo + "/app")
+                        for repo in repos],
+            "sinks": [webhook_sink("hook", self.hook)],
+        }
+
+    def test_expired_tokens(self):
+        self.addCleanup(self.fake.reset)
+        repos = ["tka", "tkb"]
+        for repo in repos:
+            self.fake.repo(name=repo + "/app", tags=["1.0"])
+        self.fake.config(auth=True)
+        self.fake.fault(fault="expired_token", uses=2)
+        before = len(self.hook.accepted())
+        watcher = Watcher(self.workdir, self.small_config("tokens", repos),
+                          env=ENV)
+        watcher.start()
+        self.addCleanup(watcher.kill)
+        for repo in repos:
+            watcher.wait_log(r'msg="poll committed" source=%s ' % repo,
+                             timeout=20)
+        for repo in repos:
+            self.fake.tags(repo + "/app", ["2.0"])
+        self.hook.wait_subjects(["%s/app:2.0" % r for r in repos],
+                                timeout=20)
+        self.assertTrue(watcher.running())
+        watcher.stop()
+        subjects = [d["event"]["subject"]
+                    for d in self.hook.accepted()[before:]]
+        self.assertEqual(sorted(subjects),
+                         ["%s/app:2.0" % r for r in repos])
+        dead = [r for r in self.fake.requests(path_prefix="/v2/tk")
+                if r["status"] == 401 and r["auth"] == "Bearer"]
+        self.assertTrue(dead, "no token expired: the fault did not bite")
+
+    def test_once_honours_max_retry_wait(self):
+        self.addCleanup(self.fake.reset)
+        self.fake.repo(name="oshort/app", tags=["1.0"])
+        self.fake.repo(name="olong/app", tags=["1.0"])
+        watcher = Watcher(self.workdir, self.small_config(
+            "once", ["oshort", "olong"], maxRetryWait="5s"), env=ENV)
+        path = watcher.write_config()
+        first = watcher.run_cli("once", "-c", path)
+        self.assertEqual(first.returncode, 0, first.stderr)
+
+        # 2 s is within maxRetryWait: waited out, the poll succeeds.
+        self.fake.fault(path_prefix="/v2/oshort/", fault="429",
+                        retry_after="2", count=1)
+        short = watcher.run_cli("once", "-c", path, "--source", "oshort")
+        self.assertEqual(short.returncode, 0, short.stderr)
+        log = [r for r in self.fake.requests(path_prefix="/v2/oshort/")
+               if r["path"].endswith("/tags/list")]
+        self.assertEqual([r["status"] for r in log[-2:]], [429, 200])
+        self.assertGreaterEqual(log[-1]["ms"] - log[-2]["ms"], 1900)
+
+        # 10 minutes is not: the poll ends at once, as a failure.
+        self.fake.fault(path_prefix="/v2/olong/", fault="429",
+                        retry_after="600")
+        long = watcher.run_cli("once", "-c", path, "--source", "olong",
+                               timeout=30)
+        self.assertEqual(long.returncode, 1, long.stderr)
+        self.assertIn("retry_after_s=600", long.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
