@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "http.h"
+#include "limit.h"
 #include "sink.h"
 #include "source.h"
 #include "store.h"
@@ -217,6 +218,7 @@ daemon_reload_finish(struct daemon *d)
 	}
 	daemon_teardown(d);
 	d->env.conf = new;
+	limits_set_max_inflight(d->env.limits, (size_t)new->max_inflight);
 	d->sources = trial.sources;
 	d->nsources = trial.nsources;
 	d->sinks = trial.sinks;
@@ -348,6 +350,8 @@ daemon_create(struct event_base *base, struct config *conf, char **cause)
 		fail(cause, "http: %s", why);
 		goto fail;
 	}
+	d->env.limits = limits_create(base, d->env.http,
+	    (size_t)conf->max_inflight);
 	if ((d->env.store = store_open(base, &conf->store, &why)) == NULL) {
 		fail(cause, "store: %s", why);
 		goto fail;
@@ -393,6 +397,7 @@ daemon_free(struct daemon *d)
 		event_free(d->sig_int);
 		event_free(d->sig_hup);
 	}
+	limits_free(d->env.limits);
 	/* curl first: its sockets live on the base (style.md §4). */
 	http_free(d->env.http);
 	store_close(d->env.store);
