@@ -28,6 +28,7 @@
 #include "fakes.h"
 
 static const struct fake_api *const fake_apis[] = {
+	&api_dockerhub,	/* before docker: both serve /v2/ */
 	&api_docker,
 };
 

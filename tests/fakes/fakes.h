@@ -175,5 +175,6 @@ struct fake_api {
 	void		 (*free)(void *);
 };
 extern const struct fake_api api_docker;
+extern const struct fake_api api_dockerhub;
 
 #endif
