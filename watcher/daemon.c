@@ -29,13 +29,18 @@
 #define DAEMON_TICK_MS		100
 #define DAEMON_STOP_MS		5000
 
-struct daemon {
-	struct env		 env;
+/* What a config makes: swapped whole on reload. */
+struct instances {
 	struct source		**sources;
 	size_t			 nsources;
 	struct sink		**sinks;
 	struct dispatch		**dispatchers;
 	size_t			 nsinks;
+};
+
+struct daemon {
+	struct env		 env;
+	struct instances	 live;
 
 	struct event		*sig_term;
 	struct event		*sig_int;
@@ -62,9 +67,9 @@ daemon_committed(__unused struct source *s, size_t nevents, void *arg)
 	size_t		 i;
 
 	if (nevents == 0 || d->stopping)
-		return;
-	for (i = 0; i < d->nsinks; i++)
-		dispatch_wake(d->dispatchers[i]);
+		return;	/* stopped dispatchers start nothing new */
+	for (i = 0; i < d->live.nsinks; i++)
+		dispatch_wake(d->live.dispatchers[i]);
 }
 
 static void
@@ -81,67 +86,70 @@ daemon_polled(struct source *s, int ok, void *arg)
 }
 
 static void
-daemon_teardown(struct daemon *d)
+instances_free(struct instances *in)
 {
 	size_t	 i;
 
-	for (i = 0; i < d->nsources; i++)
-		source_free(d->sources[i]);
-	free(d->sources);
-	d->sources = NULL;
-	d->nsources = 0;
-	for (i = 0; i < d->nsinks; i++) {
-		dispatch_free(d->dispatchers[i]);
-		sink_free(d->sinks[i]);
+	for (i = 0; i < in->nsources; i++)
+		source_free(in->sources[i]);
+	for (i = 0; i < in->nsinks; i++) {
+		dispatch_free(in->dispatchers[i]);
+		sink_free(in->sinks[i]);
 	}
-	free(d->dispatchers);
-	free(d->sinks);
-	d->dispatchers = NULL;
-	d->sinks = NULL;
-	d->nsinks = 0;
+	free(in->sources);
+	free(in->dispatchers);
+	free(in->sinks);
+	memset(in, 0, sizeof *in);
 }
 
-/* Make the instances of env.conf. */
+/*
+ * Make the instances of d->env.conf into `in`.  They all point at d->env,
+ * which outlives every reload.
+ */
 static int
-daemon_build(struct daemon *d, char **cause)
+instances_build(struct daemon *d, struct instances *in, char **cause)
 {
 	struct config		*conf = d->env.conf;
 	struct source_hooks	 hooks;
+	const char		*what, *id;
 	char			*why;
 	size_t			 i;
 
-	d->sinks = xcalloc(conf->nsinks, sizeof *d->sinks);
-	d->dispatchers = xcalloc(conf->nsinks, sizeof *d->dispatchers);
+	memset(in, 0, sizeof *in);
+	in->sinks = xcalloc(conf->nsinks, sizeof *in->sinks);
+	in->dispatchers = xcalloc(conf->nsinks, sizeof *in->dispatchers);
 	for (i = 0; i < conf->nsinks; i++) {
-		d->sinks[i] = sink_create(&d->env, &conf->sinks[i], &why);
-		if (d->sinks[i] == NULL)
-			goto fail_sink;
-		d->dispatchers[i] = dispatch_create(&d->env, d->sinks[i], NULL);
-		d->nsinks++;
+		in->sinks[i] = sink_create(&d->env, &conf->sinks[i], &why);
+		if (in->sinks[i] == NULL) {
+			what = "sink";
+			id = conf->sinks[i].id;
+			goto fail;
+		}
+		in->dispatchers[i] = dispatch_create(&d->env, in->sinks[i],
+		    NULL);
+		in->nsinks++;
 	}
 
 	hooks.committed = daemon_committed;
 	hooks.polled = daemon_polled;
 	hooks.arg = d;
-	d->sources = xcalloc(conf->nsources, sizeof *d->sources);
+	in->sources = xcalloc(conf->nsources, sizeof *in->sources);
 	for (i = 0; i < conf->nsources; i++) {
-		d->sources[i] = source_create(&d->env, &conf->sources[i],
+		in->sources[i] = source_create(&d->env, &conf->sources[i],
 		    &hooks, &why);
-		if (d->sources[i] == NULL)
-			goto fail_source;
-		d->nsources++;
+		if (in->sources[i] == NULL) {
+			what = "source";
+			id = conf->sources[i].id;
+			goto fail;
+		}
+		in->nsources++;
 	}
 	return (0);
 
-fail_sink:
-	fail(cause, "sink %s: %s", conf->sinks[i].id, why);
+fail:
+	fail(cause, "%s %s: %s", what, id, why);
 	free(why);
-	daemon_teardown(d);
-	return (-1);
-fail_source:
-	fail(cause, "source %s: %s", conf->sources[i].id, why);
-	free(why);
-	daemon_teardown(d);
+	instances_free(in);
 	return (-1);
 }
 
@@ -156,15 +164,15 @@ daemon_start_sources(struct daemon *d)
 	int64_t	 window;
 	size_t	 i;
 
-	for (i = 0; i < d->nsources; i++) {
-		window = (int64_t)d->nsources * 10;
+	for (i = 0; i < d->live.nsources; i++) {
+		window = (int64_t)d->live.nsources * 10;
 		if (window > d->env.conf->sources[i].interval_ms)
 			window = d->env.conf->sources[i].interval_ms;
-		source_start(d->sources[i],
+		source_start(d->live.sources[i],
 		    (int64_t)(random32() % (uint64_t)(window + 1)));
 	}
-	for (i = 0; i < d->nsinks; i++)
-		dispatch_wake(d->dispatchers[i]);
+	for (i = 0; i < d->live.nsinks; i++)
+		dispatch_wake(d->live.dispatchers[i]);
 }
 
 static int
@@ -172,11 +180,23 @@ daemon_quiet(const struct daemon *d)
 {
 	size_t	 i;
 
-	for (i = 0; i < d->nsources; i++) {
-		if (source_busy(d->sources[i]))
+	for (i = 0; i < d->live.nsources; i++) {
+		if (source_busy(d->live.sources[i]))
 			return (0);
 	}
 	return (1);
+}
+
+static int
+daemon_delivering(const struct daemon *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->live.nsinks; i++) {
+		if (dispatch_busy(d->live.dispatchers[i]))
+			return (1);
+	}
+	return (0);
 }
 
 static int
@@ -192,44 +212,38 @@ daemon_store_same(const struct store_conf *a, const struct store_conf *b)
 static void
 daemon_reload_finish(struct daemon *d)
 {
-	struct config	*old = d->env.conf, *new = d->pending;
-	struct daemon	 trial;
-	char		*cause;
-	size_t		 i;
+	struct config		*old = d->env.conf, *new = d->pending;
+	struct instances	 next;
+	struct store_conf	 store_conf;
+	char			*cause;
+	size_t			 i;
 
 	d->pending = NULL;
-	memset(&trial, 0, sizeof trial);
-	trial.env = d->env;
-	trial.env.conf = new;
-	if (!daemon_store_same(&old->store, &new->store)) {
-		log_warn("reload: store settings changed; they take effect "
-		    "at the next restart", "file=%s", log_q(new->path));
-		new->store = old->store;
-		memset(&old->store, 0, sizeof old->store);
-	}
-	if (daemon_build(&trial, &cause) != 0) {
+	d->env.conf = new;
+	if (instances_build(d, &next, &cause) != 0) {
+		d->env.conf = old;
 		log_error("reload failed: keeping the old config", "error=%s",
 		    log_q(cause));
 		free(cause);
 		config_free(new);
-		for (i = 0; i < d->nsources; i++)
-			source_start(d->sources[i], 0);
+		for (i = 0; i < d->live.nsources; i++)
+			source_start(d->live.sources[i], 0);
 		return;
 	}
-	daemon_teardown(d);
-	d->env.conf = new;
-	limits_set_max_inflight(d->env.limits, (size_t)new->max_inflight);
-	d->sources = trial.sources;
-	d->nsources = trial.nsources;
-	d->sinks = trial.sinks;
-	d->dispatchers = trial.dispatchers;
-	d->nsinks = trial.nsinks;
-	/* The store keeps pointing at the store block it was opened with. */
-	if (d->env.store != NULL)
-		d->env.store->conf = &new->store;
+	instances_free(&d->live);
+	d->live = next;
+	/* The store runs on with the settings it was opened with. */
+	if (!daemon_store_same(&old->store, &new->store)) {
+		log_warn("reload: store settings changed; they take effect "
+		    "at the next restart", "file=%s", log_q(new->path));
+		store_conf = old->store;
+		old->store = new->store;
+		new->store = store_conf;
+	}
+	d->env.store->conf = &new->store;
 	config_free(old);
-	log_info("config reloaded", "sources=%zu sinks=%zu", d->nsources,
-	    d->nsinks);
+	log_info("config reloaded", "sources=%zu sinks=%zu", d->live.nsources,
+	    d->live.nsinks);
 	daemon_start_sources(d);
 }
 
@@ -254,8 +268,8 @@ daemon_reload(struct daemon *d)
 	}
 	cfg_errors_free(&errs);
 	d->pending = new;
-	for (i = 0; i < d->nsources; i++)
-		source_stop(d->sources[i]);
+	for (i = 0; i < d->live.nsources; i++)
+		source_stop(d->live.sources[i]);
 }
 
 static int
@@ -263,8 +277,8 @@ daemon_drained(const struct daemon *d)
 {
 	size_t	 i;
 
-	for (i = 0; i < d->nsinks; i++) {
-		if (!dispatch_drained(d->dispatchers[i]))
+	for (i = 0; i < d->live.nsinks; i++) {
+		if (!dispatch_drained(d->live.dispatchers[i]))
 			return (0);
 	}
 	return (1);
@@ -276,7 +290,8 @@ daemon_tick_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 	struct daemon	*d = arg;
 
 	if (d->stopping) {
-		if (daemon_quiet(d) || mono_ms() >= d->stop_deadline)
+		if ((daemon_quiet(d) && !daemon_delivering(d)) ||
+		    mono_ms() >= d->stop_deadline)
 			event_base_loopbreak(d->env.base);
 		return;
 	}
@@ -308,13 +323,14 @@ daemon_stop(struct daemon *d, const char *why)
 	log_info("shutting down", "signal=%s", why);
 	d->stopping = 1;
 	d->stop_deadline = mono_ms() + DAEMON_STOP_MS;
-	for (i = 0; i < d->nsources; i++)
-		source_stop(d->sources[i]);
-	/* Deliveries in flight are abandoned: they stay in the outbox. */
-	for (i = 0; i < d->nsinks; i++) {
-		dispatch_free(d->dispatchers[i]);
-		d->dispatchers[i] = NULL;
-	}
+	for (i = 0; i < d->live.nsources; i++)
+		source_stop(d->live.sources[i]);
+	/*
+	 * Dispatchers start nothing new; a delivery in flight ends with its
+	 * ack (or is abandoned at the deadline and sent again next time).
+	 */
+	for (i = 0; i < d->live.nsinks; i++)
+		dispatch_stop(d->live.dispatchers[i]);
 	d->exit_code = EXIT_OK;
 }
 
@@ -352,11 +368,11 @@ daemon_create(struct event_base *base, struct config *conf, char **cause)
 	}
 	d->env.limits = limits_create(base, d->env.http,
 	    (size_t)conf->max_inflight);
-	if ((d->env.store = store_open(base, &conf->store, &why)) == NULL) {
+	if ((d->env.store = store_open_config(base, conf, &why)) == NULL) {
 		fail(cause, "store: %s", why);
 		goto fail;
 	}
-	if (daemon_build(d, &why) != 0) {
+	if (instances_build(d, &d->live, &why) != 0) {
 		fail(cause, "%s", why);
 		goto fail;
 	}
@@ -379,17 +395,9 @@ fail:
 void
 daemon_free(struct daemon *d)
 {
-	size_t	 i;
-
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nsinks; i++) {
-		if (d->dispatchers[i] == NULL)
-			continue;
-		dispatch_free(d->dispatchers[i]);
-		d->dispatchers[i] = NULL;
-	}
-	daemon_teardown(d);
+	instances_free(&d->live);
 	if (d->tick != NULL)
 		event_free(d->tick);
 	if (d->sig_term != NULL) {
@@ -410,7 +418,7 @@ int
 daemon_run(struct daemon *d)
 {
 	log_info("started", "version=%s sources=%zu sinks=%zu store=%s",
-	    AW_VERSION, d->nsources, d->nsinks, d->env.store->entry->name);
+	    AW_VERSION, d->live.nsources, d->live.nsinks, d->env.store->entry->name);
 	daemon_start_sources(d);
 	event_base_dispatch(d->env.base);
 	log_info("stopped", "exit=%d", d->exit_code);
@@ -424,15 +432,15 @@ daemon_once(struct daemon *d, const char *only, int64_t wait_ms)
 
 	d->once = 1;
 	d->once_wait_ms = wait_ms;
-	for (i = 0; i < d->nsources; i++) {
+	for (i = 0; i < d->live.nsources; i++) {
 		if (only != NULL &&
-		    strcmp(source_conf(d->sources[i])->id, only) != 0)
+		    strcmp(source_conf(d->live.sources[i])->id, only) != 0)
 			continue;
 		d->once_expected++;
-		source_start(d->sources[i], 0);
+		source_start(d->live.sources[i], 0);
 	}
-	for (i = 0; i < d->nsinks; i++)
-		dispatch_wake(d->dispatchers[i]);
+	for (i = 0; i < d->live.nsinks; i++)
+		dispatch_wake(d->live.dispatchers[i]);
 	d->exit_code = EXIT_INTERNAL;
 	event_base_dispatch(d->env.base);
 	return (d->exit_code);
@@ -447,8 +455,8 @@ daemon_status_json(const struct daemon *d)
 	size_t			 i;
 
 	arr = cJSON_CreateArray();
-	for (i = 0; i < d->nsources; i++) {
-		source_status(d->sources[i], &st);
+	for (i = 0; i < d->live.nsources; i++) {
+		source_status(d->live.sources[i], &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "id", st.id);
 		cJSON_AddBoolToObject(o, "baselined", st.baselined);

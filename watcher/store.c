@@ -48,6 +48,27 @@ store_open(struct event_base *base, const struct store_conf *conf,
 	return (store_open_with_password(base, conf, NULL, cause));
 }
 
+struct store *
+store_open_config(struct event_base *base, const struct config *conf,
+    char **cause)
+{
+	struct store	*st;
+	char		*password = NULL, *why;
+
+	if (conf->store.password != NULL &&
+	    secret_resolve(conf, conf->store.password, &password, &why) != 0) {
+		fail(cause, "store.password: %s", why);
+		free(why);
+		return (NULL);
+	}
+	st = store_open_with_password(base, &conf->store, password, cause);
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return (st);
+}
+
 void
 store_close(struct store *st)
 {

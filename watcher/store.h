@@ -138,6 +138,9 @@ struct store	*store_open(struct event_base *, const struct store_conf *,
 struct store	*store_open_with_password(struct event_base *,
 		    const struct store_conf *, const char *password,
 		    char **cause);
+/* Open the store block of a config, resolving its password secret. */
+struct store	*store_open_config(struct event_base *, const struct config *,
+		    char **cause);
 void		 store_close(struct store *);	/* accepts NULL */
 void		 outbox_entries_free(struct outbox_entry *, size_t);
 
