@@ -82,6 +82,10 @@ struct docker_poll {
 
 	char			**tags;		/* listed, unique, in order */
 	size_t			 ntags, tagsize;
+	/* Hub API listing: what it said of each tag, parallel to tags. */
+	int			 hub;
+	char			**hub_digest;
+	int64_t			*hub_pushed;
 	struct docker_job	**job_of;	/* per tag, or NULL */
 	struct index		*seen;		/* tags listed so far */
 	struct index		*visited;	/* page URLs requested */
@@ -154,6 +158,9 @@ poll_free(struct docker_poll *poll)
 		explicit_bzero(poll->basic, strlen(poll->basic));
 		free(poll->basic);
 	}
+	if (poll->hub_digest != NULL)
+		docker_tags_free(poll->hub_digest, poll->ntags);
+	free(poll->hub_pushed);
 	docker_tags_free(poll->tags, poll->ntags);
 	free(poll->job_of);
 	index_free(poll->seen);
@@ -223,20 +230,33 @@ poll_succeed(struct docker_poll *poll)
 		if (job != NULL && job->vanished)
 			continue;
 		v = versions_add(vs, poll->tags[i]);
+		if (poll->hub_digest != NULL && (job == NULL ||
+		    job->digest == NULL)) {
+			v->digest = poll->hub_digest[i];
+			poll->hub_digest[i] = NULL;
+			v->pushed_at = poll->hub_pushed[i];
+		}
 		if (job == NULL)
 			continue;
-		v->digest = job->digest;
-		job->digest = NULL;
+		if (job->digest != NULL) {
+			free(v->digest);
+			v->digest = job->digest;
+			job->digest = NULL;
+		}
 		v->labels = job->labels_json;
 		job->labels_json = NULL;
-		v->pushed_at = job->pushed_at;
+		if (job->pushed_at != 0)
+			v->pushed_at = job->pushed_at;
 	}
 	vs->truncated = poll->truncated;
 	if (poll->pages > 0 && !poll->unchanged) {
-		/* One page told it all: its ETag stands for the listing. */
+		/*
+		 * One page told it all, or the first page of a newest-first
+		 * listing: its ETag stands for the listing.
+		 */
 		free(poll->d->etag);
 		poll->d->etag = NULL;
-		if (poll->pages == 1 && !poll->truncated) {
+		if (poll->hub || (poll->pages == 1 && !poll->truncated)) {
 			poll->d->etag = poll->list_etag;
 			poll->list_etag = NULL;
 		}
@@ -336,7 +356,9 @@ dreq_send(struct dreq *req)
 		}
 		break;
 	}
-	if (req->kind == DREQ_TOKEN || (d->auth_scheme != NULL &&
+	if (req->kind == DREQ_LIST && poll->hub) {
+		/* The Hub API is anonymous here; registry auth is not its. */
+	} else if (req->kind == DREQ_TOKEN || (d->auth_scheme != NULL &&
 	    strcasecmp(d->auth_scheme, "Basic") == 0)) {
 		if (poll->basic != NULL)
 			headers[n++] = poll->basic;
@@ -522,6 +544,10 @@ plan_jobs(struct docker_poll *poll)
 	due = xcalloc(poll->ntags + 1, 2 * sizeof *due);
 	cutoff = now_ms() / 1000 - conf->digest_check_ms / 1000;
 	for (i = 0; i < poll->ntags; i++) {
+		if (poll->hub_digest != NULL && poll->hub_digest[i] != NULL &&
+		    (!conf->fetch_labels || index_get(poll->known,
+		    poll->tags[i], NULL)))
+			continue;	/* the listing gave its digest */
 		if (!index_get(poll->known, poll->tags[i], &digest)) {
 			if (!fresh)
 				continue;
@@ -624,6 +650,84 @@ list_unchanged(struct docker_poll *poll)
 	job_pump(poll);
 }
 
+/* A Hub API page: newest first, each tag with its digest and push time. */
+static void
+hub_list_done(struct dreq *req, const struct http_response *resp)
+{
+	struct docker_poll	*poll = req->poll;
+	struct docker_hub_tag	*tags;
+	long long		 cap = poll->p->conf->max_tags;
+	const char		*etag;
+	char			*next, *url, *origin, *cause;
+	size_t			 n, i;
+
+	if (cap <= 0)
+		cap = 10000;
+	if (poll->pages == 1 && (etag = http_header(resp, "ETag")) != NULL) {
+		free(poll->list_etag);
+		poll->list_etag = xstrdup(etag);
+	}
+	if (docker_parse_hub_tags(resp->body.data, resp->body.len, &tags, &n,
+	    &next, &cause) != 0) {
+		poll_fail(poll, 0, "GET %s: %s", req->url, cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (index_get(poll->seen, tags[i].name, NULL))
+			continue;
+		if ((long long)poll->ntags >= cap) {
+			poll->truncated = 1;
+			break;
+		}
+		index_put(poll->seen, tags[i].name, NULL, 0);
+		if (poll->ntags == poll->tagsize) {
+			poll->tagsize = poll->tagsize == 0 ? 64 :
+			    poll->tagsize * 2;
+			poll->tags = xreallocarray(poll->tags, poll->tagsize,
+			    sizeof *poll->tags);
+			poll->hub_digest = xreallocarray(poll->hub_digest,
+			    poll->tagsize, sizeof *poll->hub_digest);
+			poll->hub_pushed = xreallocarray(poll->hub_pushed,
+			    poll->tagsize, sizeof *poll->hub_pushed);
+		}
+		poll->tags[poll->ntags] = tags[i].name;
+		poll->hub_digest[poll->ntags] = tags[i].digest;
+		poll->hub_pushed[poll->ntags++] = tags[i].pushed_at;
+		tags[i].name = tags[i].digest = NULL;
+	}
+	docker_hub_tags_free(tags, n);
+	if (next == NULL || (long long)poll->ntags >= cap) {
+		/* Newest first: the cap keeps the newest. */
+		if (next != NULL)
+			poll->truncated = 1;
+		free(next);
+		plan_jobs(poll);
+		return;
+	}
+	url = url_resolve(req->url, next);
+	origin = url != NULL ? url_origin(url) : NULL;
+	if (origin == NULL || strcmp(origin, poll->d->hub_origin) != 0) {
+		poll_fail(poll, 0, "GET %s: the next page %s is not on %s",
+		    req->url, log_q(next), poll->d->hub_origin);
+		free(next);
+		free(url);
+		free(origin);
+		return;
+	}
+	free(next);
+	free(origin);
+	if (index_get(poll->visited, url, NULL) ||
+	    poll->pages >= DOCKER_PAGE_CAP) {
+		poll_fail(poll, 0, "GET %s: the next page %s was asked already "
+		    "or there are more than %d pages", req->url, url,
+		    DOCKER_PAGE_CAP);
+		free(url);
+		return;
+	}
+	list_request(poll, url);
+}
+
 static void
 list_done(struct dreq *req, const struct http_response *resp)
 {
@@ -636,7 +740,15 @@ list_done(struct dreq *req, const struct http_response *resp)
 	if (cap <= 0)
 		cap = 10000;
 	if (resp->status != 200) {
-		poll_fail(poll, 0, "GET %s: HTTP %ld", req->url, resp->status);
+		poll_fail(poll, 0, "GET %s: HTTP %ld%s", req->url, resp->status,
+		    poll->hub && (resp->status == 401 || resp->status == 403 ||
+		    resp->status == 404) ? " (the Hub API lists public "
+		    "repositories; use providerType Other for a private one)" :
+		    "");
+		return;
+	}
+	if (poll->hub) {
+		hub_list_done(req, resp);
 		return;
 	}
 	if (poll->pages == 1 && (etag = http_header(resp, "ETag")) != NULL) {
@@ -959,6 +1071,11 @@ docker_poll_start(struct provider *p, const struct index *known,
 	}
 	poll->conditional = d->etag != NULL && p->last_ok && !p->baseline &&
 	    !p->list_only;
+	if (d->hub_tags_url != NULL) {
+		poll->hub = 1;
+		list_request(poll, xstrdup(d->hub_tags_url));
+		return;
+	}
 	n = p->conf->max_tags;
 	if (n <= 0 || n > DOCKER_PAGE_SIZE)
 		n = DOCKER_PAGE_SIZE;

@@ -43,6 +43,9 @@ static const struct cfg_key docker_connector_keys[] = {
 	{ .name = "providerType", .type = CFG_ENUM, .off = CONN_OFF(kind),
 	  .def = "Other", .choices = docker_kinds },
 	{ .name = "auth", .type = CFG_OBJECT, .sub = docker_auth_keys },
+	/* providerType DockerHub lists tags here (tests point it elsewhere). */
+	{ .name = "hubApiUrl", .type = CFG_STRING, .off = CONN_OFF(hub_api_url),
+	  .def = "https://hub.docker.com" },
 	{ .name = "executeOnDelegate", .type = CFG_IGNORE },
 	{ .name = "delegateSelectors", .type = CFG_IGNORE },
 	{ .name = NULL }
@@ -128,6 +131,14 @@ docker_check(struct source_conf *conf, struct cfg_errors *errs)
 		    "with http:// or https://");
 		n++;
 	}
+	if (c->hub_api_url != NULL &&
+	    strncmp(c->hub_api_url, "http://", 7) != 0 &&
+	    strncmp(c->hub_api_url, "https://", 8) != 0) {
+		cfg_error(errs, node_or(cspec, "hubApiUrl",
+		    conf->connector->node), "hubApiUrl must start with "
+		    "http:// or https://");
+		n++;
+	}
 	if (c->auth_type == DOCKER_AUTH_PASSWORD &&
 	    (c->username == NULL || c->password_ref == NULL)) {
 		cfg_error(errs, node_or(cspec, "auth", conf->connector->node),
@@ -192,14 +203,20 @@ docker_init(struct provider *p, char **cause)
 	d->tokens = docker_tokens_create();
 	hub = c->kind == DOCKER_KIND_HUB || docker_is_hub_host(host);
 	if (hub) {
-		d->base = xstrdup("https://registry-1.docker.io");
-		d->registry = xstrdup("index.docker.io");
+		if (docker_is_hub_host(host)) {
+			d->base = xstrdup("https://registry-1.docker.io");
+			d->registry = xstrdup("index.docker.io");
+			free(origin);
+		} else {
+			/* A mirror, or a test's fake: keep its address. */
+			d->base = origin;
+			d->registry = xstrdup(strstr(origin, "://") + 3);
+		}
 		if (strchr(src->image_path, '/') == NULL)
 			xasprintf(&d->repository, "library/%s",
 			    src->image_path);
 		else
 			d->repository = xstrdup(src->image_path);
-		free(origin);
 	} else {
 		/* The origin only: a /v2/ suffix, or none, both mean the API. */
 		d->base = origin;
@@ -208,6 +225,10 @@ docker_init(struct provider *p, char **cause)
 		d->repository = xstrdup(src->image_path);
 	}
 	free(host);
+	if (c->kind == DOCKER_KIND_HUB && c->hub_api_url != NULL &&
+	    (d->hub_origin = url_origin(c->hub_api_url)) != NULL)
+		d->hub_tags_url = docker_hub_tags_url(c->hub_api_url,
+		    d->repository, p->conf->max_tags);
 	docker_limiter(p, d);
 	p->data = d;
 	return (0);
@@ -223,6 +244,8 @@ docker_free(struct provider *p)
 	docker_poll_cancel(p);
 	limits_free(d->own_limits);
 	free(d->etag);
+	free(d->hub_tags_url);
+	free(d->hub_origin);
 	docker_tokens_free(d->tokens);
 	free(d->base);
 	free(d->registry);

@@ -21,6 +21,7 @@ struct docker_connector {
 	int		 auth_type;	/* auth.type */
 	char		*username;	/* auth.spec.username */
 	char		*password_ref;	/* auth.spec.passwordRef (a secret) */
+	char		*hub_api_url;	/* hubApiUrl: Docker Hub's Hub API */
 };
 
 /* source spec: */
@@ -66,6 +67,21 @@ int	 docker_parse_manifest(const char *body, size_t len,
 int	 docker_parse_config(const char *body, size_t len, cJSON **labels,
 	    int64_t *created_s, char **cause);
 
+/* provider-docker-hub.c: the Hub API's tag listing (providerType DockerHub). */
+struct docker_hub_tag {
+	char		*name;
+	char		*digest;	/* NULL when absent or not a digest */
+	int64_t		 pushed_at;	/* unix s, 0 when unknown */
+};
+/* The first page, newest first; NULL when repository has no namespace. */
+char	*docker_hub_tags_url(const char *api, const char *repository,
+	    long long cap);
+/* A page: {"results":[{"name","digest","tag_last_pushed"…}],"next":…}. */
+int	 docker_parse_hub_tags(const char *body, size_t len,
+	    struct docker_hub_tag **tags, size_t *ntags, char **next,
+	    char **cause);
+void	 docker_hub_tags_free(struct docker_hub_tag *, size_t);
+
 /* provider-docker-auth.c: tokens per (realm, service, scope). */
 struct docker_tokens;
 struct docker_tokens *docker_tokens_create(void);
@@ -102,6 +118,9 @@ struct docker {
 	struct limits		*own_limits;	/* when env has none */
 	/* ETag of the last complete listing, when one request stands for it. */
 	char			*etag;
+	/* providerType DockerHub: list through the Hub API (newest first). */
+	char			*hub_tags_url;	/* its first page, or NULL */
+	char			*hub_origin;	/* where its `next` may point */
 };
 
 /* provider-docker-poll.c */

@@ -18,6 +18,7 @@ timestamps of the requests the fake saw and from the webhook receiver:
 - an unchanged listing is asked with If-None-Match and answered 304.
 """
 
+import json
 import os
 import sys
 import unittest
@@ -294,6 +295,60 @@ class Politeness(unittest.TestCase):
                                timeout=30)
         self.assertEqual(long.returncode, 1, long.stderr)
         self.assertIn("retry_after_s=600", long.stderr)
+
+    def test_docker_hub_lists_newest_first(self):
+        self.addCleanup(self.fake.reset)
+        self.fake.control("POST", "dockerhub/repos", {
+            "name": "library/hubapp",
+            "tags": ["1.0", "1.1", "1.2", "1.3", "1.4"]})
+        url = self.fake.base
+        config = {
+            "store": {"type": "lmdb",
+                      "path": os.path.join(self.workdir.path, "hub")},
+            "secrets": {"hook_key": "env:AW_POL_HOOK_KEY"},
+            "connectors": [{"connector": {
+                "identifier": "hub", "type": "DockerRegistry",
+                "spec": {"dockerRegistryUrl": url + "/v2/",
+                         "providerType": "DockerHub", "hubApiUrl": url,
+                         "auth": {"type": "Anonymous"}}}}],
+            "sources": [docker_source("hubapp", "hub", "hubapp",
+                                      maxTags=3)],
+            "sinks": [webhook_sink("hook", self.hook)],
+        }
+        watcher = Watcher(self.workdir, config, env=ENV)
+        path = watcher.write_config()
+        listed = watcher.run_cli("versions", "hubapp", "--json", "-c", path)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        out = json.loads(listed.stdout)
+        self.assertEqual([v["name"] for v in out["versions"]],
+                         ["1.4", "1.3", "1.2"], "the cap keeps the newest")
+        self.assertTrue(out["truncated"])
+        self.assertTrue(all(v["digest"].startswith("sha256:") and
+                            v["pushedAt"] for v in out["versions"]))
+        [conn] = out["connectors"]
+        self.assertEqual(conn["connector"], "hub")
+        self.assertGreaterEqual(conn["requests"], 1)
+        for key in ("throttled", "retries", "pausedMs"):
+            self.assertEqual(conn[key], 0, key)
+
+        before = len(self.hook.accepted())
+        first = watcher.run_cli("once", "-c", path)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.fake.control("POST", "dockerhub/tags",
+                          {"repo": "library/hubapp", "tags": ["1.5"]})
+        second = watcher.run_cli("once", "-c", path)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        [delivery] = self.hook.accepted()[before:]
+        data = delivery["event"]["data"]
+        self.assertEqual(data["version"], "1.5")
+        self.assertTrue(data["digest"].startswith("sha256:"), data)
+        seen = self.fake.requests()
+        hub = [r for r in seen if r["path"].startswith("/v2/namespaces/")]
+        self.assertTrue(hub and all("ordering=last_updated" in r["query"]
+                                    for r in hub))
+        self.assertEqual([r for r in seen
+                          if r["path"].startswith("/v2/library/")], [],
+                         "the Hub API's digests need no registry request")
 
 
 if __name__ == "__main__":
