@@ -23,6 +23,9 @@ limit_retry_after_ms(const char *value, int64_t now_unix_s, int64_t default_ms)
 	if (value == NULL || retry_after_parse(value, now_unix_s, &secs) != 0 ||
 	    secs < 0)
 		return (default_ms);
+	/* Docker Hub's older X-Retry-After is a unix time, not a delay. */
+	if (secs > now_unix_s / 2 && now_unix_s > 0)
+		secs = secs > now_unix_s ? secs - now_unix_s : 0;
 	if (secs > LIMIT_RETRY_AFTER_MAX_S)
 		secs = LIMIT_RETRY_AFTER_MAX_S;
 	return (secs * 1000);

@@ -265,8 +265,14 @@ limiter_expire(struct limiter *l, int64_t now)
 	if (l->paused && now >= l->pause_until) {
 		l->paused = 0;
 		l->c.paused_ms += l->pause_until - l->pause_start;
-		log_info("connector resumed", "connector=%s paused_ms=%lld",
-		    log_q(l->id), (long long)(l->pause_until - l->pause_start));
+		log_info("connector resumed", "connector=%s paused_ms=%lld "
+		    "requests=%llu throttled=%llu retries=%llu "
+		    "total_paused_ms=%lld", log_q(l->id),
+		    (long long)(l->pause_until - l->pause_start),
+		    (unsigned long long)l->c.requests,
+		    (unsigned long long)l->c.throttled,
+		    (unsigned long long)l->c.retries,
+		    (long long)l->c.paused_ms);
 	}
 	if (l->slow_rps > 0 && now >= l->slow_until) {
 		limiter_refill(l, now);
@@ -448,8 +454,11 @@ limiter_pause(struct limiter *l, int64_t now, int64_t ms, long status)
 	    TAILQ_EMPTY(&l->queue) ? "no" : "yes");
 }
 
-/* Budget headers: spread what is left over the window when it runs low. */
-static void
+/*
+ * Budget headers: spread what is left over the window when it runs low.
+ * Returns the window in ms when the budget is spent, else 0.
+ */
+static int64_t
 limiter_budget(struct limiter *l, const struct http_response *resp,
     int64_t now)
 {
@@ -464,10 +473,10 @@ limiter_budget(struct limiter *l, const struct http_response *resp,
 		lim = http_header(resp, "x-ratelimit-limit");
 		reset = http_header(resp, "x-ratelimit-reset");
 	} else
-		return;
+		return (0);
 	if (limit_budget_parse(rem, lim, reset, (int64_t)time(NULL), &b) != 0 ||
 	    b.window_ms <= 0)
-		return;
+		return (0);
 	if (b.limit > 0)
 		low = b.remaining * 100 < b.limit * LIMIT_LOW_BUDGET_PCT;
 	else
@@ -477,14 +486,14 @@ limiter_budget(struct limiter *l, const struct http_response *resp,
 			l->slow_until = now;
 			limiter_expire(l, now);
 		}
-		return;
+		return (0);
 	}
 	rps = (double)(b.remaining > 0 ? b.remaining : 1) * 1000 /
 	    (double)b.window_ms;
 	if (rps < LIMIT_SLOWEST_RPS)
 		rps = LIMIT_SLOWEST_RPS;
 	if (l->conf.rps > 0 && rps >= l->conf.rps)
-		return;
+		return (b.remaining == 0 ? b.window_ms : 0);
 	limiter_refill(l, now);
 	if (l->slow_rps <= 0 || fabs(rps - l->slow_rps) > l->slow_rps / 4) {
 		if (l->slow_rps <= 0)
@@ -498,6 +507,7 @@ limiter_budget(struct limiter *l, const struct http_response *resp,
 	l->slow_until = now + b.window_ms;
 	if (l->tokens > 1)
 		l->tokens = 1;
+	return (b.remaining == 0 ? b.window_ms : 0);
 }
 
 /* Worth sending again soon: the server or the path hiccuped. */
@@ -538,17 +548,23 @@ limit_done(const struct http_response *resp, void *arg)
 	struct limits		*ls = r->ls;
 	struct backoff		 b = { LIMIT_RETRY_BASE_MS, LIMIT_RETRY_CAP_MS };
 	int64_t			 now = ls->io.now_ms(ls->io.arg), ms;
+	int64_t			 spent = 0;
+	const char		*after;
 
 	TAILQ_REMOVE(&l->active, r, entry);
 	r->http = NULL;
 	l->inflight--;
 	ls->inflight--;
 	if (resp->error == 0)
-		limiter_budget(l, resp, now);
-	if (resp->error == 0 && (resp->status == 429 || resp->status == 503)) {
+		spent = limiter_budget(l, resp, now);
+	/* GitHub says "spent" with a 403 and x-ratelimit-remaining: 0. */
+	if (resp->error == 0 && (resp->status == 429 || resp->status == 503 ||
+	    (resp->status == 403 && spent > 0))) {
 		l->c.throttled++;
-		ms = limit_retry_after_ms(http_header(resp, "Retry-After"),
-		    (int64_t)time(NULL), LIMIT_DEFAULT_PAUSE_MS);
+		if ((after = http_header(resp, "Retry-After")) == NULL)
+			after = http_header(resp, "X-Retry-After");
+		ms = limit_retry_after_ms(after, (int64_t)time(NULL),
+		    spent > 0 ? spent : LIMIT_DEFAULT_PAUSE_MS);
 		limiter_pause(l, now, ms, resp->status);
 		if (ms <= l->conf.max_retry_wait_ms &&
 		    r->throttles < LIMIT_THROTTLE_RETRIES) {

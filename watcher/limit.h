@@ -95,7 +95,11 @@ cJSON		*limiter_json(const struct limiter *);
 
 /* limit-parse.c: the headers that tell us to slow down, pure. */
 
-/* Retry-After of a 429/503 in ms from now: default when absent or bad. */
+/*
+ * Retry-After of a 429/503 in ms from now: default when absent or bad.  A
+ * number that can only be a unix time (Docker Hub's X-Retry-After) counts
+ * from now_unix_s.
+ */
 int64_t	 limit_retry_after_ms(const char *value, int64_t now_unix_s,
 	    int64_t default_ms);
 /*

@@ -410,6 +410,38 @@ Test(limit, json_shows_counters)
 	cJSON_Delete(j);
 }
 
+Test(limit, github_403_with_spent_budget_pauses_until_reset)
+{
+	struct limit_conf	 c = { .max_retry_wait_ms = 0 };
+	struct limiter		*a = limits_get(ls, "gh", &c);
+	struct limit_counters	 k;
+	struct got		 g = { 0 };
+	char			 reset[32];
+
+	snprintf(reset, sizeof reset, "%lld", (long long)time(NULL) + 600);
+	submit(a, "http://a/1", &g);
+	answer(0, 403, "x-ratelimit-remaining", "0", "x-ratelimit-reset",
+	    reset);
+	cr_expect_eq(g.calls, 1);
+	cr_expect_eq(g.status, 403);
+	cr_expect_geq(limiter_pause_left(a), 599000);
+	cr_expect_leq(limiter_pause_left(a), 600000);
+	limiter_counters(a, &k);
+	cr_expect_eq(k.throttled, 1);
+}
+
+Test(limit, plain_403_is_not_throttling)
+{
+	struct limit_conf	 c = { 0 };
+	struct limiter		*a = limits_get(ls, "gh", &c);
+	struct got		 g = { 0 };
+
+	submit(a, "http://a/1", &g);
+	answer(0, 403, NULL, NULL, NULL, NULL);
+	cr_expect_eq(g.calls, 1);
+	cr_expect_eq(limiter_pause_left(a), 0);
+}
+
 Test(limit, reload_keeps_the_pause)
 {
 	struct limit_conf	 c = { .max_retry_wait_ms = 0 }, c2 = { .rps = 5 };
@@ -436,6 +468,8 @@ Test(limit_parse, retry_after_forms)
 	cr_expect_eq(limit_retry_after_ms("-5", 0, 30000), 30000);
 	cr_expect_eq(limit_retry_after_ms("99999999", 0, 30000),
 	    24LL * 3600 * 1000, "capped at a day");
+	cr_expect_eq(limit_retry_after_ms("1800000045", 1800000000, 30000),
+	    45000, "a unix time (X-Retry-After)");
 }
 
 Test(limit_parse, docker_hub_budget)
