@@ -913,7 +913,6 @@ lmdb_replay_body(struct lmdb_store *s, MDB_txn *txn, void *arg,
 	MDB_val			 raw;
 	uint64_t		 seq;
 	size_t			 n, i;
-	int64_t			 now = now_ms();
 	int			 rc;
 
 	if ((rc = lmdb_replay_pick(s, txn, rp, &picks, &n)) != 0 ||
@@ -922,8 +921,12 @@ lmdb_replay_body(struct lmdb_store *s, MDB_txn *txn, void *arg,
 	for (i = 0; rc == 0 && i < n; i++) {
 		if ((rc = lmdb_entry_get(s, txn, picks[i].seq, &raw, &e)) != 0)
 			break;
-		rc = lmdb_append(s, txn, &rp->lc, seq++, now, e.id, e.source,
-		    e.json, &rp->sink, 1);
+		/*
+		 * The copy keeps the time the event arrived (as in Redis), so
+		 * history and a later replay --since see it when it came.
+		 */
+		rc = lmdb_append(s, txn, &rp->lc, seq++, e.committed_at, e.id,
+		    e.source, e.json, &rp->sink, 1);
 		lmdb_entry_clear(&e);
 	}
 	if (rc == 0)
