@@ -44,26 +44,50 @@ diff_add_event(struct diff *d, enum event_type type, const struct version *v,
 		d->updated++;
 }
 
+/*
+ * The seen set of a poll, built only when a version is about to count: then
+ * from every version before it, so the first of a repeated name decides.  A
+ * poll where nothing counts (every name known, no new digest) never builds
+ * it.  1 when v->name came earlier in the poll.
+ */
+static int
+diff_seen_before(struct index **seen, const struct versions *vs, size_t i)
+{
+	size_t	 j;
+
+	if (*seen == NULL) {
+		*seen = index_create();
+		for (j = 0; j < i; j++)
+			index_put(*seen, vs->v[j].name, NULL, 0);
+	}
+	if (index_get(*seen, vs->v[i].name, NULL))
+		return (1);
+	index_put(*seen, vs->v[i].name, NULL, 0);
+	return (0);
+}
+
 void
 diff_compute(const struct index *known, const struct versions *vs,
     int baseline, int emit_existing, struct diff *d)
 {
-	struct index		*seen;
+	struct index		*seen = NULL;
 	const struct version	*v;
 	const char		*old;
 	size_t			 i, csize = 0, esize = 0;
 	int			 is_known;
 
 	memset(d, 0, sizeof *d);
-	seen = index_create();
 	for (i = 0; i < vs->n; i++) {
 		v = &vs->v[i];
-		if (index_get(seen, v->name, NULL))
-			continue;
-		index_put(seen, v->name, NULL, 0);
-
+		/* Only a listed digest needs the known one, as text. */
 		old = NULL;
-		is_known = !baseline && index_get(known, v->name, &old);
+		is_known = !baseline && index_get(known, v->name,
+		    v->digest != NULL ? &old : NULL);
+		/* Known without a new digest: nothing, first time or not. */
+		if (is_known && v->digest == NULL && seen == NULL)
+			continue;
+		if (diff_seen_before(&seen, vs, i))
+			continue;
 		if (!is_known) {
 			diff_add_change(d, v, &csize);
 			if (!baseline || emit_existing)
