@@ -232,6 +232,7 @@ daemon_reload_finish(struct daemon *d)
 	}
 	instances_free(&d->live);
 	d->live = next;
+	limits_set_max_inflight(d->env.limits, (size_t)new->max_inflight);
 	/* The store runs on with the settings it was opened with. */
 	if (!daemon_store_same(&old->store, &new->store)) {
 		log_warn("reload: store settings changed; they take effect "
