@@ -48,25 +48,6 @@ lmdb_reply_new(enum lmdb_reply_kind kind, void *arg)
 	return (r);
 }
 
-static void
-lmdb_history_free(struct history_entry *h, size_t n)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < n; i++) {
-		free(h[i].e.key);
-		free(h[i].e.id);
-		free(h[i].e.source);
-		free(h[i].e.json);
-		for (j = 0; j < h[i].nsinks; j++) {
-			free(h[i].sinks[j].sink);
-			free(h[i].sinks[j].reason);
-		}
-		free(h[i].sinks);
-	}
-	free(h);
-}
-
 /* Run one reply's callback and free everything it was handed. */
 static void
 lmdb_reply_run(struct lmdb_reply *r)
@@ -88,7 +69,7 @@ lmdb_reply_run(struct lmdb_reply *r)
 		break;
 	case LMDB_HISTORY:
 		r->cb.history(r->status, r->history, r->n, cause, r->arg);
-		lmdb_history_free(r->history, r->n);
+		history_entries_free(r->history, r->n);
 		break;
 	}
 	free(r->cause);
@@ -815,7 +796,7 @@ lmdb_history(struct store *st, const struct history_query *q,
 		mdb_txn_abort(txn);
 	}
 	if (status != STORE_OK) {
-		lmdb_history_free(r->history, r->n);
+		history_entries_free(r->history, r->n);
 		r->history = NULL;
 		r->n = 0;
 	}

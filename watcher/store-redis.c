@@ -679,25 +679,6 @@ rs_delivery_state(const char *s, enum delivery_state *out)
 	return (0);
 }
 
-static void
-rs_history_free(struct history_entry *h, size_t n)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < n; i++) {
-		free(h[i].e.key);
-		free(h[i].e.id);
-		free(h[i].e.source);
-		free(h[i].e.json);
-		for (j = 0; j < h[i].nsinks; j++) {
-			free(h[i].sinks[j].sink);
-			free(h[i].sinks[j].reason);
-		}
-		free(h[i].sinks);
-	}
-	free(h);
-}
-
 /* Parse the history script's flat answer; -1 if it is not one. */
 static int
 rs_history_parse(redisReply *reply, struct history_entry **out, size_t *nout)
@@ -747,7 +728,7 @@ rs_history_parse(redisReply *reply, struct history_entry **out, size_t *nout)
 	return (0);
 
 bad:
-	rs_history_free(h, n);
+	history_entries_free(h, n);
 	return (-1);
 }
 
@@ -768,7 +749,7 @@ rs_history_reply(redisReply *reply, const char *cause, void *arg)
 		op->cb.history(STORE_ERROR, NULL, 0, why, op->arg);
 	else
 		op->cb.history(STORE_OK, h, n, NULL, op->arg);
-	rs_history_free(h, n);
+	history_entries_free(h, n);
 	free(op);
 }
 

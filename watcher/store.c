@@ -101,3 +101,22 @@ outbox_entries_free(struct outbox_entry *e, size_t n)
 	}
 	free(e);
 }
+
+void
+history_entries_free(struct history_entry *h, size_t n)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].e.key);
+		free(h[i].e.id);
+		free(h[i].e.source);
+		free(h[i].e.json);
+		for (j = 0; j < h[i].nsinks; j++) {
+			free(h[i].sinks[j].sink);
+			free(h[i].sinks[j].reason);
+		}
+		free(h[i].sinks);
+	}
+	free(h);
+}

@@ -143,5 +143,6 @@ struct store	*store_open_config(struct event_base *, const struct config *,
 		    char **cause);
 void		 store_close(struct store *);	/* accepts NULL */
 void		 outbox_entries_free(struct outbox_entry *, size_t);
+void		 history_entries_free(struct history_entry *, size_t);
 
 #endif
