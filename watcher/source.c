@@ -68,6 +68,12 @@ struct source {
 	int				 held;	/* burstAction hold */
 	uint64_t			 polls, errors, created, updated;
 	uint64_t			 filtered, bursts;
+
+	/* Operator actions (the admin API). */
+	int				 paused;
+	int				 poll_again;	/* resync during a poll */
+	int				 release;	/* next burst: release_action */
+	int				 release_action; /* enum burst_action */
 };
 
 static void	source_timer_cb(evutil_socket_t, short, void *);
@@ -78,7 +84,7 @@ source_schedule(struct source *s, int64_t ms)
 {
 	struct timeval	 tv;
 
-	if (s->stopped)
+	if (s->stopped || s->paused)
 		return;
 	if (ms < 0)
 		ms = 0;
@@ -151,6 +157,10 @@ source_cycle_end(struct source *s, int ok, const char *error,
 			source_schedule_next(s);
 		else
 			source_schedule_backoff(s, retry_after_s);
+	}
+	if (s->poll_again) {
+		s->poll_again = 0;
+		source_schedule(s, 0);
 	}
 	if (s->hooks.polled != NULL)
 		s->hooks.polled(s, ok, s->hooks.arg);
@@ -372,15 +382,19 @@ source_burst(struct source *s)
 {
 	struct diff	*d = &s->diff;
 	size_t		 limit = (size_t)s->conf->burst_limit, drop;
+	int		 action = s->conf->burst_action;
 
+	if (s->release) {	/* an operator's one-shot choice */
+		action = s->release_action;
+		s->release = 0;
+	}
 	if (d->nevents <= limit) {
 		s->held = 0;
 		return (0);
 	}
 	s->bursts++;
-	drop = s->conf->burst_action == BURST_EMIT_NEWEST ?
-	    d->nevents - limit : d->nevents;
-	if (s->conf->burst_action == BURST_HOLD) {
+	drop = action == BURST_EMIT_NEWEST ? d->nevents - limit : d->nevents;
+	if (action == BURST_HOLD) {
 		log_error("burst held: nothing emitted or recorded until an "
 		    "operator acts", "source=%s new=%zu burstLimit=%zu "
 		    "bursts=%llu hint=%s", log_q(s->conf->id), d->nevents,
@@ -390,7 +404,7 @@ source_burst(struct source *s)
 		s->held = 1;
 		return (1);
 	}
-	log_warn(s->conf->burst_action == BURST_EMIT_NEWEST ?
+	log_warn(action == BURST_EMIT_NEWEST ?
 	    "burst: emitting the newest only, recording all" :
 	    "burst: fast-forward, recording all, emitting none",
 	    "source=%s new=%zu emitted=%zu burstLimit=%zu bursts=%llu",
@@ -461,7 +475,7 @@ source_timer_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 {
 	struct source	*s = arg;
 
-	if (s->stopped || s->phase != PHASE_IDLE)
+	if (s->stopped || s->paused || s->phase != PHASE_IDLE)
 		return;
 	if (!s->loaded) {
 		source_load(s);
@@ -470,7 +484,8 @@ source_timer_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 	s->phase = PHASE_POLLING;
 	s->poll_start_ms = mono_ms();
 	s->provider->baseline = s->epoch == NULL;
-	s->provider->last_ok = s->polls > 0 && s->last_ok;
+	/* A held burst committed nothing: the index lacks that listing. */
+	s->provider->last_ok = s->polls > 0 && s->last_ok && !s->held;
 	s->provider->entry->poll(s->provider, s->index, source_poll_done, s);
 }
 
@@ -614,6 +629,7 @@ source_status(const struct source *s, struct source_status *st)
 	st->held = s->held;
 	st->filtered = s->filtered;
 	st->bursts = s->bursts;
+	st->paused = s->paused;
 }
 
 int
@@ -626,4 +642,46 @@ const struct source_conf *
 source_conf(const struct source *s)
 {
 	return (s->conf);
+}
+
+void
+source_pause(struct source *s)
+{
+	s->paused = 1;
+	evtimer_del(s->timer);
+}
+
+void
+source_resume(struct source *s)
+{
+	if (!s->paused)
+		return;
+	s->paused = 0;
+	if (s->phase == PHASE_IDLE)
+		source_schedule(s, 0);
+}
+
+int
+source_resync(struct source *s)
+{
+	if (s->paused)
+		return (-1);
+	if (s->phase == PHASE_IDLE)
+		source_schedule(s, 0);
+	else
+		s->poll_again = 1;
+	return (0);
+}
+
+int
+source_release(struct source *s, int action)
+{
+	if (!s->held || s->paused)
+		return (-1);
+	s->release = 1;
+	s->release_action = action;
+	log_info("held burst released by an operator", "source=%s action=%s",
+	    log_q(s->conf->id), action == BURST_FAST_FORWARD ? "fastForward" :
+	    "emitNewest");
+	return (source_resync(s));
 }

@@ -33,6 +33,7 @@ struct source_status {
 	uint64_t	 polls, errors, created, updated;
 	uint64_t	 filtered;	/* versions dropped by filters/order */
 	uint64_t	 bursts;	/* times the burst policy acted */
+	int		 paused;	/* by an operator (source_pause) */
 };
 
 struct source	*source_create(struct env *, const struct source_conf *,
@@ -47,5 +48,17 @@ void		 source_free(struct source *);
 int		 source_busy(const struct source *);
 void		 source_status(const struct source *, struct source_status *);
 const struct source_conf *source_conf(const struct source *);
+
+/*
+ * Operator actions (the admin API, docs/api.md).  Pause: no poll starts
+ * until resume (one in flight finishes); resume polls soon.  Resync: poll
+ * now, or right after the poll in flight; -1 when paused.  Release: a held
+ * burst is decided by `action` (BURST_FAST_FORWARD or BURST_EMIT_NEWEST)
+ * at the next poll, which starts now; -1 when no burst is held or paused.
+ */
+void		 source_pause(struct source *);
+void		 source_resume(struct source *);
+int		 source_resync(struct source *);
+int		 source_release(struct source *, int action);
 
 #endif
