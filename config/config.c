@@ -21,6 +21,7 @@ static const struct cfg_key top_keys[] = {
 	{ .name = "sources", .type = CFG_IGNORE },
 	{ .name = "sinks", .type = CFG_IGNORE },
 	{ .name = "triggers", .type = CFG_IGNORE },
+	{ .name = "api", .type = CFG_IGNORE },
 	/* Requests in flight over all connectors (docs/politeness.md). */
 	{ .name = "maxInFlight", .type = CFG_INT,
 	  .off = offsetof(struct config, max_inflight), .def = "256",
@@ -57,6 +58,7 @@ config_load(const char *path, struct cfg_errors *errs)
 	config_load_sources(conf, conf->root, errs);
 	config_load_sinks(conf, conf->root, errs);
 	config_load_triggers(conf, conf->root, errs);
+	config_load_api(conf, conf->root, errs);
 	errs->conf = NULL;
 
 	cfg_errors_sort(errs);
@@ -75,6 +77,7 @@ config_free(struct config *conf)
 	if (conf == NULL)
 		return;
 	config_free_triggers(conf);
+	config_free_api(conf);
 	config_free_sinks(conf);
 	config_free_sources(conf);
 	free(conf->store.path);

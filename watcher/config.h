@@ -220,6 +220,21 @@ struct sink_conf {
 	int64_t			 max_age_ms;	/* 0: none */
 };
 
+/* api: block (config-api.c, watcher/api.c).  No block: no HTTP API. */
+#define API_DEFAULT_LISTEN	"127.0.0.1:9090"
+struct api_conf {
+	int		 enabled;	/* the block is there */
+	char		*listen;	/* HOST:PORT or [IPV6]:PORT */
+	char		*token_ref;	/* secret: Bearer token, NULL none */
+};
+/* api.listen taken apart; host is an IP literal, owned by the caller. */
+struct api_addr {
+	char		*host;
+	unsigned	 port;		/* 0: any free port */
+	int		 loopback;
+};
+int	 api_listen_parse(const char *, struct api_addr *, char **cause);
+
 struct cond_list;
 struct trigger_conf {
 	char			*id;
@@ -247,6 +262,7 @@ struct config {
 	struct trigger_conf	*triggers;
 	size_t			 ntriggers;
 	long long		 max_inflight;	/* maxInFlight: all connectors */
+	struct api_conf		 api;
 };
 
 /*
@@ -282,9 +298,12 @@ void	 config_load_sinks(struct config *, const struct cfg_node *,
 	    struct cfg_errors *);
 void	 config_load_triggers(struct config *, const struct cfg_node *,
 	    struct cfg_errors *);
+void	 config_load_api(struct config *, const struct cfg_node *,
+	    struct cfg_errors *);
 void	 config_free_sources(struct config *);	/* and connectors */
 void	 config_free_sinks(struct config *);
 void	 config_free_triggers(struct config *);
+void	 config_free_api(struct config *);
 /* config-sources.c: one source block (also a Harness trigger's). */
 void	 config_load_source(struct config *, struct source_conf *,
 	    const struct cfg_node *, size_t index, struct cfg_errors *);

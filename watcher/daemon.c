@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "api.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "http.h"
@@ -41,6 +42,7 @@ struct instances {
 struct daemon {
 	struct env		 env;
 	struct instances	 live;
+	struct api		*api;		/* NULL: no api: block */
 
 	struct event		*sig_term;
 	struct event		*sig_int;
@@ -245,6 +247,7 @@ daemon_reload_finish(struct daemon *d)
 	config_free(old);
 	log_info("config reloaded", "sources=%zu sinks=%zu", d->live.nsources,
 	    d->live.nsinks);
+	api_reloaded(d->api);
 	daemon_start_sources(d);
 }
 
@@ -398,6 +401,7 @@ daemon_free(struct daemon *d)
 {
 	if (d == NULL)
 		return;
+	api_free(d->api);
 	instances_free(&d->live);
 	if (d->tick != NULL)
 		event_free(d->tick);
@@ -418,6 +422,16 @@ daemon_free(struct daemon *d)
 int
 daemon_run(struct daemon *d)
 {
+	char	*cause;
+
+	/* Only `run` listens: `once` may run beside a watcher. */
+	if (d->env.conf->api.enabled &&
+	    (d->api = api_create(d, &cause)) == NULL) {
+		log_error("cannot start the HTTP API", "error=%s",
+		    log_q(cause));
+		free(cause);
+		return (EXIT_USAGE);
+	}
 	log_info("started", "version=%s sources=%zu sinks=%zu store=%s",
 	    AW_VERSION, d->live.nsources, d->live.nsinks, d->env.store->entry->name);
 	daemon_start_sources(d);
@@ -485,4 +499,30 @@ daemon_status_json(const struct daemon *d)
 	s = cJSON_PrintUnformatted(arr);
 	cJSON_Delete(arr);
 	return (s);
+}
+
+struct env *
+daemon_env(struct daemon *d)
+{
+	return (&d->env);
+}
+
+struct source *const *
+daemon_sources(const struct daemon *d, size_t *n)
+{
+	*n = d->live.nsources;
+	return (d->live.sources);
+}
+
+struct dispatch *const *
+daemon_dispatchers(const struct daemon *d, size_t *n)
+{
+	*n = d->live.nsinks;
+	return (d->live.dispatchers);
+}
+
+int
+daemon_stopping(const struct daemon *d)
+{
+	return (d->stopping);
 }

@@ -34,4 +34,15 @@ int		 daemon_once(struct daemon *, const char *only, int64_t wait_ms);
 /* Status of every source, as JSON (for logs, the API, `versions`). */
 char		*daemon_status_json(const struct daemon *);
 
+/*
+ * For the HTTP API (api.c): the instances live now.  A reload replaces
+ * them, so look them up again for every request; never keep a pointer.
+ */
+struct source;
+struct dispatch;
+struct env	*daemon_env(struct daemon *);
+struct source *const *daemon_sources(const struct daemon *, size_t *n);
+struct dispatch	*const *daemon_dispatchers(const struct daemon *, size_t *n);
+int		 daemon_stopping(const struct daemon *);
+
 #endif
