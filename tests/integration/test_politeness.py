@@ -296,6 +296,31 @@ class Politeness(unittest.TestCase):
         self.assertEqual(long.returncode, 1, long.stderr)
         self.assertIn("retry_after_s=600", long.stderr)
 
+    def test_repointed_tag_found_behind_304(self):
+        self.addCleanup(self.fake.reset)
+        self.fake.repo(name="rp/app", tags=["1.0", "latest"])
+        config = self.small_config("repoint", ["rp"])
+        config["sources"][0].update(digestCheckInterval="1s",
+                                    digestChecksPerPoll=5)
+        before = len(self.hook.accepted())
+        watcher = Watcher(self.workdir, config, env=ENV)
+        watcher.start()
+        self.addCleanup(watcher.kill)
+        # Digests are learnt by the checks, behind unchanged listings.
+        # (the baseline, then the checks' first digests).
+        watcher.wait_log(r'msg="poll committed" source=rp .*recorded=2',
+                         count=2, timeout=20)
+        mark = self.fake.requests()[-1]["seq"]
+        self.fake.tags("rp/app", ["latest"])
+        self.hook.wait_subjects(["rp/app:latest"], timeout=20)
+        seen = self.fake.requests(since=mark, path_prefix="/v2/rp/")
+        watcher.stop()
+        [delivery] = self.hook.accepted()[before:]
+        self.assertEqual(delivery["event"]["type"], "artifact.updated")
+        lists = [r for r in seen if r["path"] == "/v2/rp/app/tags/list"]
+        self.assertTrue(lists and all(r["status"] == 304 for r in lists),
+                        "the listing never changed: %s" % lists)
+
     def test_docker_hub_lists_newest_first(self):
         self.addCleanup(self.fake.reset)
         self.fake.control("POST", "dockerhub/repos", {
