@@ -75,7 +75,7 @@ api_listen_parse(const char *listen, struct api_addr *a, char **cause)
 		free(host);
 		host = xstrdup("127.0.0.1");
 	}
-	if (inet_pton(AF_INET, host, &v4) == 1)
+	if (listen[0] != '[' && inet_pton(AF_INET, host, &v4) == 1)
 		a->loopback = (ntohl(v4.s_addr) >> 24) == 127;
 	else if (listen[0] == '[' && inet_pton(AF_INET6, host, &v6) == 1)
 		a->loopback = IN6_IS_ADDR_LOOPBACK(&v6);
