@@ -321,6 +321,34 @@ class Politeness(unittest.TestCase):
         self.assertTrue(lists and all(r["status"] == 304 for r in lists),
                         "the listing never changed: %s" % lists)
 
+    def test_low_budget_slows_the_connector(self):
+        self.addCleanup(self.fake.reset)
+        self.fake.repo(name="sl/app", tags=["1.0", "latest"])
+        # 10 of 100 left in a 10 s window: one request a second at most,
+        # where the source alone asks for three (list + 2 HEADs) a second.
+        self.fake.config(ratelimit={"limit": 100, "window": 10,
+                                    "remaining": 10})
+        config = self.small_config("slow", ["sl"])
+        config["sources"][0].update(digestCheckInterval="1s",
+                                    digestChecksPerPoll=5)
+        watcher = Watcher(self.workdir, config, env=ENV)
+        watcher.start()
+        self.addCleanup(watcher.kill)
+        watcher.wait_log(r'msg="connector slowed: rate budget runs low" '
+                         r'connector=c-sl remaining=10 limit=100 '
+                         r'window_s=10', timeout=20)
+
+        def enough():
+            log = self.fake.requests(path_prefix="/v2/sl/")
+            heads = [i for i, r in enumerate(log) if r["method"] == "HEAD"]
+            # From the third request after the first budget answer on.
+            return log[heads[0] + 3:] if heads and \
+                len(log) >= heads[0] + 9 else None
+        later = watcher.wait_for(enough, 20, "6 slowed requests")
+        watcher.stop()
+        spacing = gaps([r["ms"] / 1000.0 for r in later])
+        self.assertGreaterEqual(min(spacing), 0.85, spacing)
+
     def test_docker_hub_lists_newest_first(self):
         self.addCleanup(self.fake.reset)
         self.fake.control("POST", "dockerhub/repos", {
