@@ -32,6 +32,12 @@
  * CURLOPT_MAXFILESIZE_LARGE, which fails early when Content-Length is known,
  * and in the write callback, which covers chunked bodies.
  *
+ * Easy handles outlive their requests: a finished one is reset
+ * (curl_easy_reset() keeps nothing of the request's options) and kept, up
+ * to HTTP_IDLE_HANDLES, for the next request, since creating and destroying
+ * one per request was a large share of a poll's CPU (bench/RESULTS.md).
+ * Connections live in the multi handle's cache either way.
+ *
  * Redirects are followed (at most 5, http and https only).
  * CURLOPT_UNRESTRICTED_AUTH stays unset, so libcurl drops a custom
  * Authorization header when a redirect leads to another host, port or scheme.
@@ -56,6 +62,7 @@
 #define HTTP_CONNECT_MS		10000	/* connecting, at most */
 #define HTTP_MAX_REDIRS		5
 #define HTTP_MAX_HEADER_BYTES	(1024 * 1024)	/* per response */
+#define HTTP_IDLE_HANDLES	64	/* easy handles kept for reuse */
 
 struct http_sock {
 	struct http		*http;
@@ -93,6 +100,8 @@ struct http {
 	TAILQ_HEAD(, http_req)	 reqs;
 	LIST_HEAD(, http_sock)	 socks;
 	size_t			 inflight;
+	CURL			*idle[HTTP_IDLE_HANDLES]; /* for reuse */
+	size_t			 nidle;
 	int			 busy;	/* our callbacks on the stack */
 	int			 dying;	/* http_free() ran meanwhile */
 };
@@ -414,6 +423,8 @@ http_destroy(struct http *h)
 	/* Submitted by a callback after http_free(): never reported. */
 	while ((req = TAILQ_FIRST(&h->reqs)) != NULL)
 		http_cancel(req);
+	while (h->nidle > 0)
+		curl_easy_cleanup(h->idle[--h->nidle]);
 	/* May call http_socket_cb, which needs the base and h->socks. */
 	if (h->multi != NULL)
 		curl_multi_cleanup(h->multi);
@@ -444,9 +455,16 @@ http_req_free(struct http_req *req)
 {
 	struct curl_slist	*l;
 
+	struct http		*h = req->http;
+
 	if (req->fail_ev != NULL)
 		event_free(req->fail_ev);
-	curl_easy_cleanup(req->easy);
+	/* Out of the multi by now: keep it for the next request, or drop it. */
+	if (h->nidle < HTTP_IDLE_HANDLES && !h->dying) {
+		curl_easy_reset(req->easy);
+		h->idle[h->nidle++] = req->easy;
+	} else
+		curl_easy_cleanup(req->easy);
 	/* Headers carry tokens and passwords: leave none in freed memory. */
 	for (l = req->slist; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
@@ -557,7 +575,10 @@ http_submit(struct http *h, const struct http_request *hr, http_done_cb done,
 	TAILQ_INSERT_TAIL(&h->reqs, req, entry);
 	h->inflight++;
 
-	req->easy = curl_easy_init();
+	if (h->nidle > 0)
+		req->easy = h->idle[--h->nidle];
+	else
+		req->easy = curl_easy_init();
 	if (req->easy == NULL)
 		fatalx("curl_easy_init failed");
 	if (h->dying)
