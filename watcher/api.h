@@ -24,6 +24,17 @@ void		 api_free(struct api *);
  */
 void		 api_reloaded(struct api *);
 
+/* api-json.c: what the endpoints answer; the caller deletes it. */
+struct source;
+struct dispatch;
+struct sink_conf;
+struct history_entry;
+/* limits: limits_json() of the daemon, for the "rate" member (or NULL). */
+cJSON	*api_source_json(struct source *, cJSON *limits);
+/* sc: the sink's config, for its type (or NULL). */
+cJSON	*api_sink_json(struct dispatch *, const struct sink_conf *);
+cJSON	*api_history_json(const struct history_entry *);
+
 /*
  * api-metrics.c: Prometheus text exposition format 0.0.4.  A family is
  * its HELP and TYPE lines; a sample one line, with at most one label.
