@@ -67,8 +67,8 @@ struct api {
 	char			*listen;	/* as configured */
 	struct api_addr		 addr;
 	int			 has_token;
-	unsigned char		 token[SHA256_DIGEST_LENGTH]; /* digest */
-	unsigned char		 token[SHA256_DIGEST_LENGTH];	/* hash */
+	unsigned char		 token[SHA256_DIGEST_LENGTH]; /* hash */
+	char			**paused;	/* ids an operator paused */
 	size_t			 npaused;
 	LIST_HEAD(, api_op)	 ops;
 };
