@@ -1,7 +1,10 @@
 /*
  * backoff.c: exponential backoff with jitter, for failed polls and failed
- * deliveries.  The delay before retry k is min(cap, base * 2^(k-1)), then
- * jittered so that many sources failing together do not retry together.
+ * deliveries.  The delay before retry k is d = min(cap, base * 2^(k-1)),
+ * then jittered so that many sources failing together do not retry
+ * together: full jitter (uniform in [0, d]) for polls, which spreads a
+ * registry's returning clients the most, equal jitter ([d/2, d]) for
+ * deliveries, which keeps a floor under each retry.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,7 +25,9 @@ backoff_delay(const struct backoff *b, unsigned attempt, uint32_t random)
 		d *= 2;
 	if (d > b->cap_ms)
 		d = b->cap_ms;
-	/* Equal jitter: half fixed, half random, so it never collapses to 0. */
+	/* Full jitter spreads most; equal jitter never collapses to 0. */
+	if (b->full_jitter)
+		return ((int64_t)(random % (uint64_t)(d + 1)));
 	return (d / 2 + (int64_t)(random % (uint64_t)(d / 2 + 1)));
 }
 

@@ -546,7 +546,8 @@ limit_done(const struct http_response *resp, void *arg)
 	struct limit_req	*r = arg;
 	struct limiter		*l = r->l;
 	struct limits		*ls = r->ls;
-	struct backoff		 b = { LIMIT_RETRY_BASE_MS, LIMIT_RETRY_CAP_MS };
+	struct backoff		 b = { .base_ms = LIMIT_RETRY_BASE_MS,
+	    .cap_ms = LIMIT_RETRY_CAP_MS };
 	int64_t			 now = ls->io.now_ms(ls->io.arg), ms;
 	int64_t			 spent = 0;
 	const char		*after;

@@ -76,7 +76,8 @@ struct redis {
 	struct event		*watchdog;
 };
 
-static const struct backoff redis_backoff = { 1000, 30000 };
+static const struct backoff redis_backoff = { .base_ms = 1000,
+    .cap_ms = 30000 };
 
 static void	redis_connect(struct redis *);
 static void	redis_send(struct redis *, struct redis_cmd *);

@@ -104,18 +104,25 @@ source_schedule_next(struct source *s)
 	source_schedule(s, delay - spent);
 }
 
-/* After k failures: interval * 2^k, jittered, capped at 30 min. */
+/*
+ * After k failures: uniform in [0, interval * 2^k] (full jitter), capped at
+ * 30 min, never sooner than a second, never before the server's Retry-After.
+ */
 static void
 source_schedule_backoff(struct source *s, int64_t retry_after_s)
 {
-	struct backoff	 b;
+	struct backoff	 b = {
+		.base_ms = s->conf->interval_ms,
+		.cap_ms = 30 * 60 * 1000,
+		.full_jitter = 1,
+	};
 	int64_t		 delay;
 
-	b.base_ms = s->conf->interval_ms;
-	b.cap_ms = 30 * 60 * 1000;
 	if (b.cap_ms < b.base_ms)
 		b.cap_ms = b.base_ms;
 	delay = backoff_delay(&b, s->failures + 1, random32());
+	if (delay < 1000)
+		delay = 1000;
 	if (retry_after_s * 1000 > delay)
 		delay = retry_after_s * 1000;
 	log_info("poll backoff", "source=%s failures=%u next_ms=%lld",

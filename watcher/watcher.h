@@ -106,6 +106,7 @@ void	 time_format_rfc3339(int64_t unix_s, char *out, size_t len);
 struct backoff {
 	int64_t	 base_ms;		/* first delay */
 	int64_t	 cap_ms;		/* largest delay */
+	int	 full_jitter;		/* [0, d] instead of [d/2, d] */
 };
 /* Delay before attempt number `attempt` (1 = first retry), jittered. */
 int64_t	 backoff_delay(const struct backoff *, unsigned attempt,
