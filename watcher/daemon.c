@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "limit.h"
+#include "retention.h"
 #include "sink.h"
 #include "source.h"
 #include "store.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct env		 env;
 	struct instances	 live;
 	struct api		*api;		/* NULL: no api: block */
+	struct retention	*retention;	/* run only: hourly trim */
 
 	struct event		*sig_term;
 	struct event		*sig_int;
@@ -402,6 +404,7 @@ daemon_free(struct daemon *d)
 	if (d == NULL)
 		return;
 	api_free(d->api);
+	retention_free(d->retention);
 	instances_free(&d->live);
 	if (d->tick != NULL)
 		event_free(d->tick);
@@ -434,6 +437,7 @@ daemon_run(struct daemon *d)
 	}
 	log_info("started", "version=%s sources=%zu sinks=%zu store=%s",
 	    AW_VERSION, d->live.nsources, d->live.nsinks, d->env.store->entry->name);
+	d->retention = retention_start(&d->env, 0);
 	daemon_start_sources(d);
 	event_base_dispatch(d->env.base);
 	log_info("stopped", "exit=%d", d->exit_code);

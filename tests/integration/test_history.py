@@ -241,6 +241,47 @@ class HistoryCase:
         self.watcher.stop()
 
 
+    def test_retention_trims_delivered_keeps_pending(self):
+        """With a short retention, a restart trims what every sink it
+        went to has done with, and keeps what a sink still waits for.
+        (Redis trims its stream from the oldest entry and stops at the
+        first one still needed, so the delivered event goes first.)"""
+        self.watcher.stop()
+        config = dict(self.watcher.config)
+        config["store"] = dict(config["store"], retention="1s")
+        config["triggers"] = [
+            {"identifier": "one-good", "sources": ["one"], "sinks": ["good"]},
+            {"identifier": "two-all", "sources": ["two"],
+             "sinks": ["good", "down"]}]
+        watcher = Watcher(WORKDIR, config, env=ENV)
+        self.addCleanup(watcher.kill)
+        watcher.start()
+        self.push_via(watcher, "one", "r2")
+        self.push_via(watcher, "two", "p1")
+        watcher.stop()
+        time.sleep(1.1)   # the events must be older than the retention
+        watcher = Watcher(WORKDIR, config, env=ENV)
+        self.addCleanup(watcher.kill)
+        watcher.start()
+
+        def subjects():
+            out = watcher.run_cli("history", "-c", watcher.path, "--json")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return {e["event"]["subject"] for e in json.loads(out.stdout)}
+        repo_one, repo_two = self.repos["one"], self.repos["two"]
+        watcher.wait_for(lambda: repo_one + ":r2" not in subjects(), 15.0,
+                         "the delivered event to be trimmed")
+        self.assertIn(repo_two + ":p1", subjects(),
+                      "pending at the down sink: kept")
+        watcher.stop()
+
+    def push_via(self, watcher, source, tag):
+        """Push a tag and wait until the good sink accepted it."""
+        FAKE.tags(self.repos[source], [tag])
+        self.hooks["good"].wait_subjects(
+            ["%s:%s" % (self.repos[source], tag)])
+
+
 class LmdbHistoryTest(HistoryCase, unittest.TestCase):
     name = "lmdb"
 
