@@ -285,7 +285,7 @@ api_history_done(int status, struct history_entry *h, size_t n,
 		arr = cJSON_AddArrayToObject(o, "events");
 		/* The newest `limit`, oldest first. */
 		for (i = n > op->limit ? n - op->limit : 0; i < n; i++)
-			cJSON_AddItemToArray(arr, api_history_json(&h[i]));
+			cJSON_AddItemToArray(arr, history_json(&h[i]));
 		api_json(op->req, 200, o);
 	}
 	api_op_free(op);

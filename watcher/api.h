@@ -33,7 +33,6 @@ struct history_entry;
 cJSON	*api_source_json(struct source *, cJSON *limits);
 /* sc: the sink's config, for its type (or NULL). */
 cJSON	*api_sink_json(struct dispatch *, const struct sink_conf *);
-cJSON	*api_history_json(const struct history_entry *);
 
 /*
  * api-metrics.c: Prometheus text exposition format 0.0.4.  A family is

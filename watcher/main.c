@@ -313,35 +313,16 @@ struct store_run {
 	int			 code;
 };
 
-static const char *const delivery_names[] = { "pending", "delivered", "dead" };
-
 static void
 history_print_json(struct history_entry *h, size_t n)
 {
-	cJSON		*arr, *o, *sinks, *si;
-	char		*s, when[32];
-	size_t		 i, j;
+	cJSON		*arr;
+	char		*s;
+	size_t		 i;
 
 	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", h[i].e.id);
-		cJSON_AddStringToObject(o, "source", h[i].e.source);
-		time_format_rfc3339(h[i].e.committed_at / 1000, when,
-		    sizeof when);
-		cJSON_AddStringToObject(o, "committedAt", when);
-		cJSON_AddItemToObject(o, "event", cJSON_Parse(h[i].e.json));
-		sinks = cJSON_AddObjectToObject(o, "sinks");
-		for (j = 0; j < h[i].nsinks; j++) {
-			si = cJSON_AddObjectToObject(sinks, h[i].sinks[j].sink);
-			cJSON_AddStringToObject(si, "state",
-			    delivery_names[h[i].sinks[j].state]);
-			if (h[i].sinks[j].reason != NULL)
-				cJSON_AddStringToObject(si, "reason",
-				    h[i].sinks[j].reason);
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, history_json(&h[i]));
 	s = cJSON_PrintUnformatted(arr);
 	printf("%s\n", s);
 	free(s);
@@ -368,7 +349,7 @@ history_print_text(struct history_entry *h, size_t n)
 		    h[i].e.id);
 		for (j = 0; j < h[i].nsinks; j++) {
 			printf(" %s=%s", h[i].sinks[j].sink,
-			    delivery_names[h[i].sinks[j].state]);
+			    delivery_state_name(h[i].sinks[j].state));
 		}
 		printf("\n");
 		cJSON_Delete(ev);

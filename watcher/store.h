@@ -145,4 +145,8 @@ void		 store_close(struct store *);	/* accepts NULL */
 void		 outbox_entries_free(struct outbox_entry *, size_t);
 void		 history_entries_free(struct history_entry *, size_t);
 
+/* history.c: an entry as JSON (the caller deletes it); state names. */
+cJSON		*history_json(const struct history_entry *);
+const char	*delivery_state_name(enum delivery_state);
+
 #endif
