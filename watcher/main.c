@@ -3,7 +3,7 @@
  *
  *   artifact-watcher run      -c FILE            watch until SIGTERM
  *   artifact-watcher once     -c FILE [--source ID] [--wait DUR]
- *   artifact-watcher check    -c FILE
+ *   artifact-watcher check    -c FILE [--connect]
  *   artifact-watcher versions -c FILE SOURCE [--json]
  *   artifact-watcher history  -c FILE [--source ID] [--since DUR|TIME] [--json]
  *   artifact-watcher replay   -c FILE --sink ID (--event ID | --since DUR|TIME)
@@ -21,9 +21,7 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "http.h"
-#include "limit.h"
-#include "provider.h"
+#include "probe.h"
 #include "store.h"
 
 struct cli {
@@ -36,6 +34,7 @@ struct cli {
 	const char	*wait;
 	const char	*burst_action;
 	int		 json;
+	int		 connect;	/* check --connect */
 	const char	*arg;		/* versions: SOURCE */
 };
 
@@ -47,7 +46,7 @@ static const char usage_text[] =
 "  once      poll once, commit, deliver what is pending, exit\n"
 "            [--source ID] [--wait DURATION (default 60s)]\n"
 "            [--burst-action emitNewest|fastForward]: release a held burst\n"
-"  check     validate the config file\n"
+"  check     validate the config file [--connect: and list every source]\n"
 "  versions  SOURCE [--json]: what the source lists now\n"
 "  history   [--source ID] [--since DURATION|TIME] [--json]: what arrived,\n"
 "            when, and where it was delivered\n"
@@ -105,18 +104,57 @@ parse_since(const char *s, int64_t *ms)
 	return (-1);
 }
 
+/* check --connect: list every source once; exit 1 if one cannot be. */
+static int
+check_connect(struct config *conf)
+{
+	const struct source_conf	**srcs;
+	struct probe_result		 *r;
+	char				 *cause;
+	size_t				  i, failed = 0;
+
+	srcs = xcalloc(conf->nsources, sizeof *srcs);
+	r = xcalloc(conf->nsources, sizeof *r);
+	for (i = 0; i < conf->nsources; i++)
+		srcs[i] = &conf->sources[i];
+	if (probe_sources(conf, srcs, conf->nsources, r, NULL, &cause) != 0) {
+		fprintf(stderr, "artifact-watcher: %s\n", cause);
+		free(cause);
+		free(srcs);
+		free(r);
+		return (EXIT_INTERNAL);
+	}
+	for (i = 0; i < conf->nsources; i++) {
+		if (r[i].ok)
+			printf("source %s: reachable, %zu versions%s\n",
+			    r[i].src->id, r[i].versions->n,
+			    r[i].versions->truncated ? " (truncated)" : "");
+		else {
+			printf("source %s: FAILED: %s\n", r[i].src->id,
+			    r[i].cause);
+			failed++;
+		}
+	}
+	probe_results_free(r, conf->nsources);
+	free(srcs);
+	free(r);
+	return (failed > 0 ? EXIT_POLL : EXIT_OK);
+}
+
 static int
 cmd_check(const struct cli *cli)
 {
 	struct config	*conf;
+	int		 code;
 
 	if ((conf = load_config(cli)) == NULL)
 		return (EXIT_USAGE);
 	printf("%s: ok (%zu connectors, %zu sources, %zu sinks, %zu "
 	    "triggers)\n", cli->config, conf->nconnectors, conf->nsources,
 	    conf->nsinks, conf->ntriggers);
+	code = cli->connect ? check_connect(conf) : EXIT_OK;
 	config_free(conf);
-	return (EXIT_OK);
+	return (code);
 }
 
 /* once --burst-action: how the operator releases a held burst. */
@@ -182,27 +220,21 @@ cmd_daemon(const struct cli *cli)
 	return (code);
 }
 
-struct versions_run {
-	const struct cli	*cli;
-	const struct source_conf *src;
-	struct event_base	*base;
-	struct limits		*limits;
-	int			 code;
-};
-
 static void
-versions_print(const struct versions_run *vr, const struct versions *vs)
+versions_print(const struct cli *cli, const struct probe_result *r,
+    cJSON *connectors)
 {
-	cJSON		*o, *arr, *v;
-	char		*s, when[32];
-	size_t		 i;
+	const struct versions	*vs = r->versions;
+	cJSON			*o, *arr, *v;
+	char			*s, when[32];
+	size_t			 i;
 
-	if (vr->cli->json) {
+	if (cli->json) {
 		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "source", vr->src->id);
+		cJSON_AddStringToObject(o, "source", r->src->id);
 		cJSON_AddBoolToObject(o, "truncated", vs->truncated);
-		cJSON_AddNumberToObject(o, "maxTags", (double)vr->src->max_tags);
-		cJSON_AddItemToObject(o, "connectors", limits_json(vr->limits));
+		cJSON_AddNumberToObject(o, "maxTags", (double)r->src->max_tags);
+		cJSON_AddItemToObject(o, "connectors", connectors);
 		arr = cJSON_AddArrayToObject(o, "versions");
 		for (i = 0; i < vs->n; i++) {
 			v = cJSON_CreateObject();
@@ -226,6 +258,7 @@ versions_print(const struct versions_run *vr, const struct versions *vs)
 		cJSON_Delete(o);
 		return;
 	}
+	cJSON_Delete(connectors);
 	for (i = 0; i < vs->n; i++) {
 		printf("%s", vs->v[i].name);
 		if (vs->v[i].digest != NULL)
@@ -236,75 +269,43 @@ versions_print(const struct versions_run *vr, const struct versions *vs)
 	    " (truncated: maxTags reached)" : "");
 }
 
-static void
-versions_done(const struct poll_result *r, void *arg)
-{
-	struct versions_run	*vr = arg;
-
-	if (r->status != 0) {
-		fprintf(stderr, "artifact-watcher: %s: %s\n", vr->src->id,
-		    r->cause);
-		vr->code = EXIT_POLL;
-	} else {
-		versions_print(vr, r->versions);
-		versions_free(r->versions);
-		free(r->versions);
-		vr->code = EXIT_OK;
-	}
-	event_base_loopbreak(vr->base);
-}
-
 static int
 cmd_versions(const struct cli *cli)
 {
-	struct versions_run	 vr;
-	struct config		*conf;
-	struct env		 env;
-	struct provider		*p;
-	struct index		*idx;
-	char			*cause;
+	const struct source_conf	*src;
+	struct probe_result		 r;
+	struct config			*conf;
+	cJSON				*connectors = NULL;
+	char				*cause;
+	int				 code;
 
 	if (cli->arg == NULL)
 		return (usage("versions needs a SOURCE"));
 	if ((conf = load_config(cli)) == NULL)
 		return (EXIT_USAGE);
-	memset(&vr, 0, sizeof vr);
-	vr.cli = cli;
-	vr.code = EXIT_INTERNAL;
-	if ((vr.src = config_source(conf, cli->arg)) == NULL) {
+	if ((src = config_source(conf, cli->arg)) == NULL) {
 		fprintf(stderr, "artifact-watcher: no source \"%s\" in %s\n",
 		    cli->arg, cli->config);
 		config_free(conf);
 		return (EXIT_USAGE);
 	}
-	memset(&env, 0, sizeof env);
-	env.conf = conf;
-	if ((env.base = vr.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	if ((env.http = http_create(env.base, &cause)) != NULL)
-		env.limits = vr.limits = limits_create(env.base, env.http,
-		    (size_t)conf->max_inflight);
-	if (env.http == NULL ||
-	    (p = provider_create(&env, vr.src, &cause)) == NULL) {
+	if (probe_sources(conf, &src, 1, &r, &connectors, &cause) != 0) {
 		fprintf(stderr, "artifact-watcher: %s\n", cause);
 		free(cause);
-		limits_free(env.limits);
-		http_free(env.http);
-		event_base_free(env.base);
 		config_free(conf);
 		return (EXIT_INTERNAL);
 	}
-	p->list_only = 1;
-	idx = index_create();
-	p->entry->poll(p, idx, versions_done, &vr);
-	event_base_dispatch(env.base);
-	provider_free(p);
-	index_free(idx);
-	limits_free(env.limits);
-	http_free(env.http);
-	event_base_free(env.base);
+	if (r.ok) {
+		versions_print(cli, &r, connectors);
+		code = EXIT_OK;
+	} else {
+		fprintf(stderr, "artifact-watcher: %s: %s\n", src->id, r.cause);
+		cJSON_Delete(connectors);
+		code = EXIT_POLL;
+	}
+	probe_results_free(&r, 1);
 	config_free(conf);
-	return (vr.code);
+	return (code);
 }
 
 struct store_run {
@@ -454,6 +455,7 @@ main(int argc, char **argv)
 		{ "wait",	required_argument, NULL, 'w' },
 		{ "burst-action", required_argument, NULL, 'b' },
 		{ "json",	no_argument,	   NULL, 'j' },
+		{ "connect",	no_argument,	   NULL, 'C' },
 		{ "log-level",	required_argument, NULL, 'l' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -490,6 +492,9 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			cli.json = 1;
+			break;
+		case 'C':
+			cli.connect = 1;
 			break;
 		case 'l':
 			if (log_parse_level(optarg, &level) != 0)

@@ -67,6 +67,27 @@ class Cli(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("ok", result.stdout)
 
+    def test_check_connect_lists_every_source(self):
+        config = self.config()
+        config["connectors"].append(
+            docker_connector("dead", "http://127.0.0.1:%d" % free_port()))
+        config["sources"].append(docker_source("lost", "dead", "cli/app"))
+        watcher = Watcher(self.workdir, config)
+        path = watcher.write_config()
+        plain = watcher.run_cli("check", "-c", path)
+        self.assertEqual(plain.returncode, 0, "without --connect nothing "
+                         "is contacted: " + plain.stderr)
+        probed = watcher.run_cli("check", "-c", path, "--connect")
+        self.assertEqual(probed.returncode, 1, probed.stdout)
+        self.assertIn("source app: reachable, 3 versions", probed.stdout)
+        self.assertRegex(probed.stdout, r"source lost: FAILED: .*127\.0\.0\.1")
+        config["sources"].pop()
+        config["connectors"].pop()
+        watcher = Watcher(self.workdir, config)
+        ok = watcher.run_cli("check", "-c", watcher.write_config(),
+                             "--connect")
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+
     def test_check_reports_every_error_with_position(self):
         path = self.workdir.file("bad.yaml", "\n".join([
             "store:",

@@ -1,0 +1,107 @@
+/*
+ * probe.c: list-only polls of sources outside the daemon.  Every source
+ * gets a provider instance with list_only set and an empty known index, so
+ * a poll costs the listing and nothing per version; the polls run together
+ * on one event base of their own, through the same limiter the daemon uses,
+ * and the base is left when the last one has answered.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "http.h"
+#include "limit.h"
+#include "probe.h"
+#include "provider.h"
+
+struct probe_one {
+	struct probe_result	*result;
+	struct provider		*provider;
+	size_t			*left;
+	struct event_base	*base;
+};
+
+static void
+probe_done(const struct poll_result *r, void *arg)
+{
+	struct probe_one	*one = arg;
+
+	if (r->status != 0) {
+		one->result->cause = xstrdup(r->cause != NULL ? r->cause :
+		    "poll failed");
+	} else {
+		one->result->ok = 1;
+		one->result->versions = r->versions;
+	}
+	if (--*one->left == 0)
+		event_base_loopbreak(one->base);
+}
+
+int
+probe_sources(struct config *conf, const struct source_conf **srcs,
+    size_t n, struct probe_result *results, cJSON **connectors, char **cause)
+{
+	struct probe_one	*ones;
+	struct index		*idx;
+	struct env		 env;
+	size_t			 i, left = 0;
+
+	memset(&env, 0, sizeof env);
+	memset(results, 0, n * sizeof *results);
+	env.conf = conf;
+	if ((env.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((env.http = http_create(env.base, cause)) == NULL) {
+		event_base_free(env.base);
+		return (-1);
+	}
+	env.limits = limits_create(env.base, env.http,
+	    (size_t)conf->max_inflight);
+	idx = index_create();
+	ones = xcalloc(n, sizeof *ones);
+	for (i = 0; i < n; i++) {
+		results[i].src = srcs[i];
+		ones[i].result = &results[i];
+		ones[i].left = &left;
+		ones[i].base = env.base;
+		ones[i].provider = provider_create(&env, srcs[i],
+		    &results[i].cause);
+		if (ones[i].provider != NULL) {
+			ones[i].provider->list_only = 1;
+			left++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (ones[i].provider != NULL)
+			ones[i].provider->entry->poll(ones[i].provider, idx,
+			    probe_done, &ones[i]);
+	}
+	if (left > 0)
+		event_base_dispatch(env.base);
+	if (connectors != NULL)
+		*connectors = limits_json(env.limits);
+	for (i = 0; i < n; i++)
+		provider_free(ones[i].provider);
+	free(ones);
+	index_free(idx);
+	limits_free(env.limits);
+	http_free(env.http);
+	event_base_free(env.base);
+	return (0);
+}
+
+void
+probe_results_free(struct probe_result *r, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].cause);
+		if (r[i].versions != NULL) {
+			versions_free(r[i].versions);
+			free(r[i].versions);
+		}
+	}
+}
