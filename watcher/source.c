@@ -406,7 +406,8 @@ source_burst(struct source *s)
 		    "operator acts", "source=%s new=%zu burstLimit=%zu "
 		    "bursts=%llu hint=%s", log_q(s->conf->id), d->nevents,
 		    limit, (unsigned long long)s->bursts,
-		    log_q("artifact-watcher once -c FILE --source ID "
+		    log_q("POST /api/v1/sources/ID/emit-newest|fast-forward, "
+		    "or artifact-watcher once -c FILE --source ID "
 		    "--burst-action emitNewest|fastForward"));
 		s->held = 1;
 		return (1);
