@@ -453,9 +453,8 @@ http_free(struct http *h)
 static void
 http_req_free(struct http_req *req)
 {
-	struct curl_slist	*l;
-
 	struct http		*h = req->http;
+	struct curl_slist	*l;
 
 	if (req->fail_ev != NULL)
 		event_free(req->fail_ev);
