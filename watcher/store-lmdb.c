@@ -17,7 +17,9 @@
 #include "config.h"
 #include "store-lmdb.h"
 
-enum lmdb_reply_kind { LMDB_DONE, LMDB_LOAD, LMDB_READ, LMDB_HISTORY };
+enum lmdb_reply_kind {
+	LMDB_DONE, LMDB_LOAD, LMDB_READ, LMDB_HISTORY, LMDB_LEASE
+};
 
 struct lmdb_reply {
 	enum lmdb_reply_kind	 kind;
@@ -26,6 +28,7 @@ struct lmdb_reply {
 		store_load_cb	 load;
 		store_read_cb	 read;
 		store_history_cb history;
+		store_lease_cb	 lease;
 	} cb;
 	void			*arg;
 	int			 status;
@@ -34,6 +37,8 @@ struct lmdb_reply {
 	struct outbox_entry	*entries;
 	struct history_entry	*history;
 	size_t			 n;
+	int			 granted;	/* lease */
+	uint64_t		 token;
 	TAILQ_ENTRY(lmdb_reply)	 link;
 };
 
@@ -70,6 +75,9 @@ lmdb_reply_run(struct lmdb_reply *r)
 	case LMDB_HISTORY:
 		r->cb.history(r->status, r->history, r->n, cause, r->arg);
 		history_entries_free(r->history, r->n);
+		break;
+	case LMDB_LEASE:
+		r->cb.lease(r->status, r->granted, r->token, cause, r->arg);
 		break;
 	}
 	free(r->cause);
@@ -127,6 +135,7 @@ lmdb_open(struct store *st, char **cause)
 		return (-1);
 	s = xcalloc(1, sizeof *s);
 	TAILQ_INIT(&s->replies);
+	LIST_INIT(&s->leases);
 	if (lmdb_env_open(s, want != NULL ? want : path,
 	    st->conf != NULL && st->conf->shared, cause) != 0) {
 		free(path);
@@ -160,6 +169,7 @@ lmdb_close(struct store *st)
 	}
 	event_free(s->drain);
 	lmdb_env_close(s);
+	lmdb_leases_free(s);
 	if (s->draining)
 		s->closed = 1;	/* lmdb_drain frees it */
 	else
@@ -493,6 +503,12 @@ lmdb_commit(struct store *st, const struct store_commit *c, store_done_cb cb,
 	int			 status = STORE_ERROR;
 
 	r->cb.done = cb;
+	if (c->lease != NULL && !lmdb_lease_valid(s, c->lease, c->token)) {
+		xasprintf(&r->cause, "lease %s lost: another owner holds it "
+		    "now, or it expired; nothing written", c->lease);
+		lmdb_reply_post(s, r, STORE_LEASE_LOST);
+		return;
+	}
 	if (lmdb_commit_check(s, c, &r->cause) == 0 &&
 	    lmdb_write(s, lmdb_commit_body, &lc, &r->cause) == 0) {
 		if (lc.lost) {
@@ -1056,6 +1072,36 @@ lmdb_trim(struct store *st, int64_t before_ms, store_done_cb cb, void *arg)
 	lmdb_reply_post(s, r, status);
 }
 
+static void
+lmdb_lease(struct store *st, const char *name, const char *owner,
+    int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	struct lmdb_store	*s = st->data;
+	struct lmdb_reply	*r = lmdb_reply_new(LMDB_LEASE, arg);
+
+	r->cb.lease = cb;
+	if (name == NULL || owner == NULL || ttl_ms <= 0) {
+		r->cause = xstrdup("lease: no name, no owner or a bad ttl");
+		lmdb_reply_post(s, r, STORE_ERROR);
+		return;
+	}
+	r->granted = lmdb_lease_take(s, name, owner, ttl_ms, &r->token);
+	lmdb_reply_post(s, r, STORE_OK);
+}
+
+static void
+lmdb_release(struct store *st, const char *name, const char *owner,
+    store_done_cb cb, void *arg)
+{
+	struct lmdb_store	*s = st->data;
+	struct lmdb_reply	*r = lmdb_reply_new(LMDB_DONE, arg);
+
+	r->cb.done = cb;
+	if (name != NULL && owner != NULL)
+		lmdb_lease_release(s, name, owner);
+	lmdb_reply_post(s, r, STORE_OK);
+}
+
 const struct store_entry store_lmdb_entry = {
 	.name = "lmdb",
 	.open = lmdb_open,
@@ -1068,4 +1114,6 @@ const struct store_entry store_lmdb_entry = {
 	.replay = lmdb_replay,
 	.trim = lmdb_trim,
 	.close = lmdb_close,
+	.lease = lmdb_lease,
+	.release = lmdb_release,
 };

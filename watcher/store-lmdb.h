@@ -24,6 +24,8 @@
 /* A finished operation whose callback waits for the event loop. */
 struct lmdb_reply;
 TAILQ_HEAD(lmdb_replies, lmdb_reply);
+struct lmdb_lease;
+LIST_HEAD(lmdb_leases, lmdb_lease);
 
 struct lmdb_store {
 	char			*path;
@@ -40,6 +42,8 @@ struct lmdb_store {
 	struct lmdb_replies	 replies;
 	int			 draining;	/* inside lmdb_drain */
 	int			 closed;	/* closed from a callback */
+	struct lmdb_leases	 leases;	/* store-lmdb-lease.c */
+	uint64_t		 lease_tokens;	/* the last token given */
 };
 
 /*
@@ -60,6 +64,15 @@ int	 lmdb_write(struct lmdb_store *, lmdb_write_fn, void *, char **cause);
 int	 lmdb_read_begin(struct lmdb_store *, MDB_txn **, char **cause);
 int	 lmdb_fail(struct lmdb_store *, int rc, const char *doing,
 	    char **cause);
+
+/* store-lmdb-lease.c: leases live in memory (one writer per directory). */
+int	 lmdb_lease_take(struct lmdb_store *, const char *name,
+	    const char *owner, int64_t ttl_ms, uint64_t *token);
+void	 lmdb_lease_release(struct lmdb_store *, const char *name,
+	    const char *owner);
+int	 lmdb_lease_valid(struct lmdb_store *, const char *name,
+	    uint64_t token);
+void	 lmdb_leases_free(struct lmdb_store *);
 
 /* store-lmdb-record.c */
 struct buf;

@@ -7,6 +7,8 @@
  *	P:outbox		stream: one entry per committed event, fields
  *				id, source, json, committedAt, sinks (a, b, ...)
  *	P:dead:SINK		hash: outbox entry id -> "MS REASON"
+ *	P:lease:NAME		string "OWNER TOKEN", expiring: a lease
+ *	P:leasetoken:NAME	integer: the last fencing token of NAME
  *
  * Each sink is a consumer group on the outbox (consumer "watcher"); a group
  * is created when the first event is routed to the sink or the sink first
@@ -41,6 +43,7 @@ struct rs_op {
 		store_load_cb		 load;
 		store_read_cb		 read;
 		store_history_cb	 history;
+		store_lease_cb		 lease;
 	} cb;
 	void	*arg;
 };
@@ -112,14 +115,21 @@ static const char rs_lua_load[] =
 	" redis.call('HGETALL', KEYS[2])}\n";
 
 /*
- * KEYS: marker, versions, outbox.  ARGV: baseline, epoch, source,
- * nchanges, (name, digest)..., nevents, (id, json, sinks)...
- * Returns 1, or 0 (state lost: nothing written).  Outside a baseline, a
+ * KEYS: marker, versions, outbox[, lease].  ARGV: baseline, epoch, source,
+ * nchanges, (name, digest)..., nevents, (id, json, sinks)...[, token].
+ * Returns 1, or 0 (state lost: nothing written), or -1 (the lease, when
+ * given, is gone or has another token: nothing written).  Outside a baseline, a
  * version already recorded with the same digest is not written again, so a
  * poll with nothing new writes nothing (nor reaches the AOF or replicas).
  */
 static const char rs_lua_commit[] =
 	RS_LUA_COMMON
+	"if #KEYS == 4 then\n"
+	"  local l = redis.call('GET', KEYS[4])\n"
+	"  if not l or string.match(l, ' (%d+)$') ~= ARGV[#ARGV] then\n"
+	"    return -1\n"
+	"  end\n"
+	"end\n"
 	"local baseline = ARGV[1] == '1'\n"
 	"if not baseline and\n"
 	"    redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then\n"
@@ -292,6 +302,30 @@ static const char rs_lua_trim[] =
 	"  end\n"
 	"end\n"
 	"return #gone\n";
+
+/*
+ * KEYS: lease, token counter.  ARGV: owner, ttl ms.  Renews the owner's
+ * lease, or takes a free one with the next token.  Returns {granted, token}.
+ */
+static const char rs_lua_lease[] =
+	"local l = redis.call('GET', KEYS[1])\n"
+	"if l then\n"
+	"  local owner, token = string.match(l, '^(.*) (%d+)$')\n"
+	"  if owner ~= ARGV[1] then return {0, 0} end\n"
+	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+	"  return {1, tonumber(token)}\n"
+	"end\n"
+	"local t = redis.call('INCR', KEYS[2])\n"
+	"redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. t, 'PX', ARGV[2])\n"
+	"return {1, t}\n";
+
+/* KEYS: lease.  ARGV: owner.  Deletes the lease if owner holds it. */
+static const char rs_lua_release[] =
+	"local l = redis.call('GET', KEYS[1])\n"
+	"if l and string.match(l, '^(.*) %d+$') == ARGV[1] then\n"
+	"  return redis.call('DEL', KEYS[1])\n"
+	"end\n"
+	"return 0\n";
 
 static void
 rs_args_add(struct rs_args *a, const char *s, size_t len)
@@ -523,6 +557,9 @@ rs_commit_reply(redisReply *reply, const char *cause, void *arg)
 		op->cb.done(STORE_ERROR, why, op->arg);
 	else if (reply->integer == 0)
 		op->cb.done(STORE_STATE_LOST, "state marker lost", op->arg);
+	else if (reply->integer == -1)
+		op->cb.done(STORE_LEASE_LOST, "lease lost: another replica "
+		    "holds it now, or it expired; nothing written", op->arg);
 	else
 		op->cb.done(STORE_OK, NULL, op->arg);
 	free(op);
@@ -551,6 +588,8 @@ rs_commit(struct store *st, const struct store_commit *c, store_done_cb cb,
 	rs_args_addf(&a, "%s:marker:%s", rs->prefix, c->source);
 	rs_args_addf(&a, "%s:versions:%s", rs->prefix, c->source);
 	rs_args_adds(&a, rs->outbox);
+	if (c->lease != NULL)
+		rs_args_addf(&a, "%s:lease:%s", rs->prefix, c->lease);
 	rs_args_adds(&a, c->baseline ? "1" : "0");
 	rs_args_adds(&a, c->epoch);
 	rs_args_adds(&a, c->source);
@@ -571,7 +610,10 @@ rs_commit(struct store *st, const struct store_commit *c, store_done_cb cb,
 		}
 		rs_args_own(&a, buf_take(&sinks));
 	}
-	rs_eval(st, rs_lua_commit, 3, &a, rs_commit_reply, op);
+	if (c->lease != NULL)
+		rs_args_addf(&a, "%llu", (unsigned long long)c->token);
+	rs_eval(st, rs_lua_commit, c->lease != NULL ? 4 : 3, &a,
+	    rs_commit_reply, op);
 }
 
 static void
@@ -810,6 +852,64 @@ rs_trim(struct store *st, int64_t before_ms, store_done_cb cb, void *arg)
 	rs_eval(st, rs_lua_trim, 1, &a, rs_done_reply, op);
 }
 
+static void
+rs_lease_reply(redisReply *reply, const char *cause, void *arg)
+{
+	struct rs_op	*op = arg;
+	char		 buf[256];
+	const char	*why;
+	redisReply	*g, *t;
+
+	why = rs_check(reply, cause, REDIS_REPLY_ARRAY, buf, sizeof buf);
+	if (why == NULL && (reply->elements != 2 ||
+	    (g = reply->element[0])->type != REDIS_REPLY_INTEGER ||
+	    (t = reply->element[1])->type != REDIS_REPLY_INTEGER ||
+	    t->integer < 0))
+		why = "redis: malformed lease answer";
+	if (why != NULL)
+		op->cb.lease(STORE_ERROR, 0, 0, why, op->arg);
+	else
+		op->cb.lease(STORE_OK, g->integer == 1,
+		    (uint64_t)t->integer, NULL, op->arg);
+	free(op);
+}
+
+static void
+rs_lease(struct store *st, const char *name, const char *owner,
+    int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	struct redis_store	*rs = st->data;
+	struct rs_op		*op = rs_op_new(arg);
+	struct rs_args		 a = { 0 };
+
+	op->cb.lease = cb;
+	if (ttl_ms <= 0 || owner == NULL || *owner == '\0' ||
+	    strchr(owner, ' ') != NULL) {
+		rs_fail_later(st, "lease: bad owner or ttl", rs_lease_reply,
+		    op);
+		return;
+	}
+	rs_args_addf(&a, "%s:lease:%s", rs->prefix, name);
+	rs_args_addf(&a, "%s:leasetoken:%s", rs->prefix, name);
+	rs_args_adds(&a, owner);
+	rs_args_addf(&a, "%lld", (long long)ttl_ms);
+	rs_eval(st, rs_lua_lease, 2, &a, rs_lease_reply, op);
+}
+
+static void
+rs_release(struct store *st, const char *name, const char *owner,
+    store_done_cb cb, void *arg)
+{
+	struct redis_store	*rs = st->data;
+	struct rs_op		*op = rs_op_new(arg);
+	struct rs_args		 a = { 0 };
+
+	op->cb.done = cb;
+	rs_args_addf(&a, "%s:lease:%s", rs->prefix, name);
+	rs_args_adds(&a, owner);
+	rs_eval(st, rs_lua_release, 1, &a, rs_done_reply, op);
+}
+
 static int
 rs_open(struct store *st, char **cause)
 {
@@ -862,4 +962,6 @@ const struct store_entry store_redis_entry = {
 	.replay = rs_replay,
 	.trim = rs_trim,
 	.close = rs_close,
+	.lease = rs_lease,
+	.release = rs_release,
 };

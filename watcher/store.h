@@ -7,7 +7,8 @@
  * later from the event loop (never before the call returns), and everything
  * handed to a callback is valid only during it.  status is STORE_OK, or
  * STORE_ERROR with a cause, or (commit only) STORE_STATE_LOST when the
- * source's state marker has vanished since it was loaded.
+ * source's state marker has vanished since it was loaded, or STORE_LEASE_LOST
+ * when the commit's lease is no longer held under its fencing token.
  *
  * The outbox holds each committed event once, with the sinks it is routed
  * to; every sink has its own cursor over it.  An entry read and not yet acked
@@ -20,7 +21,8 @@
 
 struct store_conf;
 
-enum store_status { STORE_OK = 0, STORE_ERROR = -1, STORE_STATE_LOST = -2 };
+enum store_status { STORE_OK = 0, STORE_ERROR = -1, STORE_STATE_LOST = -2,
+	STORE_LEASE_LOST = -3 };
 
 /* What load() returns for a source. */
 struct store_state {
@@ -56,6 +58,13 @@ struct store_commit {
 	size_t			 nchanges;
 	const struct store_event *events;
 	size_t			 nevents;
+	/*
+	 * Fencing: when lease is not NULL, the commit is refused with
+	 * STORE_LEASE_LOST, writing nothing, unless the lease of that name is
+	 * still held under `token` (what lease() granted).
+	 */
+	const char		*lease;
+	uint64_t		 token;
 };
 
 /* One outbox entry, as a sink's cursor sees it. */
@@ -92,6 +101,9 @@ typedef void (*store_read_cb)(int status, struct outbox_entry *, size_t n,
 		    const char *cause, void *arg);
 typedef void (*store_history_cb)(int status, struct history_entry *, size_t n,
 		    const char *cause, void *arg);
+/* lease(): granted or held by another owner; token when granted. */
+typedef void (*store_lease_cb)(int status, int granted, uint64_t token,
+		    const char *cause, void *arg);
 
 struct store;
 struct store_entry {
@@ -119,6 +131,17 @@ struct store_entry {
 	void	(*trim)(struct store *, int64_t before_ms, store_done_cb,
 		    void *);
 	void	(*close)(struct store *);
+	/*
+	 * Leases (DESIGN §5, docs/store.md "Replicas"): take or renew the
+	 * lease `name` for `owner` for ttl_ms.  Granted when nobody else holds
+	 * it; the fencing token stays the same while one owner renews in time
+	 * and is greater for every new holder (and after an expiry).
+	 */
+	void	(*lease)(struct store *, const char *name, const char *owner,
+		    int64_t ttl_ms, store_lease_cb, void *);
+	/* Give the lease up if owner holds it; nothing otherwise. */
+	void	(*release)(struct store *, const char *name, const char *owner,
+		    store_done_cb, void *);
 };
 
 struct store {

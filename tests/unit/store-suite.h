@@ -2,7 +2,8 @@
  * store-suite.h: the store conformance suite (DESIGN §5, issue 3).  The same
  * Criterion tests run against every store implementation, so both stores
  * keep the same promises: load, atomic commit, the state marker, per-sink
- * cursors, ack, dead letters, history, replay, trim, restarts and state loss.
+ * cursors, ack, dead letters, history, replay, trim, restarts, state loss,
+ * and leases with their fencing tokens.
  *
  * How to use it: a test file includes this header, then defines
  *
@@ -25,6 +26,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -866,6 +868,184 @@ ST_TEST(large_baseline)
 		free((char *)c[i].digest);
 	}
 	free(c);
+}
+
+/* Leases: one attempt, run to completion. */
+struct st_lease_result {
+	int		 calls;
+	int		 status;
+	int		 granted;
+	uint64_t	 token;
+};
+
+static void
+st_lease_cb(int status, int granted, uint64_t token, const char *cause,
+    void *arg)
+{
+	struct st_lease_result	*r = arg;
+
+	cr_assert_eq(st_calling, 0, "callback ran before the call returned");
+	cr_assert_eq(r->calls, 0, "callback ran twice");
+	cr_assert_eq(status, STORE_OK, "lease: %s", cause);
+	r->calls++;
+	r->status = status;
+	r->granted = granted;
+	r->token = token;
+}
+
+/* Take or renew; returns granted, with the token in *token. */
+static int
+st_lease(const char *name, const char *owner, int64_t ttl_ms,
+    uint64_t *token)
+{
+	struct st_lease_result	 r = { 0 };
+
+	st_calling = 1;
+	st_store->entry->lease(st_store, name, owner, ttl_ms, st_lease_cb, &r);
+	st_calling = 0;
+	while (r.calls == 0) {
+		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0,
+		    "the loop has nothing left and the callback never ran");
+	}
+	*token = r.token;
+	return (r.granted);
+}
+
+static void
+st_release(const char *name, const char *owner)
+{
+	struct st_result	 r;
+
+	st_begin(&r);
+	st_store->entry->release(st_store, name, owner, st_done_cb, &r);
+	st_calling = 0;
+	st_wait(&r);
+	cr_assert_eq(r.status, STORE_OK, "release: %s", r.cause);
+	st_result_free(&r);
+}
+
+/* Attempt until granted or until deadline_ms have passed. */
+static int
+st_lease_until(const char *name, const char *owner, int64_t ttl_ms,
+    int64_t deadline_ms, uint64_t *token)
+{
+	int64_t	 end = mono_ms() + deadline_ms;
+
+	while (!st_lease(name, owner, ttl_ms, token)) {
+		if (mono_ms() > end)
+			return (0);
+		usleep(5000);	/* between attempts, not a wait for a result */
+	}
+	return (1);
+}
+
+/* A commit of one change and the two events, fenced by (lease, token). */
+static int
+st_commit_fenced(const char *lease, uint64_t token)
+{
+	static const struct store_change c = { "3.0", "sha256:30" };
+	struct store_commit	 sc;
+	struct st_result	 r;
+	int			 status;
+
+	memset(&sc, 0, sizeof sc);
+	sc.source = "s";
+	sc.epoch = "ep1";
+	sc.changes = &c;
+	sc.nchanges = 1;
+	sc.events = st_events;
+	sc.nevents = 2;
+	sc.lease = lease;
+	sc.token = token;
+	st_begin(&r);
+	st_store->entry->commit(st_store, &sc, st_done_cb, &r);
+	st_calling = 0;
+	st_wait(&r);
+	status = r.status;
+	if (status != STORE_OK)
+		cr_assert_not_null(r.cause);
+	st_result_free(&r);
+	return (status);
+}
+
+ST_TEST(lease_take_renew_refuse_release)
+{
+	uint64_t	 t1, t2, t;
+
+	cr_assert(st_lease("source:x", "A", 30000, &t1));
+	cr_assert_gt(t1, 0);
+	/* The owner renews under the same token. */
+	cr_assert(st_lease("source:x", "A", 30000, &t2));
+	cr_assert_eq(t2, t1);
+	/* Another owner is refused, and cannot release it. */
+	cr_assert_not(st_lease("source:x", "B", 30000, &t));
+	st_release("source:x", "B");
+	cr_assert_not(st_lease("source:x", "B", 30000, &t));
+	/* Another lease name is independent. */
+	cr_assert(st_lease("sink:y", "B", 30000, &t));
+	/* Released by its owner: the next holder has a greater token. */
+	st_release("source:x", "A");
+	cr_assert(st_lease("source:x", "B", 30000, &t2));
+	cr_assert_gt(t2, t1);
+	cr_assert_not(st_lease("source:x", "A", 30000, &t));
+}
+
+ST_TEST(lease_expiry_lets_another_take_over)
+{
+	uint64_t	 t1, t2, t;
+
+	cr_assert(st_lease("source:x", "A", 300, &t1));
+	cr_assert_not(st_lease("source:x", "B", 30000, &t));
+	/* Not renewed: B gets it once the TTL has run out. */
+	cr_assert(st_lease_until("source:x", "B", 30000, 10000, &t2),
+	    "the expired lease was never granted to another owner");
+	cr_assert_gt(t2, t1);
+	/* A's renewal is now refused. */
+	cr_assert_not(st_lease("source:x", "A", 300, &t));
+}
+
+ST_TEST(lease_renewed_in_time_is_kept)
+{
+	uint64_t	 t1, t;
+	int64_t		 end;
+
+	cr_assert(st_lease("source:x", "A", 1000, &t1));
+	/* Renewed well within its TTL for three TTLs, it stays A's. */
+	end = mono_ms() + 3000;
+	while (mono_ms() < end) {
+		cr_assert(st_lease("source:x", "A", 1000, &t));
+		cr_assert_eq(t, t1);
+		cr_assert_not(st_lease("source:x", "B", 1000, &t));
+		usleep(100000);
+	}
+}
+
+ST_TEST(lease_fences_commits)
+{
+	struct st_result	 r;
+	uint64_t		 ta, tb;
+
+	st_baseline("s", "ep1");
+	cr_assert(st_lease("source:s", "A", 30000, &ta));
+	cr_assert_eq(st_commit_fenced("source:s", ta), STORE_OK);
+	/* A stale holder: B took over; A's commit changes nothing. */
+	st_release("source:s", "A");
+	cr_assert(st_lease("source:s", "B", 30000, &tb));
+	st_read("a", 10, &r);
+	cr_assert_eq(r.n, 1);
+	st_ack("a", r.entries[0].key);
+	st_result_free(&r);
+	cr_assert_eq(st_commit_fenced("source:s", ta), STORE_LEASE_LOST);
+	st_read("a", 10, &r);
+	cr_assert_eq(r.n, 0, "a refused commit appended events");
+	st_result_free(&r);
+	/* The holder's current token commits. */
+	cr_assert_eq(st_commit_fenced("source:s", tb), STORE_OK);
+	st_read("a", 10, &r);
+	cr_assert_eq(r.n, 1);
+	st_result_free(&r);
+	/* A lease nobody holds fences every commit. */
+	cr_assert_eq(st_commit_fenced("source:none", tb), STORE_LEASE_LOST);
 }
 
 #endif

@@ -201,7 +201,8 @@ Test(redis, killed_mid_operation, .init = rt_own_init, .fini = rt_own_fini,
     .timeout = 60)
 {
 	static const struct store_change c = { "2.0", "sha256:20" };
-	struct store_commit	 sc = { "s", 0, "ep1", &c, 1, st_events, 2 };
+	struct store_commit	 sc = { .source = "s", .epoch = "ep1",
+	    .changes = &c, .nchanges = 1, .events = st_events, .nevents = 2 };
 	struct st_result	 rl, rc, r;
 	int			 i;
 
