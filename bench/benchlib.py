@@ -18,7 +18,8 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-WATCHER = os.path.join(ROOT, "artifact-watcher")
+WATCHER = os.environ.get("AW_BENCH_WATCHER",
+                         os.path.join(ROOT, "artifact-watcher"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
 
 from fakeserver import FakeServer  # noqa: E402

@@ -10,6 +10,8 @@ python3 -c 'import sys; sys.path.insert(0, "bench"); import benchlib
 print("machine:", benchlib.machine())'
 echo "== 1. poll throughput (watcher polls/s vs wrk requests/s)"
 python3 bench/poll_throughput.py
+echo "== 1. instructions per poll of the whole watcher (callgrind)"
+python3 bench/poll_cpu.py
 echo "== 2. one 10,000-tag repository (watcher versions vs skopeo list-tags)"
 python3 bench/list_10k.py
 echo "== 3. CPU per steady-state poll and memory per known tag"
