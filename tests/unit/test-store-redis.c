@@ -60,7 +60,7 @@ rt_open(struct event_base *base, const char *password)
 
 	st = store_open_with_password(base, &rt_conf, password, &cause);
 	if (st == NULL)
-		cr_log_error("store_open: %s", cause);
+		cr_log_info("store_open: %s", cause);
 	free(cause);
 	return (st);
 }
