@@ -367,7 +367,13 @@ class ApiTest(unittest.TestCase):
         self.assertFalse(ready["ready"])
         self.assertTrue(any(r.startswith("source app: state not loaded")
                             for r in ready["reasons"]), ready)
-        self.assertEqual(self.source()["status"], "loading")
+        # "loading" until the first load fails, which on loopback is at
+        # once: then "error", naming the store.
+        failed = self.wait_source(lambda s: s["status"] == "error",
+                                  "the failed load")
+        self.assertIn("redis", failed["lastError"])
+        self.assertEqual(self.json("GET", "/readyz", expect=503)["ready"],
+                         False)
         self.watcher.stop()
 
     def test_metrics_exposition(self):
