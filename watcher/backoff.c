@@ -6,11 +6,7 @@
  * registry's returning clients the most, equal jitter ([d/2, d]) for
  * deliveries, which keeps a floor under each retry.
  */
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "watcher.h"
 
@@ -41,12 +37,12 @@ jitter(int64_t ms, unsigned pct, uint32_t random)
 	return (ms - span + (int64_t)(random % (uint64_t)(2 * span + 1)));
 }
 
+/*
+ * glibc's arc4random: a per-thread ChaCha20 stream reseeded from the kernel,
+ * so jitter costs no system call and needs no seed of ours.
+ */
 uint32_t
 random32(void)
 {
-	uint32_t	 r;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
-		r = (uint32_t)rand();
-	return (r);
+	return (arc4random());
 }

@@ -225,6 +225,7 @@ versions_print(const struct cli *cli, const struct probe_result *r,
     cJSON *connectors)
 {
 	const struct versions	*vs = r->versions;
+	struct buf		 out = { 0 };
 	cJSON			*o, *arr, *v;
 	char			*s, when[32];
 	size_t			 i;
@@ -259,12 +260,17 @@ versions_print(const struct cli *cli, const struct probe_result *r,
 		return;
 	}
 	cJSON_Delete(connectors);
-	for (i = 0; i < vs->n; i++) {
-		printf("%s", vs->v[i].name);
-		if (vs->v[i].digest != NULL)
-			printf("\t%s", vs->v[i].digest);
-		printf("\n");
+	for (i = 0; i < vs->n; i++) {	/* one write for 10,000 lines */
+		buf_adds(&out, vs->v[i].name);
+		if (vs->v[i].digest != NULL) {
+			buf_add(&out, "\t", 1);
+			buf_adds(&out, vs->v[i].digest);
+		}
+		buf_add(&out, "\n", 1);
 	}
+	if (out.len != 0)
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
 	fprintf(stderr, "%zu versions%s\n", vs->n, vs->truncated ?
 	    " (truncated: maxTags reached)" : "");
 }
