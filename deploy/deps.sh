@@ -7,7 +7,7 @@ set -eu
 
 BUILD="gcc make pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
 libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev"
-TEST="libcriterion-dev redis-server docker-registry apache2-utils python3
+TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl python3
 curl lmdb-utils"
 BENCH="wrk skopeo valgrind"
 
