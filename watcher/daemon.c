@@ -9,6 +9,10 @@
  * 5 s.  SIGHUP reloads: a file that does not load is logged and the old
  * config kept; otherwise the sources are stopped, and once no commit is in
  * flight the instances are rebuilt from the new config.
+ *
+ * `run` takes leases (lease.h) so that replicas sharing a store split the
+ * sources and sinks between them; a shutdown gives them up before leaving
+ * the loop.  `once` takes none: it is an operator's one-off.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "http.h"
+#include "lease.h"
 #include "limit.h"
 #include "retention.h"
 #include "sink.h"
@@ -296,7 +301,8 @@ daemon_tick_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 	struct daemon	*d = arg;
 
 	if (d->stopping) {
-		if ((daemon_quiet(d) && !daemon_delivering(d)) ||
+		if ((daemon_quiet(d) && !daemon_delivering(d) &&
+		    !leases_busy(d->env.leases)) ||
 		    mono_ms() >= d->stop_deadline)
 			event_base_loopbreak(d->env.base);
 		return;
@@ -417,6 +423,7 @@ daemon_free(struct daemon *d)
 	/* curl first: its sockets live on the base (style.md §4). */
 	http_free(d->env.http);
 	store_close(d->env.store);
+	leases_free(d->env.leases);
 	config_free(d->pending);
 	config_free(d->env.conf);
 	free(d);
@@ -438,6 +445,7 @@ daemon_run(struct daemon *d)
 	log_info("started", "version=%s sources=%zu sinks=%zu store=%s",
 	    AW_VERSION, d->live.nsources, d->live.nsinks, d->env.store->entry->name);
 	d->retention = retention_start(&d->env, 0);
+	d->env.leases = leases_create(d->env.base, d->env.store);
 	daemon_start_sources(d);
 	event_base_dispatch(d->env.base);
 	log_info("stopped", "exit=%d", d->exit_code);

@@ -11,6 +11,11 @@
  * is outstanding, or a timer is armed, never two.  Store operations cannot be
  * cancelled, so each outstanding operation travels as a small `dispatch_op`
  * that dispatch_free() orphans: its callback then frees it and stops.
+ *
+ * Under `run` (env->leases set), a dispatcher works only while its replica
+ * holds the lease "sink:ID" (lease.h), so that replicas sharing a store do
+ * not deliver the same entries twice or out of order; without it, it looks
+ * again at every re-read, and the lease wakes it up when it is taken.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "lease.h"
 #include "sink.h"
 #include "store.h"
 
@@ -44,6 +50,7 @@ struct dispatch {
 	struct dispatch_op	*op;		/* what is outstanding */
 	int			 wake;		/* events committed meanwhile */
 	int			 stopping;	/* dispatch_stop() was called */
+	struct lease		*lease;		/* NULL: no replicas */
 
 	struct outbox_entry	*batch;		/* copies, owned */
 	size_t			 n, next;
@@ -236,6 +243,30 @@ dispatch_read_done(int status, struct outbox_entry *e, size_t n,
 }
 
 static void
+dispatch_lease_gained(__unused struct lease *l, __unused uint64_t token,
+    void *arg)
+{
+	dispatch_wake(arg);
+}
+
+/* Work only under the sink's lease, when there are leases (run). */
+static int
+dispatch_leased(struct dispatch *d)
+{
+	char	*name;
+
+	if (d->env->leases == NULL)
+		return (1);
+	if (d->lease == NULL) {
+		xasprintf(&name, "sink:%s", d->id);
+		d->lease = lease_create(d->env->leases, name,
+		    LEASE_SINK_TTL_MS, dispatch_lease_gained, d);
+		free(name);
+	}
+	return (lease_held(d->lease, NULL));
+}
+
+static void
 dispatch_read(struct dispatch *d)
 {
 	struct store		*st = d->env->store;
@@ -244,6 +275,10 @@ dispatch_read(struct dispatch *d)
 	dispatch_clear_batch(d);
 	if (d->stopping) {
 		dispatch_pause(d, DISPATCH_STOPPED, 0);
+		return;
+	}
+	if (!dispatch_leased(d)) {
+		dispatch_pause(d, DISPATCH_IDLE, d->opts.reread_ms);
 		return;
 	}
 	d->state = DISPATCH_BUSY;
@@ -365,7 +400,7 @@ dispatch_next(struct dispatch *d)
 		dispatch_pause(d, DISPATCH_STOPPED, 0);
 		return;
 	}
-	if (d->next == d->n) {
+	if (d->next == d->n || !dispatch_leased(d)) {
 		dispatch_read(d);
 		return;
 	}
@@ -434,6 +469,7 @@ dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
+	lease_free(d->lease);
 	event_free(d->timer);
 	if (d->op != NULL) {
 		if (d->op->is_sink && d->sink->entry->cancel != NULL) {
@@ -459,6 +495,8 @@ dispatch_stop(struct dispatch *d)
 {
 	d->stopping = 1;
 	evtimer_del(d->timer);
+	lease_free(d->lease);	/* given up: another replica may deliver */
+	d->lease = NULL;
 	if (d->op == NULL)
 		d->state = DISPATCH_STOPPED;
 }

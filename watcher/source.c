@@ -13,6 +13,11 @@
  * because the state marker vanished (Redis flushed, directory wiped) turns
  * into a silent re-baseline: everything known is written again under a new
  * marker, and only this poll's genuinely new versions are emitted.
+ *
+ * Under `run`, a source polls only while its replica holds the lease
+ * "source:ID" (lease.h), and its commits carry the lease's fencing token, so
+ * a replica that lost the lease mid-poll cannot commit.  Under a new token
+ * the state is loaded again first: another replica may have moved it on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 
 #include "diff.h"
 #include "event.h"
+#include "lease.h"
 #include "order.h"
 #include "provider.h"
 #include "sink.h"
@@ -51,6 +57,8 @@ struct source {
 	int				 freed;	/* free when the store answers */
 	int				 loaded;
 	char				*epoch;	/* NULL: no marker yet */
+	struct lease			*lease;	/* NULL: no replicas */
+	uint64_t			 token;	/* lease token of the state */
 
 	/* The cycle in flight. */
 	struct versions			*versions;
@@ -273,6 +281,14 @@ source_commit_done(int status, const char *cause, void *arg)
 		source_commit(s, 1);
 		return;
 	}
+	if (status == STORE_LEASE_LOST) {
+		log_warn("commit refused: the lease moved to another replica; "
+		    "nothing recorded", "source=%s error=%s",
+		    log_q(s->conf->id), log_q(cause));
+		s->token = 0;	/* reload the state if it comes back */
+		source_cycle_end(s, 0, cause, 0);
+		return;
+	}
 	if (status != STORE_OK) {
 		log_error("commit failed: nothing recorded, poll redone later",
 		    "source=%s error=%s", log_q(s->conf->id), log_q(cause));
@@ -319,6 +335,10 @@ source_commit(struct source *s, int rebaseline)
 		c.epoch = s->epoch;
 	c.changes = s->diff.changes;
 	c.nchanges = s->diff.nchanges;
+	if (s->lease != NULL) {
+		c.lease = lease_name(s->lease);
+		c.token = s->token;
+	}
 	if (rebaseline) {
 		index_foreach(s->index, source_collect_known, &all);
 		for (i = 0; i < s->diff.nchanges; i++) {
@@ -478,12 +498,48 @@ source_poll_done(const struct poll_result *r, void *arg)
 	source_commit(s, 0);
 }
 
+/*
+ * Poll only under the lease (its gained callback restarts the polls); under
+ * a new token, forget the state: it is loaded again before the poll.
+ */
+static int
+source_leased(struct source *s)
+{
+	uint64_t	 token;
+
+	if (!lease_held(s->lease, &token))
+		return (0);
+	if (token != s->token) {
+		s->token = token;
+		if (s->loaded) {
+			index_free(s->index);
+			s->index = index_create();
+			free(s->epoch);
+			s->epoch = NULL;
+			s->loaded = 0;
+		}
+	}
+	return (1);
+}
+
+static void
+source_lease_gained(__unused struct lease *l, __unused uint64_t token,
+    void *arg)
+{
+	struct source	*s = arg;
+
+	if (s->phase == PHASE_IDLE && !evtimer_pending(s->timer, NULL))
+		source_schedule(s, 0);
+}
+
 static void
 source_timer_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 {
 	struct source	*s = arg;
 
 	if (s->stopped || s->paused || s->phase != PHASE_IDLE)
+		return;
+	if (s->lease != NULL && !source_leased(s))
 		return;
 	if (!s->loaded) {
 		source_load(s);
@@ -580,7 +636,16 @@ source_create(struct env *env, const struct source_conf *conf,
 void
 source_start(struct source *s, int64_t first_delay_ms)
 {
+	char	*name;
+
 	s->stopped = 0;
+	if (s->env->leases != NULL && s->lease == NULL) {
+		xasprintf(&name, "source:%s", s->conf->id);
+		s->lease = lease_create(s->env->leases, name,
+		    lease_ttl_for_interval(s->conf->interval_ms),
+		    source_lease_gained, s);
+		free(name);
+	}
 	source_schedule(s, first_delay_ms);
 }
 
@@ -589,6 +654,8 @@ source_stop(struct source *s)
 {
 	s->stopped = 1;
 	evtimer_del(s->timer);
+	lease_free(s->lease);	/* given up: another replica may poll */
+	s->lease = NULL;
 	if (s->phase == PHASE_POLLING) {
 		if (s->provider->entry->cancel != NULL)
 			s->provider->entry->cancel(s->provider);

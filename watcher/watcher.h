@@ -31,6 +31,7 @@ struct http;
 struct store;
 struct config;
 struct limits;
+struct leases;
 typedef struct cJSON cJSON;
 
 /* xmalloc.c: allocation that calls fatal() instead of returning NULL. */
@@ -122,6 +123,7 @@ struct env {
 	struct store		*store;
 	struct config		*conf;
 	struct limits		*limits;	/* limit.h: per connector */
+	struct leases		*leases;	/* lease.h: NULL: none taken */
 };
 
 #endif
