@@ -6,7 +6,16 @@
  * deadline and is retried within a second.  Store requests cannot be
  * cancelled: each travels as a small op that lease_free() orphans, and the
  * set counts them so that a shutdown can wait for its releases.
+ *
+ * The owner id is hostname:pid:random:scope, where scope names the machine
+ * boot and the pid namespace.  A lease refused because its holder has the
+ * same scope and a pid that is gone (or is ours: an earlier life of this
+ * replica, killed) is taken over at once instead of after its TTL, so a
+ * watcher restarted after a crash polls again at once.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +34,7 @@ struct leases {
 	struct event_base	*base;
 	struct store		*store;
 	char			*owner;
+	char			*scope;		/* "": unknown, never compared */
 	int			 busy;		/* requests in flight */
 };
 
@@ -44,9 +54,73 @@ struct lease {
 	uint64_t		 token;
 	int64_t			 deadline;	/* mono ms: held until */
 	unsigned		 failures;	/* store errors in a row */
+	char			*dead;		/* a gone holder to take over */
 	lease_gained_cb		 gained;
 	void			*arg;
 };
+
+/* The boot and pid namespace this process runs in, or "". */
+static char *
+leases_scope(void)
+{
+	char	 boot[64], ns[64], *scope;
+	FILE	*f;
+	ssize_t	 n;
+	size_t	 i, j = 0;
+
+	boot[0] = '\0';
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
+		if (fgets(boot, sizeof boot, f) == NULL)
+			boot[0] = '\0';
+		fclose(f);
+	}
+	for (i = 0; boot[i] != '\0' && j < 8; i++) {
+		if (isxdigit((unsigned char)boot[i]))
+			boot[j++] = boot[i];
+	}
+	boot[j] = '\0';
+	n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+	if (j == 0 || n <= 0)
+		return (xstrdup(""));
+	ns[n] = '\0';
+	/* "pid:[4026531836]": keep the digits. */
+	for (i = 0, j = 0; ns[i] != '\0'; i++) {
+		if (isdigit((unsigned char)ns[i]))
+			ns[j++] = ns[i];
+	}
+	ns[j] = '\0';
+	xasprintf(&scope, "%s-%s", boot, ns);
+	return (scope);
+}
+
+/*
+ * Is holder (an owner id) a process of this machine and pid namespace that
+ * is gone?  Only then may its lease be taken before it expires.
+ */
+static int
+leases_holder_dead(const struct leases *set, const char *holder)
+{
+	const char	*colon[3], *p;	/* the last three ':' */
+	char		*end;
+	long		 pid;
+	int		 n = 0;
+
+	if (*set->scope == '\0')
+		return (0);
+	for (p = holder + strlen(holder); p > holder && n < 3; p--) {
+		if (p[-1] == ':')
+			colon[n++] = p - 1;
+	}
+	if (n < 3 || strcmp(colon[0] + 1, set->scope) != 0)
+		return (0);
+	errno = 0;
+	pid = strtol(colon[2] + 1, &end, 10);
+	if (errno != 0 || end != colon[1] || pid <= 0)
+		return (0);
+	if (pid == (long)getpid())
+		return (1);	/* an earlier life: two cannot share a pid */
+	return (kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+}
 
 struct leases *
 leases_create(struct event_base *base, struct store *store)
@@ -60,11 +134,12 @@ leases_create(struct event_base *base, struct store *store)
 	set = xcalloc(1, sizeof *set);
 	set->base = base;
 	set->store = store;
-	xasprintf(&set->owner, "%s:%ld:%08x", host, (long)getpid(),
-	    random32());
-	/* The owner ends up in a Redis value split at its last space. */
-	for (p = set->owner; *p != '\0'; p++) {
-		if (*p == ' ')
+	set->scope = leases_scope();
+	xasprintf(&set->owner, "%s:%ld:%08x:%s", host, (long)getpid(),
+	    random32(), set->scope);
+	/* Redis keeps "OWNER TOKEN"; ':' separates the owner's parts. */
+	for (p = set->owner; p < set->owner + strlen(host); p++) {
+		if (*p == ' ' || *p == ':')
 			*p = '_';
 	}
 	log_info("replica owner id", "owner=%s", log_q(set->owner));
@@ -77,6 +152,7 @@ leases_free(struct leases *set)
 	if (set == NULL)
 		return;
 	free(set->owner);
+	free(set->scope);
 	free(set);
 }
 
@@ -151,20 +227,24 @@ lease_lost(struct lease *l, const char *why)
 }
 
 static void
-lease_answer(int status, int granted, uint64_t token, const char *cause,
-    void *arg)
+lease_answer(int status, int granted, uint64_t token, const char *holder,
+    const char *cause, void *arg)
 {
 	struct lease_op	*op = arg;
 	int64_t		 sent = op->sent;
 	struct lease	*l = lease_op_done(op);
-	int		 was_held;
+	int		 was_held, takeover;
 
 	if (l == NULL)
 		return;
 	was_held = lease_held(l, NULL);
+	takeover = l->dead != NULL;
+	free(l->dead);
+	l->dead = NULL;
 	if (status != STORE_OK) {
+		/* Debug only: the store's own log tells of an outage once. */
 		if (l->failures++ == 0) {
-			log_warn("lease: store failed, will retry", "lease=%s "
+			log_debug("lease: store failed, will retry", "lease=%s "
 			    "error=%s", log_q(l->name),
 			    log_q(cause != NULL ? cause : "unknown"));
 		}
@@ -176,6 +256,15 @@ lease_answer(int status, int granted, uint64_t token, const char *cause,
 	l->failures = 0;
 	if (!granted) {
 		lease_lost(l, "another replica holds it");
+		if (holder != NULL && !takeover &&
+		    leases_holder_dead(l->set, holder)) {
+			log_info("lease held by a process of this machine that "
+			    "is gone: taking it over", "lease=%s holder=%s",
+			    log_q(l->name), log_q(holder));
+			l->dead = xstrdup(holder);
+			lease_arm(l, 0);
+			return;
+		}
 		lease_arm(l, l->ttl_ms / 3);
 		return;
 	}
@@ -208,8 +297,8 @@ lease_timer(__unused evutil_socket_t fd, __unused short what, void *arg)
 		return;
 	}
 	l->op = lease_op_new(l->set, l);
-	st->entry->lease(st, l->name, l->set->owner, l->ttl_ms, lease_answer,
-	    l->op);
+	st->entry->lease(st, l->name, l->set->owner, l->dead, l->ttl_ms,
+	    lease_answer, l->op);
 }
 
 struct lease *
@@ -269,6 +358,7 @@ lease_free(struct lease *l)
 	if (l->op != NULL)
 		l->op->lease = NULL;	/* its callback frees it */
 	event_free(l->timer);
+	free(l->dead);
 	free(l->name);
 	free(l);
 }

@@ -38,23 +38,28 @@ lmdb_lease_live(const struct lmdb_lease *l, int64_t now)
 	return (l->owner != NULL && now < l->expires);
 }
 
+/* Granted, or not: then *holder is a copy of the holder's name. */
 int
 lmdb_lease_take(struct lmdb_store *s, const char *name, const char *owner,
-    int64_t ttl_ms, uint64_t *token)
+    const char *dead, int64_t ttl_ms, uint64_t *token, char **holder)
 {
 	struct lmdb_lease	*l;
 	int64_t			 now = mono_ms();
+
+	*holder = NULL;
 
 	if ((l = lmdb_lease_find(s, name)) == NULL) {
 		l = xcalloc(1, sizeof *l);
 		l->name = xstrdup(name);
 		LIST_INSERT_HEAD(&s->leases, l, link);
 	}
-	if (lmdb_lease_live(l, now) && strcmp(l->owner, owner) != 0) {
+	if (lmdb_lease_live(l, now) && strcmp(l->owner, owner) != 0 &&
+	    (dead == NULL || strcmp(l->owner, dead) != 0)) {
 		*token = 0;
+		*holder = xstrdup(l->owner);
 		return (0);
 	}
-	if (!lmdb_lease_live(l, now)) {
+	if (!lmdb_lease_live(l, now) || strcmp(l->owner, owner) != 0) {
 		free(l->owner);
 		l->owner = xstrdup(owner);
 		l->token = ++s->lease_tokens;

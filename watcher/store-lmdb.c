@@ -39,6 +39,7 @@ struct lmdb_reply {
 	size_t			 n;
 	int			 granted;	/* lease */
 	uint64_t		 token;
+	char			*holder;
 	TAILQ_ENTRY(lmdb_reply)	 link;
 };
 
@@ -77,7 +78,9 @@ lmdb_reply_run(struct lmdb_reply *r)
 		history_entries_free(r->history, r->n);
 		break;
 	case LMDB_LEASE:
-		r->cb.lease(r->status, r->granted, r->token, cause, r->arg);
+		r->cb.lease(r->status, r->granted, r->token, r->holder, cause,
+		    r->arg);
+		free(r->holder);
 		break;
 	}
 	free(r->cause);
@@ -1074,7 +1077,7 @@ lmdb_trim(struct store *st, int64_t before_ms, store_done_cb cb, void *arg)
 
 static void
 lmdb_lease(struct store *st, const char *name, const char *owner,
-    int64_t ttl_ms, store_lease_cb cb, void *arg)
+    const char *dead, int64_t ttl_ms, store_lease_cb cb, void *arg)
 {
 	struct lmdb_store	*s = st->data;
 	struct lmdb_reply	*r = lmdb_reply_new(LMDB_LEASE, arg);
@@ -1085,7 +1088,8 @@ lmdb_lease(struct store *st, const char *name, const char *owner,
 		lmdb_reply_post(s, r, STORE_ERROR);
 		return;
 	}
-	r->granted = lmdb_lease_take(s, name, owner, ttl_ms, &r->token);
+	r->granted = lmdb_lease_take(s, name, owner, dead, ttl_ms, &r->token,
+	    &r->holder);
 	lmdb_reply_post(s, r, STORE_OK);
 }
 

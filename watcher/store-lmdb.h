@@ -67,7 +67,8 @@ int	 lmdb_fail(struct lmdb_store *, int rc, const char *doing,
 
 /* store-lmdb-lease.c: leases live in memory (one writer per directory). */
 int	 lmdb_lease_take(struct lmdb_store *, const char *name,
-	    const char *owner, int64_t ttl_ms, uint64_t *token);
+	    const char *owner, const char *dead, int64_t ttl_ms,
+	    uint64_t *token, char **holder);
 void	 lmdb_lease_release(struct lmdb_store *, const char *name,
 	    const char *owner);
 int	 lmdb_lease_valid(struct lmdb_store *, const char *name,

@@ -304,20 +304,25 @@ static const char rs_lua_trim[] =
 	"return #gone\n";
 
 /*
- * KEYS: lease, token counter.  ARGV: owner, ttl ms.  Renews the owner's
- * lease, or takes a free one with the next token.  Returns {granted, token}.
+ * KEYS: lease, token counter.  ARGV: owner, ttl ms, dead owner ('': none).
+ * Renews the owner's lease, or takes a free one (or the dead owner's) with
+ * the next token.  Returns {granted, token, holder ('' when granted)}.
  */
 static const char rs_lua_lease[] =
 	"local l = redis.call('GET', KEYS[1])\n"
 	"if l then\n"
 	"  local owner, token = string.match(l, '^(.*) (%d+)$')\n"
-	"  if owner ~= ARGV[1] then return {0, 0} end\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-	"  return {1, tonumber(token)}\n"
+	"  if owner == ARGV[1] then\n"
+	"    redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+	"    return {1, tonumber(token), ''}\n"
+	"  end\n"
+	"  if ARGV[3] == '' or owner ~= ARGV[3] then\n"
+	"    return {0, 0, owner or l}\n"
+	"  end\n"
 	"end\n"
 	"local t = redis.call('INCR', KEYS[2])\n"
 	"redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. t, 'PX', ARGV[2])\n"
-	"return {1, t}\n";
+	"return {1, t, ''}\n";
 
 /* KEYS: lease.  ARGV: owner.  Deletes the lease if owner holds it. */
 static const char rs_lua_release[] =
@@ -858,25 +863,27 @@ rs_lease_reply(redisReply *reply, const char *cause, void *arg)
 	struct rs_op	*op = arg;
 	char		 buf[256];
 	const char	*why;
-	redisReply	*g, *t;
+	redisReply	*g, *t, *h;
 
 	why = rs_check(reply, cause, REDIS_REPLY_ARRAY, buf, sizeof buf);
-	if (why == NULL && (reply->elements != 2 ||
+	if (why == NULL && (reply->elements != 3 ||
 	    (g = reply->element[0])->type != REDIS_REPLY_INTEGER ||
 	    (t = reply->element[1])->type != REDIS_REPLY_INTEGER ||
+	    (h = reply->element[2])->type != REDIS_REPLY_STRING ||
 	    t->integer < 0))
 		why = "redis: malformed lease answer";
 	if (why != NULL)
-		op->cb.lease(STORE_ERROR, 0, 0, why, op->arg);
+		op->cb.lease(STORE_ERROR, 0, 0, NULL, why, op->arg);
 	else
 		op->cb.lease(STORE_OK, g->integer == 1,
-		    (uint64_t)t->integer, NULL, op->arg);
+		    (uint64_t)t->integer, g->integer == 1 ? NULL : h->str,
+		    NULL, op->arg);
 	free(op);
 }
 
 static void
 rs_lease(struct store *st, const char *name, const char *owner,
-    int64_t ttl_ms, store_lease_cb cb, void *arg)
+    const char *dead, int64_t ttl_ms, store_lease_cb cb, void *arg)
 {
 	struct redis_store	*rs = st->data;
 	struct rs_op		*op = rs_op_new(arg);
@@ -893,6 +900,7 @@ rs_lease(struct store *st, const char *name, const char *owner,
 	rs_args_addf(&a, "%s:leasetoken:%s", rs->prefix, name);
 	rs_args_adds(&a, owner);
 	rs_args_addf(&a, "%lld", (long long)ttl_ms);
+	rs_args_adds(&a, dead != NULL ? dead : "");
 	rs_eval(st, rs_lua_lease, 2, &a, rs_lease_reply, op);
 }
 

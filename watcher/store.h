@@ -101,9 +101,12 @@ typedef void (*store_read_cb)(int status, struct outbox_entry *, size_t n,
 		    const char *cause, void *arg);
 typedef void (*store_history_cb)(int status, struct history_entry *, size_t n,
 		    const char *cause, void *arg);
-/* lease(): granted or held by another owner; token when granted. */
+/*
+ * lease(): granted (with its token), or not: then holder is the owner that
+ * holds it.
+ */
 typedef void (*store_lease_cb)(int status, int granted, uint64_t token,
-		    const char *cause, void *arg);
+		    const char *holder, const char *cause, void *arg);
 
 struct store;
 struct store_entry {
@@ -134,11 +137,12 @@ struct store_entry {
 	/*
 	 * Leases (DESIGN §5, docs/store.md "Replicas"): take or renew the
 	 * lease `name` for `owner` for ttl_ms.  Granted when nobody else holds
-	 * it; the fencing token stays the same while one owner renews in time
-	 * and is greater for every new holder (and after an expiry).
+	 * it, or when its holder is `dead` (not NULL: an owner the caller knows
+	 * is gone); the fencing token stays the same while one owner renews in
+	 * time and is greater for every new holder (and after an expiry).
 	 */
 	void	(*lease)(struct store *, const char *name, const char *owner,
-		    int64_t ttl_ms, store_lease_cb, void *);
+		    const char *dead, int64_t ttl_ms, store_lease_cb, void *);
 	/* Give the lease up if owner holds it; nothing otherwise. */
 	void	(*release)(struct store *, const char *name, const char *owner,
 		    store_done_cb, void *);

@@ -5,17 +5,24 @@ webhook receiver.
 
   * One replica at a time polls: the listings the fake sees come about one
     per interval, not three, and every new tag is delivered exactly once.
-  * kill -9 of the replica holding the source's lease: another takes over
-    within the lease's TTL (15 s for a 1 s interval, docs/store.md) and
-    nothing pushed meanwhile is lost, nothing known is emitted again.
-  * SIGTERM of the holder gives the lease up: another replica polls well
-    before the TTL would have run out.
+  * kill -9 of the replica holding the source's lease: the replicas run on
+    one machine, so another one sees that the holder's process is gone and
+    takes over at its next attempt (a third of the TTL); nothing pushed
+    meanwhile is lost, nothing known is emitted again.
+  * SIGSTOP of the holder (a stalled replica, alive but silent): another
+    takes over once the lease's TTL has run out (15 s for a 1 s interval,
+    docs/store.md); continued, the old holder finds its lease gone and does
+    not poll again.
+  * SIGTERM of the holder gives the lease up (its key is gone from Redis
+    when the process has exited) and another replica polls well before the
+    TTL would have run out.
 
 Each test has its own repository and key prefix; the fake and Redis are
 started once for the suite.
 """
 
 import os
+import signal
 import sys
 import time
 import unittest
@@ -58,6 +65,7 @@ def tearDownModule():
 class Replicas(unittest.TestCase):
     def setUp(self):
         name = self.id().rsplit(".", 1)[-1]
+        self.prefix = name
         self.repo = "replicas/" + name
         self.listing = "/v2/%s/tags/list" % self.repo
         FAKE.repo(name=self.repo, tags=["base-1", "base-2"])
@@ -103,13 +111,12 @@ class Replicas(unittest.TestCase):
         return found
 
     def wait_holder(self, lease, timeout, other_than=None):
-        """Wait until exactly one running replica (not other_than) says it
-        holds lease; return it."""
+        """Wait until exactly one running replica says it holds lease,
+        other_than (which may not know yet that it lost it) left aside;
+        return it."""
         def one():
-            held = self.holders(lease)
-            if len(held) == 1 and held[0] is not other_than:
-                return held[0]
-            return None
+            held = [w for w in self.holders(lease) if w is not other_than]
+            return held[0] if len(held) == 1 else None
         return self.watchers[0].wait_for(one, timeout,
                                          "one replica holding %s" % lease)
 
@@ -182,11 +189,13 @@ class Replicas(unittest.TestCase):
         holder.kill()
         killed = time.monotonic()
         self.push("v2", "v3")
-        successor = self.wait_holder("source:app", LEASE_TTL + RETRY + 10,
+        successor = self.wait_holder("source:app", LEASE_TTL + RETRY,
                                      other_than=holder)
         took = time.monotonic() - killed
-        self.assertLess(took, LEASE_TTL + RETRY + 5,
-                        "takeover took %.1fs" % took)
+        self.assertLess(took, RETRY + 3, "takeover took %.1fs" % took)
+        successor.wait_log(r"msg=\"lease held by a process of this machine "
+                           r"that is gone: taking it over\" "
+                           r"lease=\"?source:app", timeout=1)
         # The successor loaded what the holder had recorded first.
         successor.wait_log(r"msg=\"state loaded\".* known=3", timeout=10)
         ids = self.wait_delivered(LEASE_TTL + RETRY + 30)
@@ -205,12 +214,59 @@ class Replicas(unittest.TestCase):
             if watcher is not holder:
                 watcher.stop()
 
+    def test_stalled_holder_loses_the_lease(self):
+        holder = self.wait_baseline()
+        self.wait_holder("sink:hook", 20)
+        holder.process.send_signal(signal.SIGSTOP)
+        self.addCleanup(self.cont, holder)
+        stalled = time.monotonic()
+        self.push("v1", "v2")
+        successor = self.wait_holder("source:app", LEASE_TTL + RETRY + 10,
+                                     other_than=holder)
+        took = time.monotonic() - stalled
+        # Renewed at most ttl/3 before the stop, the lease lasts at least
+        # 2/3 of its TTL more: nobody may take it sooner.
+        self.assertGreater(took, LEASE_TTL * 2 / 3 - 1,
+                           "taken after %.1fs, before the TTL ran out"
+                           % took)
+        self.assertLess(took, LEASE_TTL + RETRY + 5,
+                        "takeover took %.1fs" % took)
+        successor.wait_log(r"msg=\"state loaded\".* known=2", timeout=10)
+        ids = self.wait_delivered(LEASE_TTL + RETRY + 30)
+        for subject, seen_ids in ids.items():
+            self.assertEqual(len(set(seen_ids)), 1,
+                             "%s came with different ids" % subject)
+
+        # Continued, the old holder learns it lost the lease and stays
+        # quiet: still about one listing per interval.
+        self.cont(holder)
+        holder.wait_log(r"msg=\"lease lost: this replica stops working on "
+                        r"it\" lease=\"?source:app", timeout=RETRY + 5)
+        mark = self.last_seq()
+        self.watchers[0].wait_for(lambda: len(self.listings_since(mark)) >= 5,
+                                  30, "5 listings")
+        seen = self.listings_since(mark)
+        mean = (seen[-1]["ms"] - seen[0]["ms"]) / 1000.0 / (len(seen) - 1)
+        self.assertGreater(mean, 0.8 * INTERVAL,
+                           "the stalled replica polls again after SIGCONT")
+        self.assertEqual(self.holders("source:app"), [successor])
+        for watcher in self.watchers:
+            watcher.stop()
+
+    @staticmethod
+    def cont(watcher):
+        if watcher.running():
+            watcher.process.send_signal(signal.SIGCONT)
+
     def test_sigterm_releases_the_lease(self):
         holder = self.wait_baseline()
-        # Renewed at most ttl/3 ago, the lease would outlive the holder by
-        # at least 2/3 of its TTL if the shutdown did not release it.
+        owner = logfmt(holder.matching(r"msg=\"replica owner id\"")[0])
         holder.stop()
         stopped = time.monotonic()
+        # Given up on the way out: gone from Redis, or already another's.
+        value = REDIS.cli("GET", "%s:lease:source:app" % self.prefix)
+        self.assertFalse(value.startswith(owner["owner"] + " "),
+                         "the stopped replica still holds the lease")
         self.wait_holder("source:app", LEASE_TTL, other_than=holder)
         took = time.monotonic() - stopped
         self.assertLess(took, RETRY + 3,

@@ -24,6 +24,7 @@
 #ifndef STORE_SUITE_H
 #define STORE_SUITE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -876,11 +877,12 @@ struct st_lease_result {
 	int		 status;
 	int		 granted;
 	uint64_t	 token;
+	char		 holder[64];
 };
 
 static void
-st_lease_cb(int status, int granted, uint64_t token, const char *cause,
-    void *arg)
+st_lease_cb(int status, int granted, uint64_t token, const char *holder,
+    const char *cause, void *arg)
 {
 	struct st_lease_result	*r = arg;
 
@@ -891,6 +893,30 @@ st_lease_cb(int status, int granted, uint64_t token, const char *cause,
 	r->status = status;
 	r->granted = granted;
 	r->token = token;
+	if (!granted) {
+		cr_assert_not_null(holder, "refused without naming the holder");
+		snprintf(r->holder, sizeof r->holder, "%s", holder);
+	}
+}
+
+/* An attempt that may take over from `dead`; *holder when refused. */
+static int
+st_lease_over(const char *name, const char *owner, const char *dead,
+    int64_t ttl_ms, uint64_t *token, char *holder, size_t len)
+{
+	struct st_lease_result	 r = { 0 };
+
+	st_calling = 1;
+	st_store->entry->lease(st_store, name, owner, dead, ttl_ms,
+	    st_lease_cb, &r);
+	st_calling = 0;
+	while (r.calls == 0) {
+		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0,
+		    "the loop has nothing left and the callback never ran");
+	}
+	*token = r.token;
+	snprintf(holder, len, "%s", r.holder);
+	return (r.granted);
 }
 
 /* Take or renew; returns granted, with the token in *token. */
@@ -898,17 +924,10 @@ static int
 st_lease(const char *name, const char *owner, int64_t ttl_ms,
     uint64_t *token)
 {
-	struct st_lease_result	 r = { 0 };
+	char	 holder[64];
 
-	st_calling = 1;
-	st_store->entry->lease(st_store, name, owner, ttl_ms, st_lease_cb, &r);
-	st_calling = 0;
-	while (r.calls == 0) {
-		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0,
-		    "the loop has nothing left and the callback never ran");
-	}
-	*token = r.token;
-	return (r.granted);
+	return (st_lease_over(name, owner, NULL, ttl_ms, token, holder,
+	    sizeof holder));
 }
 
 static void
@@ -1046,6 +1065,30 @@ ST_TEST(lease_fences_commits)
 	st_result_free(&r);
 	/* A lease nobody holds fences every commit. */
 	cr_assert_eq(st_commit_fenced("source:none", tb), STORE_LEASE_LOST);
+}
+
+ST_TEST(lease_taken_over_from_a_dead_holder)
+{
+	char		 holder[64];
+	uint64_t	 t1, t2, t;
+
+	cr_assert(st_lease("source:x", "A", 30000, &t1));
+	cr_assert_not(st_lease_over("source:x", "B", NULL, 30000, &t, holder,
+	    sizeof holder));
+	cr_assert_str_eq(holder, "A");
+	/* Naming another owner as dead takes nothing. */
+	cr_assert_not(st_lease_over("source:x", "B", "C", 30000, &t, holder,
+	    sizeof holder));
+	cr_assert_str_eq(holder, "A");
+	/* Naming the holder takes it over, under a greater token. */
+	cr_assert(st_lease_over("source:x", "B", "A", 30000, &t2, holder,
+	    sizeof holder));
+	cr_assert_gt(t2, t1);
+	cr_assert_not(st_lease_over("source:x", "A", NULL, 30000, &t, holder,
+	    sizeof holder));
+	cr_assert_str_eq(holder, "B");
+	cr_assert(st_lease("source:x", "B", 30000, &t));
+	cr_assert_eq(t, t2);
 }
 
 #endif
