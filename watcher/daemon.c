@@ -10,9 +10,10 @@
  * config kept; otherwise the sources are stopped, and once no commit is in
  * flight the instances are rebuilt from the new config.
  *
- * `run` takes leases (lease.h) so that replicas sharing a store split the
- * sources and sinks between them; a shutdown gives them up before leaving
- * the loop.  `once` takes none: it is an operator's one-off.
+ * `run` on a store that several watchers may share takes leases (lease.h),
+ * so that replicas split the sources and sinks between them; a shutdown
+ * gives them up before leaving the loop.  `once` takes none: it is an
+ * operator's one-off.  A store only one process can open (LMDB) needs none.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -445,7 +446,8 @@ daemon_run(struct daemon *d)
 	log_info("started", "version=%s sources=%zu sinks=%zu store=%s",
 	    AW_VERSION, d->live.nsources, d->live.nsinks, d->env.store->entry->name);
 	d->retention = retention_start(&d->env, 0);
-	d->env.leases = leases_create(d->env.base, d->env.store);
+	if (d->env.store->entry->shared)
+		d->env.leases = leases_create(d->env.base, d->env.store);
 	daemon_start_sources(d);
 	event_base_dispatch(d->env.base);
 	log_info("stopped", "exit=%d", d->exit_code);

@@ -27,7 +27,7 @@
 #include "store.h"
 
 #define LEASE_RETRY_MS		1000
-#define LEASE_MIN_TTL_MS	15000
+#define LEASE_MIN_TTL_MS	30000
 #define LEASE_MAX_TTL_MS	(10 * 60 * 1000)
 
 struct leases {

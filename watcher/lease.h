@@ -29,7 +29,7 @@ const char	*leases_owner(const struct leases *);
 /* Store requests in flight (a shutdown waits for its releases). */
 int		 leases_busy(const struct leases *);
 
-/* The TTL of a source's lease: 3 polling intervals, 15 s to 10 min. */
+/* The TTL of a source's lease: 3 polling intervals, 30 s to 10 min. */
 int64_t		 lease_ttl_for_interval(int64_t interval_ms);
 #define LEASE_SINK_TTL_MS	15000
 

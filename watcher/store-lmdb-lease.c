@@ -4,7 +4,7 @@
  * a lease never has to be shared between processes: it is a small table in
  * memory, kept with the same rules as the Redis store's leases so that both
  * pass the same conformance tests.  A lone watcher is its only owner and is
- * always granted.  Tokens come from one counter per open store: a restart
+ * always granted; the daemon does not even ask (the store is not shared).  Tokens come from one counter per open store: a restart
  * starts again at 1, which is safe because no earlier holder can be alive.
  */
 #include <stdlib.h>
@@ -20,12 +20,44 @@ struct lmdb_lease {
 	LIST_ENTRY(lmdb_lease)	 link;
 };
 
+/* A hash table of lists: one lease per source and sink. */
+static struct lmdb_leases *
+lmdb_lease_bucket(struct lmdb_store *s, const char *name)
+{
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (&s->leases[h & (s->lease_buckets - 1)]);
+}
+
+static void
+lmdb_lease_grow(struct lmdb_store *s)
+{
+	struct lmdb_leases	*old = s->leases;
+	struct lmdb_lease	*l;
+	size_t			 i, n = s->lease_buckets;
+
+	s->lease_buckets = n == 0 ? 64 : n * 2;
+	s->leases = xcalloc(s->lease_buckets, sizeof *s->leases);
+	for (i = 0; i < n; i++) {
+		while ((l = LIST_FIRST(&old[i])) != NULL) {
+			LIST_REMOVE(l, link);
+			LIST_INSERT_HEAD(lmdb_lease_bucket(s, l->name), l,
+			    link);
+		}
+	}
+	free(old);
+}
+
 static struct lmdb_lease *
 lmdb_lease_find(struct lmdb_store *s, const char *name)
 {
 	struct lmdb_lease	*l;
 
-	LIST_FOREACH(l, &s->leases, link) {
+	if (s->lease_buckets == 0)
+		return (NULL);
+	LIST_FOREACH(l, lmdb_lease_bucket(s, name), link) {
 		if (strcmp(l->name, name) == 0)
 			return (l);
 	}
@@ -49,9 +81,12 @@ lmdb_lease_take(struct lmdb_store *s, const char *name, const char *owner,
 	*holder = NULL;
 
 	if ((l = lmdb_lease_find(s, name)) == NULL) {
+		if (s->nleases >= s->lease_buckets)
+			lmdb_lease_grow(s);
 		l = xcalloc(1, sizeof *l);
 		l->name = xstrdup(name);
-		LIST_INSERT_HEAD(&s->leases, l, link);
+		LIST_INSERT_HEAD(lmdb_lease_bucket(s, name), l, link);
+		s->nleases++;
 	}
 	if (lmdb_lease_live(l, now) && strcmp(l->owner, owner) != 0 &&
 	    (dead == NULL || strcmp(l->owner, dead) != 0)) {
@@ -95,11 +130,17 @@ void
 lmdb_leases_free(struct lmdb_store *s)
 {
 	struct lmdb_lease	*l;
+	size_t			 i;
 
-	while ((l = LIST_FIRST(&s->leases)) != NULL) {
-		LIST_REMOVE(l, link);
-		free(l->name);
-		free(l->owner);
-		free(l);
+	for (i = 0; i < s->lease_buckets; i++) {
+		while ((l = LIST_FIRST(&s->leases[i])) != NULL) {
+			LIST_REMOVE(l, link);
+			free(l->name);
+			free(l->owner);
+			free(l);
+		}
 	}
+	free(s->leases);
+	s->leases = NULL;
+	s->lease_buckets = s->nleases = 0;
 }

@@ -138,7 +138,6 @@ lmdb_open(struct store *st, char **cause)
 		return (-1);
 	s = xcalloc(1, sizeof *s);
 	TAILQ_INIT(&s->replies);
-	LIST_INIT(&s->leases);
 	if (lmdb_env_open(s, want != NULL ? want : path,
 	    st->conf != NULL && st->conf->shared, cause) != 0) {
 		free(path);

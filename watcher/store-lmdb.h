@@ -42,7 +42,9 @@ struct lmdb_store {
 	struct lmdb_replies	 replies;
 	int			 draining;	/* inside lmdb_drain */
 	int			 closed;	/* closed from a callback */
-	struct lmdb_leases	 leases;	/* store-lmdb-lease.c */
+	struct lmdb_leases	*leases;	/* store-lmdb-lease.c: */
+	size_t			 lease_buckets;	/* a power of two, or 0 */
+	size_t			 nleases;
 	uint64_t		 lease_tokens;	/* the last token given */
 };
 

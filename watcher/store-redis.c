@@ -972,4 +972,5 @@ const struct store_entry store_redis_entry = {
 	.close = rs_close,
 	.lease = rs_lease,
 	.release = rs_release,
+	.shared = 1,
 };

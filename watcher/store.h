@@ -146,6 +146,8 @@ struct store_entry {
 	/* Give the lease up if owner holds it; nothing otherwise. */
 	void	(*release)(struct store *, const char *name, const char *owner,
 		    store_done_cb, void *);
+	/* Several watchers may share it (Redis): they need the leases. */
+	int	 shared;
 };
 
 struct store {

@@ -10,7 +10,7 @@ webhook receiver.
     takes over at its next attempt (a third of the TTL); nothing pushed
     meanwhile is lost, nothing known is emitted again.
   * SIGSTOP of the holder (a stalled replica, alive but silent): another
-    takes over once the lease's TTL has run out (15 s for a 1 s interval,
+    takes over once the lease's TTL has run out (30 s for a 1 s interval,
     docs/store.md); continued, the old holder finds its lease gone and does
     not poll again.
   * SIGTERM of the holder gives the lease up (its key is gone from Redis
@@ -38,7 +38,7 @@ HOOK_SECRET = "replicas-hook-secret"
 ENV = {"AW_REPLICAS_HOOK_KEY": HOOK_SECRET}
 REPLICAS = 3
 INTERVAL = 1.0			# seconds, the sources' interval
-LEASE_TTL = 15.0		# docs/store.md: 3 intervals, at least 15 s
+LEASE_TTL = 30.0		# docs/store.md: 3 intervals, at least 30 s
 RETRY = LEASE_TTL / 3		# replicas without the lease ask this often
 
 WORKDIR = None

@@ -1091,4 +1091,25 @@ ST_TEST(lease_taken_over_from_a_dead_holder)
 	cr_assert_eq(t, t2);
 }
 
+ST_TEST(many_leases_each_its_own)
+{
+	enum { N = 500 };
+	uint64_t	*tokens = xcalloc(N, sizeof *tokens);
+	uint64_t	 t;
+	char		 name[32];
+	size_t		 i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "source:s%zu", i);
+		cr_assert(st_lease(name, i % 2 ? "A" : "B", 30000, &tokens[i]));
+	}
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "source:s%zu", i);
+		cr_assert(st_lease(name, i % 2 ? "A" : "B", 30000, &t));
+		cr_assert_eq(t, tokens[i], "%s: token changed on renewal", name);
+		cr_assert_not(st_lease(name, i % 2 ? "B" : "A", 30000, &t));
+	}
+	free(tokens);
+}
+
 #endif
