@@ -1,11 +1,12 @@
 /*
- * lease.c: one replica's leases (lease.h).  Each lease has a timer; every
- * ttl/3 it sends one request, which takes the lease or renews it, and keeps
- * the answer: held (with the fencing token) until ttl after the request was
- * sent, or not held.  A request that fails leaves the lease held until that
- * deadline and is retried within a second.  Store requests cannot be
- * cancelled: each travels as a small op that lease_free() orphans, and the
- * set counts them so that a shutdown can wait for its releases.
+ * lease.c: one replica's leases (lease.h).  A tick every second sends, in
+ * one store request, every lease that is due: each is due again a third of
+ * its TTL after its answer (a second after a failed request).  The answer
+ * is kept: held, with the fencing token, until ttl after the request was
+ * sent, or not held.  So a replica with many sources pays one store round
+ * trip a second at most, never one per lease.  Store requests cannot be
+ * cancelled: each travels as a small batch whose slot lease_free() clears,
+ * and the set counts them so that a shutdown can wait for its releases.
  *
  * The owner id is hostname:pid:random:scope, where scope names the machine
  * boot and the pid namespace.  A lease refused because its holder has the
@@ -13,6 +14,8 @@
  * replica, killed) is taken over at once instead of after its TTL, so a
  * watcher restarted after a crash polls again at once.
  */
+#include <sys/queue.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -26,9 +29,13 @@
 #include "lease.h"
 #include "store.h"
 
+#define LEASE_TICK_MS		1000
+#define LEASE_BATCH		500	/* leases per store request, at most */
 #define LEASE_RETRY_MS		1000
 #define LEASE_MIN_TTL_MS	30000
 #define LEASE_MAX_TTL_MS	(10 * 60 * 1000)
+
+TAILQ_HEAD(lease_list, lease);
 
 struct leases {
 	struct event_base	*base;
@@ -36,11 +43,15 @@ struct leases {
 	char			*owner;
 	char			*scope;		/* "": unknown, never compared */
 	int			 busy;		/* requests in flight */
+	struct event		*tick;
+	struct lease_list	 all;
 };
 
-struct lease_op {
+/* One store request: its leases, NULL where freed meanwhile. */
+struct lease_batch {
 	struct leases		*set;
-	struct lease		*lease;		/* NULL once orphaned */
+	struct lease		**slot;
+	size_t			 n;
 	int64_t			 sent;		/* mono ms */
 };
 
@@ -48,8 +59,9 @@ struct lease {
 	struct leases		*set;
 	char			*name;
 	int64_t			 ttl_ms;
-	struct event		*timer;
-	struct lease_op		*op;		/* take or renew in flight */
+	int64_t			 due;		/* mono ms: next request */
+	struct lease_batch	*batch;		/* in flight, or NULL */
+	size_t			 slot;
 	int			 held;
 	uint64_t		 token;
 	int64_t			 deadline;	/* mono ms: held until */
@@ -57,7 +69,10 @@ struct lease {
 	char			*dead;		/* a gone holder to take over */
 	lease_gained_cb		 gained;
 	void			*arg;
+	TAILQ_ENTRY(lease)	 link;
 };
+
+static void	leases_tick(evutil_socket_t, short, void *);
 
 /* The boot and pid namespace this process runs in, or "". */
 static char *
@@ -135,6 +150,10 @@ leases_create(struct event_base *base, struct store *store)
 	set->base = base;
 	set->store = store;
 	set->scope = leases_scope();
+	TAILQ_INIT(&set->all);
+	set->tick = evtimer_new(base, leases_tick, set);
+	if (set->tick == NULL)
+		fatalx("evtimer_new failed");
 	xasprintf(&set->owner, "%s:%ld:%08x:%s", host, (long)getpid(),
 	    random32(), set->scope);
 	/* Redis keeps "OWNER TOKEN"; ':' separates the owner's parts. */
@@ -151,6 +170,7 @@ leases_free(struct leases *set)
 {
 	if (set == NULL)
 		return;
+	event_free(set->tick);
 	free(set->owner);
 	free(set->scope);
 	free(set);
@@ -180,39 +200,33 @@ lease_ttl_for_interval(int64_t interval_ms)
 	return (ttl);
 }
 
+/* Send what is due now, from the loop. */
 static void
-lease_arm(struct lease *l, int64_t ms)
+leases_kick(struct leases *set)
 {
-	struct timeval	 tv;
+	struct timeval	 now = { 0, 0 };
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(l->timer, &tv);
+	evtimer_add(set->tick, &now);
 }
 
-static struct lease_op *
-lease_op_new(struct leases *set, struct lease *l)
+static struct lease_batch *
+lease_batch_new(struct leases *set, size_t size)
 {
-	struct lease_op	*op = xcalloc(1, sizeof *op);
+	struct lease_batch	*b = xcalloc(1, sizeof *b);
 
-	op->set = set;
-	op->lease = l;
-	op->sent = mono_ms();
+	b->set = set;
+	b->slot = xcalloc(size + 1, sizeof *b->slot);
+	b->sent = mono_ms();
 	set->busy++;
-	return (op);
+	return (b);
 }
 
-/* The op's callback ran: its lease, or NULL if that was freed. */
-static struct lease *
-lease_op_done(struct lease_op *op)
+static void
+lease_batch_free(struct lease_batch *b)
 {
-	struct lease	*l = op->lease;
-
-	op->set->busy--;
-	if (l != NULL)
-		l->op = NULL;
-	free(op);
-	return (l);
+	b->set->busy--;
+	free(b->slot);
+	free(b);
 }
 
 static void
@@ -226,22 +240,18 @@ lease_lost(struct lease *l, const char *why)
 	    log_q(why));
 }
 
+/* One lease's answer: a is NULL when the request failed. */
 static void
-lease_answer(int status, int granted, uint64_t token, const char *holder,
-    const char *cause, void *arg)
+lease_answer(struct lease *l, const struct store_lease_answer *a,
+    const char *cause, int64_t sent)
 {
-	struct lease_op	*op = arg;
-	int64_t		 sent = op->sent;
-	struct lease	*l = lease_op_done(op);
-	int		 was_held, takeover;
+	int	 was_held, takeover;
 
-	if (l == NULL)
-		return;
 	was_held = lease_held(l, NULL);
 	takeover = l->dead != NULL;
 	free(l->dead);
 	l->dead = NULL;
-	if (status != STORE_OK) {
+	if (a == NULL) {
 		/* Debug only: the store's own log tells of an outage once. */
 		if (l->failures++ == 0) {
 			log_debug("lease: store failed, will retry", "lease=%s "
@@ -250,55 +260,95 @@ lease_answer(int status, int granted, uint64_t token, const char *holder,
 		}
 		if (!was_held)
 			lease_lost(l, "not renewed within its ttl");
-		lease_arm(l, LEASE_RETRY_MS);
+		l->due = mono_ms() + LEASE_RETRY_MS;
 		return;
 	}
 	l->failures = 0;
-	if (!granted) {
+	l->due = mono_ms() + l->ttl_ms / 3;
+	if (!a->granted) {
 		lease_lost(l, "another replica holds it");
-		if (holder != NULL && !takeover &&
-		    leases_holder_dead(l->set, holder)) {
+		if (a->holder != NULL && !takeover &&
+		    leases_holder_dead(l->set, a->holder)) {
 			log_info("lease held by a process of this machine that "
 			    "is gone: taking it over", "lease=%s holder=%s",
-			    log_q(l->name), log_q(holder));
-			l->dead = xstrdup(holder);
-			lease_arm(l, 0);
-			return;
+			    log_q(l->name), log_q(a->holder));
+			l->dead = xstrdup(a->holder);
+			l->due = 0;
+			leases_kick(l->set);
 		}
-		lease_arm(l, l->ttl_ms / 3);
 		return;
 	}
 	l->held = 1;
 	l->deadline = sent + l->ttl_ms;
-	lease_arm(l, l->ttl_ms / 3);
-	if (was_held && token == l->token)
+	if (was_held && a->token == l->token)
 		return;
-	l->token = token;
+	l->token = a->token;
 	log_info("lease taken", "lease=%s token=%llu ttl_ms=%lld",
-	    log_q(l->name), (unsigned long long)token, (long long)l->ttl_ms);
+	    log_q(l->name), (unsigned long long)l->token,
+	    (long long)l->ttl_ms);
 	if (l->gained != NULL)
-		l->gained(l, token, l->arg);
+		l->gained(l, l->token, l->arg);	/* last: it may free l */
 }
 
 static void
-lease_timer(__unused evutil_socket_t fd, __unused short what, void *arg)
+lease_answers(int status, const struct store_lease_answer *a, size_t n,
+    const char *cause, void *arg)
 {
-	struct lease	*l = arg;
-	struct store	*st = l->set->store;
+	struct lease_batch	*b = arg;
+	struct lease		*l;
+	size_t			 i;
 
-	if (l->op != NULL)
-		return;		/* its answer arms the timer */
-	if (st->entry->lease == NULL) {
-		/* A store without leases: the replica is alone. */
-		l->held = 1;
-		l->deadline = INT64_MAX;
-		if (l->gained != NULL)
-			l->gained(l, 0, l->arg);
-		return;
+	if (status == STORE_OK && n != b->n)
+		cause = "the store answered for another number of leases";
+	for (i = 0; i < b->n; i++) {
+		if ((l = b->slot[i]) == NULL)
+			continue;	/* freed meanwhile */
+		l->batch = NULL;
+		lease_answer(l, status == STORE_OK && n == b->n ? &a[i] : NULL,
+		    cause, b->sent);
 	}
-	l->op = lease_op_new(l->set, l);
-	st->entry->lease(st, l->name, l->set->owner, l->dead, l->ttl_ms,
-	    lease_answer, l->op);
+	lease_batch_free(b);
+}
+
+static void
+leases_send(struct leases *set, struct lease_batch *b,
+    const struct store_lease_req *req)
+{
+	set->store->entry->lease(set->store, set->owner, req, b->n,
+	    lease_answers, b);
+}
+
+static void
+leases_tick(__unused evutil_socket_t fd, __unused short what, void *arg)
+{
+	struct leases		*set = arg;
+	struct lease		*l;
+	struct lease_batch	*b = NULL;
+	struct store_lease_req	*req;
+	struct timeval		 tv = { LEASE_TICK_MS / 1000, 0 };
+	int64_t			 now = mono_ms();
+
+	req = xcalloc(LEASE_BATCH, sizeof *req);
+	TAILQ_FOREACH(l, &set->all, link) {
+		if (l->batch != NULL || l->due > now)
+			continue;
+		if (b == NULL)
+			b = lease_batch_new(set, LEASE_BATCH);
+		req[b->n].name = l->name;
+		req[b->n].ttl_ms = l->ttl_ms;
+		req[b->n].dead = l->dead;
+		l->batch = b;
+		l->slot = b->n;
+		b->slot[b->n++] = l;
+		if (b->n == LEASE_BATCH) {
+			leases_send(set, b, req);
+			b = NULL;
+		}
+	}
+	if (b != NULL)
+		leases_send(set, b, req);
+	free(req);
+	evtimer_add(set->tick, &tv);
 }
 
 struct lease *
@@ -313,10 +363,8 @@ lease_create(struct leases *set, const char *name, int64_t ttl_ms,
 	l->ttl_ms = ttl_ms > 0 ? ttl_ms : LEASE_MIN_TTL_MS;
 	l->gained = gained;
 	l->arg = arg;
-	l->timer = evtimer_new(set->base, lease_timer, l);
-	if (l->timer == NULL)
-		fatalx("evtimer_new failed");
-	lease_arm(l, 0);
+	TAILQ_INSERT_TAIL(&set->all, l, link);
+	leases_kick(set);
 	return (l);
 }
 
@@ -339,7 +387,7 @@ lease_name(const struct lease *l)
 static void
 lease_released(__unused int status, __unused const char *cause, void *arg)
 {
-	lease_op_done(arg);
+	lease_batch_free(arg);
 }
 
 void
@@ -351,13 +399,13 @@ lease_free(struct lease *l)
 		return;
 	st = l->set->store;
 	/* Also when a take is in flight: it may be granted first. */
-	if ((l->held || l->op != NULL) && st->entry->release != NULL) {
+	if (l->held || l->batch != NULL) {
 		st->entry->release(st, l->name, l->set->owner, lease_released,
-		    lease_op_new(l->set, NULL));
+		    lease_batch_new(l->set, 0));
 	}
-	if (l->op != NULL)
-		l->op->lease = NULL;	/* its callback frees it */
-	event_free(l->timer);
+	if (l->batch != NULL)
+		l->batch->slot[l->slot] = NULL;	/* its answer skips it */
+	TAILQ_REMOVE(&l->set->all, l, link);
 	free(l->dead);
 	free(l->name);
 	free(l);

@@ -3,12 +3,13 @@
  * several watchers sharing a Redis store poll each source and dispatch each
  * sink from one replica at a time (docs/store.md, "Replicas").
  *
- * A replica has one owner id (hostname:pid:random).  Each lease keeps itself
- * on a timer: it asks the store every ttl/3, which takes the lease when free
- * and renews it when held, so the hot paths (polls, deliveries) only look at
- * a flag and never talk to the store for it.  A lease counts as held until
- * ttl after the last granted request was sent, not longer, even when the
- * store cannot be reached: by then another replica may have it.
+ * A replica has one owner id (hostname:pid:random:scope).  Its leases are
+ * asked for every ttl/3, all that are due in one store request a second,
+ * which takes a lease when free and renews it when held; the hot paths
+ * (polls, deliveries) only look at a flag and never talk to the store for
+ * it.  A lease counts as held until ttl after the last granted request was
+ * sent, not longer, even when the store cannot be reached: by then another
+ * replica may have it.
  */
 #ifndef LEASE_H
 #define LEASE_H

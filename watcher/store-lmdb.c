@@ -37,9 +37,7 @@ struct lmdb_reply {
 	struct outbox_entry	*entries;
 	struct history_entry	*history;
 	size_t			 n;
-	int			 granted;	/* lease */
-	uint64_t		 token;
-	char			*holder;
+	struct store_lease_answer *leases;	/* holders are ours */
 	TAILQ_ENTRY(lmdb_reply)	 link;
 };
 
@@ -59,6 +57,7 @@ static void
 lmdb_reply_run(struct lmdb_reply *r)
 {
 	const char	*cause = r->status == STORE_OK ? NULL : r->cause;
+	size_t		 i;
 
 	switch (r->kind) {
 	case LMDB_DONE:
@@ -78,9 +77,10 @@ lmdb_reply_run(struct lmdb_reply *r)
 		history_entries_free(r->history, r->n);
 		break;
 	case LMDB_LEASE:
-		r->cb.lease(r->status, r->granted, r->token, r->holder, cause,
-		    r->arg);
-		free(r->holder);
+		r->cb.lease(r->status, r->leases, r->n, cause, r->arg);
+		for (i = 0; i < r->n && r->leases != NULL; i++)
+			free((char *)r->leases[i].holder);
+		free(r->leases);
 		break;
 	}
 	free(r->cause);
@@ -1075,20 +1075,34 @@ lmdb_trim(struct store *st, int64_t before_ms, store_done_cb cb, void *arg)
 }
 
 static void
-lmdb_lease(struct store *st, const char *name, const char *owner,
-    const char *dead, int64_t ttl_ms, store_lease_cb cb, void *arg)
+lmdb_lease(struct store *st, const char *owner,
+    const struct store_lease_req *req, size_t n, store_lease_cb cb,
+    void *arg)
 {
-	struct lmdb_store	*s = st->data;
-	struct lmdb_reply	*r = lmdb_reply_new(LMDB_LEASE, arg);
+	struct lmdb_store		*s = st->data;
+	struct lmdb_reply		*r = lmdb_reply_new(LMDB_LEASE, arg);
+	struct store_lease_answer	*a;
+	char				*holder;
+	size_t				 i;
 
 	r->cb.lease = cb;
-	if (name == NULL || owner == NULL || ttl_ms <= 0) {
-		r->cause = xstrdup("lease: no name, no owner or a bad ttl");
-		lmdb_reply_post(s, r, STORE_ERROR);
-		return;
+	for (i = 0; i < n; i++) {
+		if (owner == NULL || req[i].name == NULL ||
+		    req[i].ttl_ms <= 0) {
+			r->cause = xstrdup("lease: no owner, no name or a bad "
+			    "ttl");
+			lmdb_reply_post(s, r, STORE_ERROR);
+			return;
+		}
 	}
-	r->granted = lmdb_lease_take(s, name, owner, dead, ttl_ms, &r->token,
-	    &r->holder);
+	r->leases = xcalloc(n + 1, sizeof *r->leases);
+	r->n = n;
+	for (i = 0; i < n; i++) {
+		a = &r->leases[i];
+		a->granted = lmdb_lease_take(s, req[i].name, owner,
+		    req[i].dead, req[i].ttl_ms, &a->token, &holder);
+		a->holder = holder;
+	}
 	lmdb_reply_post(s, r, STORE_OK);
 }
 

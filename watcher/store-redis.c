@@ -46,6 +46,7 @@ struct rs_op {
 		store_lease_cb		 lease;
 	} cb;
 	void	*arg;
+	size_t	 n;		/* lease: requests */
 };
 
 /* Arguments of a command: borrowed strings, and some we made and free. */
@@ -304,25 +305,43 @@ static const char rs_lua_trim[] =
 	"return #gone\n";
 
 /*
- * KEYS: lease, token counter.  ARGV: owner, ttl ms, dead owner ('': none).
- * Renews the owner's lease, or takes a free one (or the dead owner's) with
- * the next token.  Returns {granted, token, holder ('' when granted)}.
+ * ARGV: prefix, owner, then (name, ttl ms, dead owner or '') per lease.
+ * Renews each of the owner's leases, or takes a free one (or the dead
+ * owner's) with the next token of P:leasetoken:NAME.  Returns one string
+ * of tokens, one per lease and each followed by ',' (0: refused), then the
+ * holder of each refused lease: two array elements per call, not three per
+ * lease, keep a batch of renewals cheap to read.
  */
 static const char rs_lua_lease[] =
-	"local l = redis.call('GET', KEYS[1])\n"
-	"if l then\n"
-	"  local owner, token = string.match(l, '^(.*) (%d+)$')\n"
-	"  if owner == ARGV[1] then\n"
-	"    redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-	"    return {1, tonumber(token), ''}\n"
+	"local prefix, owner, tokens, out = ARGV[1], ARGV[2], {}, {''}\n"
+	"for i = 3, #ARGV - 2, 3 do\n"
+	"  local key, ttl, dead = prefix .. ':lease:' .. ARGV[i], ARGV[i + 1],\n"
+	"    ARGV[i + 2]\n"
+	"  local l = redis.call('GET', key)\n"
+	"  local granted, token, holder = 0, 0, ''\n"
+	"  if l then\n"
+	"    local o, t = string.match(l, '^(.*) (%d+)$')\n"
+	"    if o == owner then\n"
+	"      redis.call('PEXPIRE', key, ttl)\n"
+	"      granted, token = 1, tonumber(t)\n"
+	"    elseif dead == '' or o ~= dead then\n"
+	"      holder = o or l\n"
+	"    end\n"
 	"  end\n"
-	"  if ARGV[3] == '' or owner ~= ARGV[3] then\n"
-	"    return {0, 0, owner or l}\n"
+	"  if granted == 0 and holder == '' then\n"
+	"    token = redis.call('INCR', prefix .. ':leasetoken:' .. ARGV[i])\n"
+	"    redis.call('SET', key, owner .. ' ' .. token, 'PX', ttl)\n"
+	"    granted = 1\n"
+	"  end\n"
+	"  if granted == 1 then\n"
+	"    table.insert(tokens, token)\n"
+	"  else\n"
+	"    table.insert(tokens, 0)\n"
+	"    table.insert(out, holder)\n"
 	"  end\n"
 	"end\n"
-	"local t = redis.call('INCR', KEYS[2])\n"
-	"redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. t, 'PX', ARGV[2])\n"
-	"return {1, t, ''}\n";
+	"if #tokens > 0 then out[1] = table.concat(tokens, ',') .. ',' end\n"
+	"return out\n";
 
 /* KEYS: lease.  ARGV: owner.  Deletes the lease if owner holds it. */
 static const char rs_lua_release[] =
@@ -860,48 +879,80 @@ rs_trim(struct store *st, int64_t before_ms, store_done_cb cb, void *arg)
 static void
 rs_lease_reply(redisReply *reply, const char *cause, void *arg)
 {
-	struct rs_op	*op = arg;
-	char		 buf[256];
-	const char	*why;
-	redisReply	*g, *t, *h;
+	struct rs_op			*op = arg;
+	struct store_lease_answer	*ans = NULL;
+	char				 buf[256], *end;
+	const char			*why, *p;
+	size_t				 i, n = op->n, refused = 0;
 
 	why = rs_check(reply, cause, REDIS_REPLY_ARRAY, buf, sizeof buf);
-	if (why == NULL && (reply->elements != 3 ||
-	    (g = reply->element[0])->type != REDIS_REPLY_INTEGER ||
-	    (t = reply->element[1])->type != REDIS_REPLY_INTEGER ||
-	    (h = reply->element[2])->type != REDIS_REPLY_STRING ||
-	    t->integer < 0))
+	if (why == NULL && (reply->elements == 0 || !rs_all_strings(reply)))
+		why = "redis: malformed lease answer";
+	if (why == NULL) {
+		ans = xcalloc(n + 1, sizeof *ans);
+		p = reply->element[0]->str;
+	}
+	for (i = 0; why == NULL && i < n; i++) {
+		errno = 0;
+		ans[i].token = strtoull(p, &end, 10);
+		if (errno != 0 || end == p || *end != ',') {
+			why = "redis: malformed lease answer";
+			break;
+		}
+		p = end + 1;
+		ans[i].granted = ans[i].token != 0;
+		if (!ans[i].granted) {
+			if (++refused >= reply->elements) {
+				why = "redis: malformed lease answer";
+				break;
+			}
+			ans[i].holder = reply->element[refused]->str;
+		}
+	}
+	if (why == NULL && (*p != '\0' || refused + 1 != reply->elements))
 		why = "redis: malformed lease answer";
 	if (why != NULL)
-		op->cb.lease(STORE_ERROR, 0, 0, NULL, why, op->arg);
+		op->cb.lease(STORE_ERROR, NULL, 0, why, op->arg);
 	else
-		op->cb.lease(STORE_OK, g->integer == 1,
-		    (uint64_t)t->integer, g->integer == 1 ? NULL : h->str,
-		    NULL, op->arg);
+		op->cb.lease(STORE_OK, ans, n, NULL, op->arg);
+	free(ans);
 	free(op);
 }
 
 static void
-rs_lease(struct store *st, const char *name, const char *owner,
-    const char *dead, int64_t ttl_ms, store_lease_cb cb, void *arg)
+rs_lease(struct store *st, const char *owner,
+    const struct store_lease_req *req, size_t n, store_lease_cb cb,
+    void *arg)
 {
 	struct redis_store	*rs = st->data;
 	struct rs_op		*op = rs_op_new(arg);
 	struct rs_args		 a = { 0 };
+	size_t			 i;
 
 	op->cb.lease = cb;
-	if (ttl_ms <= 0 || owner == NULL || *owner == '\0' ||
-	    strchr(owner, ' ') != NULL) {
-		rs_fail_later(st, "lease: bad owner or ttl", rs_lease_reply,
-		    op);
+	op->n = n;
+	if (owner == NULL || *owner == '\0' || strchr(owner, ' ') != NULL) {
+		rs_fail_later(st, "lease: bad owner", rs_lease_reply, op);
 		return;
 	}
-	rs_args_addf(&a, "%s:lease:%s", rs->prefix, name);
-	rs_args_addf(&a, "%s:leasetoken:%s", rs->prefix, name);
+	rs_args_adds(&a, rs->prefix);
 	rs_args_adds(&a, owner);
-	rs_args_addf(&a, "%lld", (long long)ttl_ms);
-	rs_args_adds(&a, dead != NULL ? dead : "");
-	rs_eval(st, rs_lua_lease, 2, &a, rs_lease_reply, op);
+	for (i = 0; i < n; i++) {
+		if (req[i].ttl_ms <= 0 || req[i].name == NULL) {
+			rs_args_free(&a);
+			rs_fail_later(st, "lease: no name or a bad ttl",
+			    rs_lease_reply, op);
+			return;
+		}
+		rs_args_adds(&a, req[i].name);
+		/* Leases share a few TTLs: format each once. */
+		if (i == 0 || req[i].ttl_ms != req[i - 1].ttl_ms)
+			rs_args_addf(&a, "%lld", (long long)req[i].ttl_ms);
+		else
+			rs_args_adds(&a, a.v[a.n - 3]);
+		rs_args_adds(&a, req[i].dead != NULL ? req[i].dead : "");
+	}
+	rs_eval(st, rs_lua_lease, 0, &a, rs_lease_reply, op);
 }
 
 static void

@@ -101,12 +101,21 @@ typedef void (*store_read_cb)(int status, struct outbox_entry *, size_t n,
 		    const char *cause, void *arg);
 typedef void (*store_history_cb)(int status, struct history_entry *, size_t n,
 		    const char *cause, void *arg);
-/*
- * lease(): granted (with its token), or not: then holder is the owner that
- * holds it.
- */
-typedef void (*store_lease_cb)(int status, int granted, uint64_t token,
-		    const char *holder, const char *cause, void *arg);
+/* One lease to take or renew (lease()). */
+struct store_lease_req {
+	const char	*name;
+	int64_t		 ttl_ms;
+	const char	*dead;	/* NULL, or an owner the caller knows is gone */
+};
+/* Its answer: granted with its token, or not: holder holds it. */
+struct store_lease_answer {
+	int		 granted;
+	uint64_t	 token;
+	const char	*holder;
+};
+/* lease(): one answer per request, in the same order. */
+typedef void (*store_lease_cb)(int status, const struct store_lease_answer *,
+		    size_t n, const char *cause, void *arg);
 
 struct store;
 struct store_entry {
@@ -135,14 +144,16 @@ struct store_entry {
 		    void *);
 	void	(*close)(struct store *);
 	/*
-	 * Leases (DESIGN §5, docs/store.md "Replicas"): take or renew the
-	 * lease `name` for `owner` for ttl_ms.  Granted when nobody else holds
-	 * it, or when its holder is `dead` (not NULL: an owner the caller knows
-	 * is gone); the fencing token stays the same while one owner renews in
-	 * time and is greater for every new holder (and after an expiry).
+	 * Leases (DESIGN §5, docs/store.md "Replicas"): take or renew, for
+	 * `owner`, each requested lease for its ttl_ms, in one request to the
+	 * store.  A lease is granted when nobody else holds it, or when its
+	 * holder is the request's `dead`; the fencing token stays the same
+	 * while one owner renews in time and is greater for every new holder
+	 * (and after an expiry).
 	 */
-	void	(*lease)(struct store *, const char *name, const char *owner,
-		    const char *dead, int64_t ttl_ms, store_lease_cb, void *);
+	void	(*lease)(struct store *, const char *owner,
+		    const struct store_lease_req *, size_t n, store_lease_cb,
+		    void *);
 	/* Give the lease up if owner holds it; nothing otherwise. */
 	void	(*release)(struct store *, const char *name, const char *owner,
 		    store_done_cb, void *);

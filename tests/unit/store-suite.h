@@ -871,31 +871,52 @@ ST_TEST(large_baseline)
 	free(c);
 }
 
-/* Leases: one attempt, run to completion. */
+/* Leases: one request (of n leases), run to completion. */
 struct st_lease_result {
-	int		 calls;
-	int		 status;
-	int		 granted;
-	uint64_t	 token;
-	char		 holder[64];
+	int			 calls;
+	size_t			 n;
+	int			*granted;
+	uint64_t		*token;
+	char			(*holder)[64];
 };
 
 static void
-st_lease_cb(int status, int granted, uint64_t token, const char *holder,
+st_lease_cb(int status, const struct store_lease_answer *a, size_t n,
     const char *cause, void *arg)
 {
 	struct st_lease_result	*r = arg;
+	size_t			 i;
 
 	cr_assert_eq(st_calling, 0, "callback ran before the call returned");
 	cr_assert_eq(r->calls, 0, "callback ran twice");
 	cr_assert_eq(status, STORE_OK, "lease: %s", cause);
+	cr_assert_eq(n, r->n, "%zu answers to %zu requests", n, r->n);
 	r->calls++;
-	r->status = status;
-	r->granted = granted;
-	r->token = token;
-	if (!granted) {
-		cr_assert_not_null(holder, "refused without naming the holder");
-		snprintf(r->holder, sizeof r->holder, "%s", holder);
+	for (i = 0; i < n; i++) {
+		r->granted[i] = a[i].granted;
+		r->token[i] = a[i].token;
+		if (!a[i].granted) {
+			cr_assert_not_null(a[i].holder,
+			    "refused without naming the holder");
+			snprintf(r->holder[i], sizeof r->holder[i], "%s",
+			    a[i].holder);
+		}
+	}
+}
+
+/* Ask for n leases in one request; the answers in granted, token, holder. */
+static void
+st_lease_many(const char *owner, const struct store_lease_req *req, size_t n,
+    int *granted, uint64_t *token, char (*holder)[64])
+{
+	struct st_lease_result	 r = { 0, n, granted, token, holder };
+
+	st_calling = 1;
+	st_store->entry->lease(st_store, owner, req, n, st_lease_cb, &r);
+	st_calling = 0;
+	while (r.calls == 0) {
+		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0,
+		    "the loop has nothing left and the callback never ran");
 	}
 }
 
@@ -904,19 +925,13 @@ static int
 st_lease_over(const char *name, const char *owner, const char *dead,
     int64_t ttl_ms, uint64_t *token, char *holder, size_t len)
 {
-	struct st_lease_result	 r = { 0 };
+	struct store_lease_req	 req = { name, ttl_ms, dead };
+	char			 h[1][64] = { "" };
+	int			 granted;
 
-	st_calling = 1;
-	st_store->entry->lease(st_store, name, owner, dead, ttl_ms,
-	    st_lease_cb, &r);
-	st_calling = 0;
-	while (r.calls == 0) {
-		cr_assert_eq(event_base_loop(st_base, EVLOOP_ONCE), 0,
-		    "the loop has nothing left and the callback never ran");
-	}
-	*token = r.token;
-	snprintf(holder, len, "%s", r.holder);
-	return (r.granted);
+	st_lease_many(owner, &req, 1, &granted, token, h);
+	snprintf(holder, len, "%s", h[0]);
+	return (granted);
 }
 
 /* Take or renew; returns granted, with the token in *token. */
@@ -1091,25 +1106,50 @@ ST_TEST(lease_taken_over_from_a_dead_holder)
 	cr_assert_eq(t, t2);
 }
 
-ST_TEST(many_leases_each_its_own)
+ST_TEST(many_leases_in_one_request)
 {
 	enum { N = 500 };
-	uint64_t	*tokens = xcalloc(N, sizeof *tokens);
-	uint64_t	 t;
-	char		 name[32];
-	size_t		 i;
+	struct store_lease_req	*req = xcalloc(N, sizeof *req);
+	char			(*names)[32] = xcalloc(N, sizeof *names);
+	char			(*holder)[64] = xcalloc(N, sizeof *holder);
+	uint64_t		*tokens = xcalloc(N, sizeof *tokens);
+	uint64_t		*again = xcalloc(N, sizeof *again);
+	int			*granted = xcalloc(N, sizeof *granted);
+	uint64_t		 t;
+	size_t			 i;
 
-	for (i = 0; i < N; i++) {
-		snprintf(name, sizeof name, "source:s%zu", i);
-		cr_assert(st_lease(name, i % 2 ? "A" : "B", 30000, &tokens[i]));
+	/* B holds every third one first. */
+	for (i = 0; i < N; i += 3) {
+		snprintf(names[i], sizeof names[i], "source:s%zu", i);
+		cr_assert(st_lease(names[i], "B", 30000, &t));
 	}
 	for (i = 0; i < N; i++) {
-		snprintf(name, sizeof name, "source:s%zu", i);
-		cr_assert(st_lease(name, i % 2 ? "A" : "B", 30000, &t));
-		cr_assert_eq(t, tokens[i], "%s: token changed on renewal", name);
-		cr_assert_not(st_lease(name, i % 2 ? "B" : "A", 30000, &t));
+		snprintf(names[i], sizeof names[i], "source:s%zu", i);
+		req[i].name = names[i];
+		req[i].ttl_ms = 30000;
 	}
+	st_lease_many("A", req, N, granted, tokens, holder);
+	for (i = 0; i < N; i++) {
+		cr_assert_eq(granted[i], i % 3 != 0, "%s", names[i]);
+		if (i % 3 == 0)
+			cr_assert_str_eq(holder[i], "B");
+	}
+	/* Renewed together: the same tokens; refused to another owner. */
+	st_lease_many("A", req, N, granted, again, holder);
+	for (i = 0; i < N; i++) {
+		if (i % 3 != 0) {
+			cr_assert(granted[i]);
+			cr_assert_eq(again[i], tokens[i], "%s: token changed "
+			    "on renewal", names[i]);
+			cr_assert_not(st_lease(names[i], "C", 30000, &t));
+		}
+	}
+	free(req);
+	free(names);
+	free(holder);
 	free(tokens);
+	free(again);
+	free(granted);
 }
 
 #endif
