@@ -41,7 +41,7 @@ struct leases {
 	struct event_base	*base;
 	struct store		*store;
 	char			*owner;
-	char			*scope;		/* "": unknown, never compared */
+	char			*scope;		/* "": unknown */
 	int			 busy;		/* requests in flight */
 	struct event		*tick;
 	struct lease_list	 all;

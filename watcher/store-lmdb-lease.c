@@ -4,8 +4,9 @@
  * a lease never has to be shared between processes: it is a small table in
  * memory, kept with the same rules as the Redis store's leases so that both
  * pass the same conformance tests.  A lone watcher is its only owner and is
- * always granted; the daemon does not even ask (the store is not shared).  Tokens come from one counter per open store: a restart
- * starts again at 1, which is safe because no earlier holder can be alive.
+ * always granted; the daemon does not even ask (the store is not shared).
+ * Tokens come from one counter per open store that starts at the time in
+ * ms, so they grow across restarts too, as Redis' do.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ lmdb_lease_take(struct lmdb_store *s, const char *name, const char *owner,
 	if (!lmdb_lease_live(l, now) || strcmp(l->owner, owner) != 0) {
 		free(l->owner);
 		l->owner = xstrdup(owner);
+		if (s->lease_tokens == 0)
+			s->lease_tokens = (uint64_t)now_ms();
 		l->token = ++s->lease_tokens;
 	}
 	l->expires = now + ttl_ms;

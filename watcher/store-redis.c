@@ -307,16 +307,19 @@ static const char rs_lua_trim[] =
 /*
  * ARGV: prefix, owner, then (name, ttl ms, dead owner or '') per lease.
  * Renews each of the owner's leases, or takes a free one (or the dead
- * owner's) with the next token of P:leasetoken:NAME.  Returns one string
+ * owner's) with the next token of P:leasetoken:NAME, which starts at the
+ * time in ms so that tokens keep growing even after Redis lost its data.
+ * Returns one string
  * of tokens, one per lease and each followed by ',' (0: refused), then the
  * holder of each refused lease: two array elements per call, not three per
  * lease, keep a batch of renewals cheap to read.
  */
 static const char rs_lua_lease[] =
+	RS_LUA_COMMON
 	"local prefix, owner, tokens, out = ARGV[1], ARGV[2], {}, {''}\n"
 	"for i = 3, #ARGV - 2, 3 do\n"
-	"  local key, ttl, dead = prefix .. ':lease:' .. ARGV[i], ARGV[i + 1],\n"
-	"    ARGV[i + 2]\n"
+	"  local key = prefix .. ':lease:' .. ARGV[i]\n"
+	"  local ttl, dead = ARGV[i + 1], ARGV[i + 2]\n"
 	"  local l = redis.call('GET', key)\n"
 	"  local granted, token, holder = 0, 0, ''\n"
 	"  if l then\n"
@@ -329,7 +332,12 @@ static const char rs_lua_lease[] =
 	"    end\n"
 	"  end\n"
 	"  if granted == 0 and holder == '' then\n"
-	"    token = redis.call('INCR', prefix .. ':leasetoken:' .. ARGV[i])\n"
+	"    local tk = prefix .. ':leasetoken:' .. ARGV[i]\n"
+	"    token = redis.call('INCR', tk)\n"
+	"    if token == 1 then\n"
+	"      token = tonumber(now())\n"
+	"      redis.call('SET', tk, token)\n"
+	"    end\n"
 	"    redis.call('SET', key, owner .. ' ' .. token, 'PX', ttl)\n"
 	"    granted = 1\n"
 	"  end\n"

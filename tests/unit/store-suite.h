@@ -1082,6 +1082,17 @@ ST_TEST(lease_fences_commits)
 	cr_assert_eq(st_commit_fenced("source:none", tb), STORE_LEASE_LOST);
 }
 
+ST_TEST(lease_tokens_grow_across_state_loss)
+{
+	uint64_t	 t1, t2;
+
+	cr_assert(st_lease("source:x", "A", 30000, &t1));
+	st_wipe();
+	cr_assert(st_lease("source:x", "B", 30000, &t2));
+	cr_assert_gt(t2, t1, "a token was handed out again after the data "
+	    "was lost");
+}
+
 ST_TEST(lease_taken_over_from_a_dead_holder)
 {
 	char		 holder[64];
