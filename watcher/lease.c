@@ -384,6 +384,15 @@ lease_name(const struct lease *l)
 	return (l->name);
 }
 
+void
+lease_recheck(struct lease *l)
+{
+	if (l == NULL)
+		return;
+	l->due = 0;
+	leases_kick(l->set);
+}
+
 static void
 lease_released(__unused int status, __unused const char *cause, void *arg)
 {

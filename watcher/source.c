@@ -286,6 +286,7 @@ source_commit_done(int status, const char *cause, void *arg)
 		    "nothing recorded", "source=%s error=%s",
 		    log_q(s->conf->id), log_q(cause));
 		s->token = 0;	/* reload the state if it comes back */
+		lease_recheck(s->lease);
 		source_cycle_end(s, 0, cause, 0);
 		return;
 	}
