@@ -66,6 +66,7 @@ struct lease {
 	uint64_t		 token;
 	int64_t			 deadline;	/* mono ms: held until */
 	unsigned		 failures;	/* store errors in a row */
+	char			*error;		/* the last one, until an answer */
 	char			*dead;		/* a gone holder to take over */
 	lease_gained_cb		 gained;
 	void			*arg;
@@ -252,6 +253,8 @@ lease_answer(struct lease *l, const struct store_lease_answer *a,
 	free(l->dead);
 	l->dead = NULL;
 	if (a == NULL) {
+		free(l->error);
+		l->error = xstrdup(cause != NULL ? cause : "store failed");
 		/* Debug only: the store's own log tells of an outage once. */
 		if (l->failures++ == 0) {
 			log_debug("lease: store failed, will retry", "lease=%s "
@@ -264,6 +267,8 @@ lease_answer(struct lease *l, const struct store_lease_answer *a,
 		return;
 	}
 	l->failures = 0;
+	free(l->error);
+	l->error = NULL;
 	l->due = mono_ms() + l->ttl_ms / 3;
 	if (!a->granted) {
 		lease_lost(l, "another replica holds it");
@@ -416,6 +421,13 @@ lease_free(struct lease *l)
 		l->batch->slot[l->slot] = NULL;	/* its answer skips it */
 	TAILQ_REMOVE(&l->set->all, l, link);
 	free(l->dead);
+	free(l->error);
 	free(l->name);
 	free(l);
+}
+
+const char *
+lease_error(const struct lease *l)
+{
+	return (l->error);
 }

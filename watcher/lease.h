@@ -40,6 +40,8 @@ struct lease	*lease_create(struct leases *, const char *name,
 /* Held now; *token (may be NULL) is its fencing token. */
 int		 lease_held(const struct lease *, uint64_t *token);
 const char	*lease_name(const struct lease *);
+/* Why the store could not be asked, until it answers again; or NULL. */
+const char	*lease_error(const struct lease *);
 /*
  * The store refused a commit under this lease's token: ask it again now
  * (lost, or taken again under a new token).  Accepts NULL.

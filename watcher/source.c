@@ -696,6 +696,10 @@ source_status(const struct source *s, struct source_status *st)
 	st->last_poll_s = s->last_poll_s;
 	st->last_ok = s->last_ok;
 	st->last_error = s->last_error;
+	/* Not polling because the store cannot be asked for the lease. */
+	if (st->last_error == NULL && s->lease != NULL &&
+	    !lease_held(s->lease, NULL))
+		st->last_error = lease_error(s->lease);
 	st->truncated = s->truncated;
 	st->failures = s->failures;
 	st->polls = s->polls;
