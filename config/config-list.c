@@ -59,10 +59,26 @@ config_entry_where(const char *kind, const char *list, size_t i,
 }
 
 void
-config_check_id(const char *kind, const struct cfg_node *entry,
-    const char *id, const struct cfg_node *first, struct cfg_errors *errs)
+config_check_id(const char *kind, const void *entries, size_t size,
+    size_t i, size_t id_off, size_t node_off, struct cfg_errors *errs)
 {
-	const struct cfg_node	*at = cfg_node_get(entry, "identifier");
+#define ENTRY_ID(k)	(*(char *const *)((const char *)entries + \
+			    (k) * size + id_off))
+#define ENTRY_NODE(k)	(*(const struct cfg_node *const *)( \
+			    (const char *)entries + (k) * size + node_off))
+	const struct cfg_node	*at, *first = NULL;
+	const char		*id = ENTRY_ID(i);
+	size_t			 j;
+
+	if (id == NULL)
+		return;
+	at = cfg_node_get(ENTRY_NODE(i), "identifier");
+	for (j = 0; j < i && first == NULL; j++) {
+		if (ENTRY_ID(j) != NULL && strcmp(ENTRY_ID(j), id) == 0)
+			first = ENTRY_NODE(j);
+	}
+#undef ENTRY_ID
+#undef ENTRY_NODE
 
 	if (!config_id_valid(id)) {
 		cfg_error(errs, at, "%s identifier \"%s\" may only hold "

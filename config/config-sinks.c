@@ -34,9 +34,8 @@ static void
 sink_load(struct config *conf, struct sink_conf *sc,
     const struct cfg_node *item, size_t i, struct cfg_errors *errs)
 {
-	const struct cfg_node	*first = NULL;
 	char			*where;
-	size_t			 before = errs->n, j;
+	size_t			 before = errs->n;
 
 	where = config_entry_where("sink", "sinks", i, item);
 	errs->where = where;
@@ -44,14 +43,7 @@ sink_load(struct config *conf, struct sink_conf *sc,
 	if (cfg_apply_at(sink_keys, sc, item, item, NULL, errs) != 0 &&
 	    item->kind != CFG_MAP)
 		goto out;
-	if (sc->id != NULL) {
-		for (j = 0; j < i && first == NULL; j++) {
-			if (conf->sinks[j].id != NULL &&
-			    strcmp(conf->sinks[j].id, sc->id) == 0)
-				first = conf->sinks[j].node;
-		}
-		config_check_id("sink", item, sc->id, first, errs);
-	}
+	CONFIG_CHECK_ID("sink", conf->sinks, i, errs);
 	if (sc->type == NULL)
 		goto out;
 	if ((sc->entry = sink_find(sc->type)) == NULL) {

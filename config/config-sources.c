@@ -167,9 +167,7 @@ static void
 connector_load(struct config *conf, struct connector_conf *cc,
     const struct cfg_node *item, size_t i, struct cfg_errors *errs)
 {
-	const struct cfg_node	*first = NULL;
 	char			*where;
-	size_t			 j;
 
 	xasprintf(&where, "connectors[%zu]", i);
 	if (item->kind == CFG_MAP && cfg_node_get(item, "connector") == NULL) {
@@ -191,14 +189,7 @@ connector_load(struct config *conf, struct connector_conf *cc,
 	if (cfg_apply_at(connector_keys, cc, cc->node, item, NULL, errs) != 0 &&
 	    cc->node->kind != CFG_MAP)
 		goto out;
-	if (cc->id != NULL) {
-		for (j = 0; j < i && first == NULL; j++) {
-			if (conf->connectors[j].id != NULL &&
-			    strcmp(conf->connectors[j].id, cc->id) == 0)
-				first = conf->connectors[j].node;
-		}
-		config_check_id("connector", cc->node, cc->id, first, errs);
-	}
+	CONFIG_CHECK_ID("connector", conf->connectors, i, errs);
 	if (cc->type == NULL)
 		goto out;
 	if ((cc->entry = provider_find_connector(cc->type)) == NULL) {
@@ -338,9 +329,8 @@ static void
 source_load(struct config *conf, struct source_conf *sc,
     const struct cfg_node *item, size_t i, struct cfg_errors *errs)
 {
-	const struct cfg_node	*first = NULL;
 	char			*where;
-	size_t			 before = errs->n, j;
+	size_t			 before = errs->n;
 
 	where = config_entry_where("source", "sources", i, item);
 	errs->where = where;
@@ -348,14 +338,7 @@ source_load(struct config *conf, struct source_conf *sc,
 	if (cfg_apply_at(source_keys, sc, item, item, NULL, errs) != 0 &&
 	    item->kind != CFG_MAP)
 		goto out;
-	if (sc->id != NULL) {
-		for (j = 0; j < i && first == NULL; j++) {
-			if (conf->sources[j].id != NULL &&
-			    strcmp(conf->sources[j].id, sc->id) == 0)
-				first = conf->sources[j].node;
-		}
-		config_check_id("source", item, sc->id, first, errs);
-	}
+	CONFIG_CHECK_ID("source", conf->sources, i, errs);
 	if (sc->type == NULL)
 		goto out;
 	if ((sc->entry = provider_find(sc->type)) == NULL) {

@@ -572,10 +572,10 @@ void
 config_load_triggers(struct config *conf, const struct cfg_node *root,
     struct cfg_errors *errs)
 {
-	const struct cfg_node	*list, *item, *block, *first;
+	const struct cfg_node	*list, *item, *block;
 	struct trigger_conf	*tc;
 	char			*where;
-	size_t			 i, j, pass;
+	size_t			 i, pass;
 
 	if ((list = config_list(root, "triggers", errs)) == NULL)
 		return;
@@ -606,13 +606,7 @@ config_load_triggers(struct config *conf, const struct cfg_node *root,
 		tc = &conf->triggers[i];
 		if (tc->id == NULL)
 			continue;
-		first = NULL;
-		for (j = 0; j < i && first == NULL; j++) {
-			if (conf->triggers[j].id != NULL &&
-			    strcmp(conf->triggers[j].id, tc->id) == 0)
-				first = conf->triggers[j].node;
-		}
-		config_check_id("trigger", tc->node, tc->id, first, errs);
+		CONFIG_CHECK_ID("trigger", conf->triggers, i, errs);
 		if (!tc->enabled)
 			log_info("trigger disabled: kept, routes nothing",
 			    "trigger=%s", log_q(tc->id));

@@ -313,8 +313,18 @@ const struct cfg_node *config_list(const struct cfg_node *, const char *name,
 	    struct cfg_errors *);
 char	*config_entry_where(const char *kind, const char *list, size_t,
 	    const struct cfg_node *entry);
-void	 config_check_id(const char *kind, const struct cfg_node *entry,
-	    const char *id, const struct cfg_node *first, struct cfg_errors *);
+/*
+ * Entry i of an array of blocks (each `size` bytes, with its identifier, a
+ * char *, at id_off and its node at node_off): the identifier's characters,
+ * and that no entry before it has the same.  CONFIG_CHECK_ID fills in the
+ * sizes and offsets for any block struct with `id` and `node` members.
+ */
+void	 config_check_id(const char *kind, const void *entries, size_t size,
+	    size_t i, size_t id_off, size_t node_off, struct cfg_errors *);
+#define CONFIG_CHECK_ID(kind, arr, i, errs)				\
+	config_check_id((kind), (arr), sizeof *(arr), (i),		\
+	    offsetof(__typeof__(*(arr)), id),				\
+	    offsetof(__typeof__(*(arr)), node), (errs))
 /* config-types.c: an unknown `type:`, with the types that exist. */
 enum config_type_kind { TYPE_SOURCE, TYPE_CONNECTOR, TYPE_SINK };
 void	 config_unknown_type(enum config_type_kind, const struct cfg_node *,
