@@ -98,8 +98,8 @@ lmdb_lease_take(struct lmdb_store *s, const char *name, const char *owner,
 	if (!lmdb_lease_live(l, now) || strcmp(l->owner, owner) != 0) {
 		free(l->owner);
 		l->owner = xstrdup(owner);
-		if (s->lease_tokens == 0)
-			s->lease_tokens = (uint64_t)now_ms();
+		if (s->lease_tokens == 0)	/* µs: grows across reopens */
+			s->lease_tokens = (uint64_t)now_us();
 		l->token = ++s->lease_tokens;
 	}
 	l->expires = now + ttl_ms;

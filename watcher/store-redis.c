@@ -308,7 +308,9 @@ static const char rs_lua_trim[] =
  * ARGV: prefix, owner, then (name, ttl ms, dead owner or '') per lease.
  * Renews each of the owner's leases, or takes a free one (or the dead
  * owner's) with the next token of P:leasetoken:NAME, which starts at the
- * time in ms so that tokens keep growing even after Redis lost its data.
+ * time in microseconds so that tokens keep growing even after Redis lost
+ * its data (in ms, a wipe and a take in the same ms gave one token twice).
+ * Tokens stay strings in Lua: 16 digits print as 1.7e+15 as numbers.
  * Returns one string
  * of tokens, one per lease and each followed by ',' (0: refused), then the
  * holder of each refused lease: two array elements per call, not three per
@@ -326,7 +328,7 @@ static const char rs_lua_lease[] =
 	"    local o, t = string.match(l, '^(.*) (%d+)$')\n"
 	"    if o == owner then\n"
 	"      redis.call('PEXPIRE', key, ttl)\n"
-	"      granted, token = 1, tonumber(t)\n"
+	"      granted, token = 1, t\n"
 	"    elseif dead == '' or o ~= dead then\n"
 	"      holder = o or l\n"
 	"    end\n"
@@ -335,9 +337,11 @@ static const char rs_lua_lease[] =
 	"    local tk = prefix .. ':leasetoken:' .. ARGV[i]\n"
 	"    token = redis.call('INCR', tk)\n"
 	"    if token == 1 then\n"
-	"      token = tonumber(now())\n"
-	"      redis.call('SET', tk, token)\n"
+	"      local t = redis.call('TIME')\n"
+	"      token = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+	"      redis.call('SET', tk, string.format('%d', token))\n"
 	"    end\n"
+	"    token = string.format('%d', token)\n"
 	"    redis.call('SET', key, owner .. ' ' .. token, 'PX', ttl)\n"
 	"    granted = 1\n"
 	"  end\n"

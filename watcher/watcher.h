@@ -95,6 +95,7 @@ void		 version_clear(struct version *);	/* frees its parts */
 /* timeutil.c: durations ("90s", "5m", "1h", "1h30m") and timestamps. */
 int	 duration_parse(const char *, int64_t *ms, char **cause);
 int64_t	 now_ms(void);			/* CLOCK_REALTIME in ms */
+int64_t	 now_us(void);			/* CLOCK_REALTIME in µs */
 int64_t	 mono_ms(void);			/* CLOCK_MONOTONIC in ms */
 /* RFC 3339 with or without fraction and offset; returns -1 if not one. */
 int	 time_parse_rfc3339(const char *, int64_t *unix_s);
