@@ -182,7 +182,7 @@ class Politeness(unittest.TestCase):
         self.assertEqual(watcher.matching(
             r'msg="poll failed" source=f429once '), [])
 
-        # Persistent failures: polls spread out (1 s, then 2 s, 4 s ...),
+        # Persistent failures: polls spread out (up to 2 s, then 4 s ...),
         # each retried at most twice inside the poll.
         for name in FAILING:
             times = list_times(during, name)
@@ -193,8 +193,17 @@ class Politeness(unittest.TestCase):
                                  % (name, len(times), len(failed)))
             backoff = watcher.matching(r'msg="poll backoff" source=%s ' %
                                        name)
-            delays = [int(logfmt(line)["next_ms"]) for line in backoff]
-            self.assertGreaterEqual(max(delays), 2000, delays)
+            # Full jitter: the k-th failure waits uniformly up to
+            # interval * 2^k (at least 1 s), so each delay is checked
+            # against its own bound and the bound must have grown.
+            steps = [(int(logfmt(line)["failures"]),
+                      int(logfmt(line)["next_ms"])) for line in backoff]
+            for failures, delay in steps:
+                self.assertGreaterEqual(delay, 1000, (name, steps))
+                self.assertLessEqual(delay, 1000 * 2 ** failures,
+                                     (name, steps))
+            self.assertGreaterEqual(max(f for f, _ in steps), 2,
+                                    (name, steps))
             self.assertGreater(max(times[1:]) - min(times), 3.0, name)
 
         # Slow answers only make the poll slow; they are not failures.
