@@ -17,6 +17,10 @@ SRCS	 = $(filter-out watcher/main.c, \
 OBJS	 = $(SRCS:%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 FAKES	 = $(patsubst tests/fakes/%.c,$(B)/fakes/%,$(wildcard tests/fakes/fake-*.c))
+FUZZERS	 = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	   -fsanitize=fuzzer,address,undefined -Iwatcher -Iproviders \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 HDRS	 = $(wildcard watcher/*.h tests/unit/*.h tests/fakes/*.h)
 
 all: artifact-watcher
@@ -42,6 +46,11 @@ $(B)/fakes/%: tests/fakes/%.c $(wildcard tests/fakes/*.c) $(HDRS)
 	    $(filter-out $(wildcard tests/fakes/fake-*.c), $(wildcard tests/fakes/*.c)) \
 	    $(LIBS)
 
+# libFuzzer builds of the pure parsers, with ASan and UBSan (clang).
+$(B)/fuzz/%: tests/fuzz/%.c $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -o $@ $< $(SRCS) $(LIBS)
+
 deps:
 	@sh deploy/deps.sh test
 
@@ -57,6 +66,12 @@ demo: deps
 	@$(MAKE) --no-print-directory artifact-watcher
 	@sh deploy/demo.sh
 
+# Not part of check: each fuzzer runs FUZZ_SECONDS (default 60).
+fuzz:
+	@sh deploy/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@sh tests/fuzz/run.sh
+
 bench:
 	@sh deploy/deps.sh bench
 	@$(MAKE) --no-print-directory artifact-watcher $(FAKES)
@@ -65,4 +80,4 @@ bench:
 clean:
 	rm -rf $(B) artifact-watcher
 
-.PHONY: all deps unit check demo bench clean
+.PHONY: all deps unit check demo bench fuzz clean

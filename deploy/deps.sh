@@ -10,12 +10,14 @@ libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl python3
 curl lmdb-utils"
 BENCH="wrk skopeo valgrind"
+FUZZ="clang libclang-rt-14-dev"
 
 case "${1:-test}" in
 build)	want="$BUILD" ;;
 test)	want="$BUILD $TEST" ;;
 bench)	want="$BUILD $TEST $BENCH" ;;
-*)	echo "usage: deps.sh [build|test|bench]" >&2; exit 2 ;;
+fuzz)	want="$BUILD $FUZZ" ;;
+*)	echo "usage: deps.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""
