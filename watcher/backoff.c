@@ -46,3 +46,44 @@ random32(void)
 {
 	return (arc4random());
 }
+
+uint32_t
+random_keyed(uint64_t seed, const char *key, uint64_t n)
+{
+	uint64_t	 h = 14695981039346656037ULL, z;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	z = seed ^ h ^ (n * 0x9e3779b97f4a7c15ULL);
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return ((uint32_t)(z >> 32));
+}
+
+void
+env_seed(struct env *env)
+{
+	const char	*v = getenv("AW_RANDOM_SEED");
+	char		*end;
+
+	env->seeded = 0;
+	if (v == NULL || *v == '\0')
+		return;
+	env->seed = strtoull(v, &end, 10);
+	if (*end != '\0') {
+		log_warn("AW_RANDOM_SEED ignored", "value=%s", log_q(v));
+		return;
+	}
+	env->seeded = 1;
+	log_warn("jitter seeded", "seed=%llu", (unsigned long long)env->seed);
+}
+
+uint32_t
+env_random(const struct env *env, const char *key, uint64_t n)
+{
+	if (env->seeded)
+		return (random_keyed(env->seed, key, n));
+	return (random32());
+}

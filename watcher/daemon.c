@@ -375,6 +375,7 @@ daemon_create(struct event_base *base, struct config *conf, char **cause)
 	d = xcalloc(1, sizeof *d);
 	d->env.base = base;
 	d->env.conf = conf;
+	env_seed(&d->env);
 	if ((d->env.http = http_create(base, &why)) == NULL) {
 		fail(cause, "http: %s", why);
 		goto fail;

@@ -128,7 +128,8 @@ source_schedule_backoff(struct source *s, int64_t retry_after_s)
 
 	if (b.cap_ms < b.base_ms)
 		b.cap_ms = b.base_ms;
-	delay = backoff_delay(&b, s->failures + 1, random32());
+	delay = backoff_delay(&b, s->failures + 1,
+	    env_random(s->env, s->conf->id, s->failures));
 	if (delay < 1000)
 		delay = 1000;
 	if (retry_after_s * 1000 > delay)

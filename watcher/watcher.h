@@ -116,6 +116,13 @@ int64_t	 backoff_delay(const struct backoff *, unsigned attempt,
 /* Delay with ±pct% jitter around `ms`. */
 int64_t	 jitter(int64_t ms, unsigned pct, uint32_t random);
 uint32_t random32(void);
+/*
+ * A draw fixed by (seed, key, n) alone: splitmix64 over the seed, the
+ * FNV-1a hash of key and n.  Used instead of random32() when the
+ * environment variable AW_RANDOM_SEED is set (env_seed), so that tests can
+ * predict every jittered delay whatever order the sources draw in.
+ */
+uint32_t random_keyed(uint64_t seed, const char *key, uint64_t n);
 
 /* Everything a module may need, passed explicitly. */
 struct env {
@@ -125,6 +132,12 @@ struct env {
 	struct config		*conf;
 	struct limits		*limits;	/* limit.h: per connector */
 	struct leases		*leases;	/* lease.h: NULL: none taken */
+	int			 seeded;	/* AW_RANDOM_SEED was set */
+	uint64_t		 seed;		/* its value */
 };
+/* backoff.c: fills seeded and seed from AW_RANDOM_SEED. */
+void	 env_seed(struct env *);
+/* random_keyed() when the env is seeded, else random32(). */
+uint32_t env_random(const struct env *, const char *key, uint64_t n);
 
 #endif

@@ -18,9 +18,11 @@ timestamps of the requests the fake saw and from the webhook receiver:
 - an unchanged listing is asked with If-None-Match and answered 304.
 """
 
+import calendar
 import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
@@ -30,7 +32,9 @@ from harness import (Watcher, Webhook, Workdir, docker_source,  # noqa: E402
                      logfmt, webhook_sink)
 
 HOOK_SECRET = "politeness-hook-secret"
-ENV = {"AW_POL_HOOK_KEY": HOOK_SECRET}
+# A fixed seed makes every jittered backoff predictable (random_keyed).
+SEED = 20261204
+ENV = {"AW_POL_HOOK_KEY": HOOK_SECRET, "AW_RANDOM_SEED": str(SEED)}
 PACED_RPS = 2
 
 # name -> fault rule on /v2/<name>/ (count -1: until cleared).
@@ -66,6 +70,34 @@ def list_times(requests, repo):
 
 def gaps(times):
     return [b - a for a, b in zip(times, times[1:])]
+
+
+def random_keyed(seed, key, n):
+    """watcher/backoff.c random_keyed(): splitmix64 of seed, FNV-1a(key), n."""
+    mask = (1 << 64) - 1
+    h = 14695981039346656037
+    for c in key.encode():
+        h = ((h ^ c) * 1099511628211) & mask
+    z = seed ^ h ^ ((n * 0x9e3779b97f4a7c15) & mask)
+    z = (z + 0x9e3779b97f4a7c15) & mask
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & mask
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & mask
+    z ^= z >> 31
+    return z >> 32
+
+
+def poll_backoff_ms(source, failures, interval_ms=1000):
+    """The full-jitter delay source.c picks after `failures` failures."""
+    bound = min(interval_ms * 2 ** failures, 30 * 60 * 1000)
+    return max(1000, random_keyed(SEED, source, failures) % (bound + 1))
+
+
+def log_seconds(line):
+    """The ts= of a log line as unix seconds (with milliseconds)."""
+    ts = logfmt(line)["ts"]
+    whole, frac = ts.rstrip("Z").split(".")
+    return (calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+            + int(frac) / 1000.0)
 
 
 class Politeness(unittest.TestCase):
@@ -194,17 +226,23 @@ class Politeness(unittest.TestCase):
             backoff = watcher.matching(r'msg="poll backoff" source=%s ' %
                                        name)
             # Full jitter: the k-th failure waits uniformly up to
-            # interval * 2^k (at least 1 s), so each delay is checked
-            # against its own bound and the bound must have grown.
+            # interval * 2^k (at least 1 s).  The seed fixes each draw, so
+            # every delay is the predicted one, and the next listing of the
+            # source came no sooner than that delay after the backoff.
             steps = [(int(logfmt(line)["failures"]),
                       int(logfmt(line)["next_ms"])) for line in backoff]
-            for failures, delay in steps:
-                self.assertGreaterEqual(delay, 1000, (name, steps))
-                self.assertLessEqual(delay, 1000 * 2 ** failures,
-                                     (name, steps))
+            self.assertEqual(steps, [(f, poll_backoff_ms(name, f))
+                                     for f, _ in steps], name)
             self.assertGreaterEqual(max(f for f, _ in steps), 2,
                                     (name, steps))
-            self.assertGreater(max(times[1:]) - min(times), 3.0, name)
+            every = list_times(seen, name)
+            for line, (_, delay) in zip(backoff, steps):
+                at = log_seconds(line)
+                later = [t for t in every if t > at]
+                if later:
+                    self.assertGreaterEqual(later[0] - at,
+                                            delay / 1000.0 - 0.05,
+                                            (name, at, delay, later[0]))
 
         # Slow answers only make the poll slow; they are not failures.
         for name in ("fslowhead", "fslowbody"):

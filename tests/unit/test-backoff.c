@@ -54,3 +54,30 @@ Test(backoff, interval_jitter_is_plus_minus_pct)
 	cr_assert_eq(jitter(60000, 10, 6000), 60000);
 	cr_assert_eq(jitter(5, 10, 123), 5, "too small to jitter");
 }
+
+/* The values test_politeness.py predicts with its own copy of the mix. */
+Test(backoff, keyed_draws_are_fixed_by_seed_key_and_n)
+{
+	cr_assert_eq(random_keyed(1, "a", 0), 3237779966u);
+	cr_assert_eq(random_keyed(20261204, "f500", 1), 3057459628u);
+	cr_assert_eq(random_keyed(0, "", 0), 3280043009u);
+	cr_assert_neq(random_keyed(1, "a", 1), random_keyed(1, "a", 0));
+	cr_assert_neq(random_keyed(1, "b", 0), random_keyed(1, "a", 0));
+}
+
+Test(backoff, env_random_follows_the_seed_only_when_set)
+{
+	struct env	 env = { .seeded = 1, .seed = 20261204 };
+
+	cr_assert_eq(env_random(&env, "f500", 1), 3057459628u);
+	setenv("AW_RANDOM_SEED", "7", 1);
+	env_seed(&env);
+	cr_assert(env.seeded);
+	cr_assert_eq(env.seed, 7);
+	setenv("AW_RANDOM_SEED", "x7", 1);
+	env_seed(&env);
+	cr_assert_not(env.seeded, "not a number: ignored");
+	unsetenv("AW_RANDOM_SEED");
+	env_seed(&env);
+	cr_assert_not(env.seeded);
+}
