@@ -30,12 +30,23 @@ struct sink_entry {
 	int	(*init)(struct sink *, char **cause);
 	/*
 	 * Deliver one event.  `done` runs exactly once, from the event loop,
-	 * unless cancel() comes first.  One delivery at a time per instance.
+	 * unless cancel() comes first.  With max_inflight above 1, deliver()
+	 * may be called again before the earlier calls' `done`: each call has
+	 * its own done and arg, and the `done`s may come in any order (the
+	 * dispatcher acknowledges in outbox order).  The entry is valid only
+	 * during the call: copy what outlives it.
 	 */
 	void	(*deliver)(struct sink *, const struct outbox_entry *,
 		    sink_done_cb done, void *arg);
+	/* Drop every outstanding delivery: none of their `done`s runs. */
 	void	(*cancel)(struct sink *);
 	void	(*free)(struct sink *);
+	/*
+	 * Deliveries in flight at once by default (the sink's `maxInFlight`
+	 * overrides it); 0 means 1: one at a time, as a webhook.  Brokers that
+	 * confirm asynchronously set more.
+	 */
+	unsigned		 max_inflight;
 };
 
 struct sink {
