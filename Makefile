@@ -7,13 +7,14 @@ CC	?= cc
 PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
 	   libpcre2-8 lmdb libxml-2.0
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher \
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 B	 = build
 SRCS	 = $(filter-out watcher/main.c, \
-	   $(wildcard watcher/*.c providers/*.c sinks/*.c config/*.c))
+	   $(wildcard watcher/*.c providers/*.c providers/*/*.c sinks/*.c \
+	   config/*.c))
 OBJS	 = $(SRCS:%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 FAKES	 = $(patsubst tests/fakes/%.c,$(B)/fakes/%,$(wildcard tests/fakes/fake-*.c))
@@ -21,7 +22,7 @@ FUZZERS	 = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c)
 FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	   -fsanitize=fuzzer,address,undefined -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-HDRS	 = $(wildcard watcher/*.h tests/unit/*.h tests/fakes/*.h)
+HDRS	 = $(wildcard watcher/*.h providers/*/*.h tests/unit/*.h tests/fakes/*.h)
 
 all: artifact-watcher
 
