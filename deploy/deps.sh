@@ -8,7 +8,7 @@ set -eu
 BUILD="gcc make pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
 libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl python3
-curl lmdb-utils"
+curl lmdb-utils python3-botocore awscli"
 BENCH="wrk skopeo valgrind"
 FUZZ="clang libclang-rt-14-dev"
 
