@@ -20,6 +20,35 @@ fuzz)	want="$BUILD $FUZZ" ;;
 *)	echo "usage: deps.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
+# npm packages the integration tests run as real servers, pinned, installed
+# into build/node of this tree (never globally): s3rver (a real S3 API).
+NPM_TEST="s3rver@3.7.1"
+npm_install() {
+	case "${1:-test}" in test|bench) ;; *) return 0 ;; esac
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	need=""
+	for pkg in $NPM_TEST; do
+		[ -e "$root/build/node/node_modules/${pkg%@*}/package.json" ] ||
+		    need="$need $pkg"
+	done
+	[ -z "$need" ] && return 0
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "deps.sh: installing: nodejs npm" >&2
+		$SUDO apt-get update -qq >/dev/null
+		$SUDO apt-get install -y -qq --no-install-recommends nodejs npm \
+		    >/dev/null
+	fi
+	echo "deps.sh: npm installing:$need" >&2
+	mkdir -p "$root/build/node"
+	# shellcheck disable=SC2086
+	npm install --no-audit --no-fund --no-save --prefix "$root/build/node" \
+	    $need >/dev/null
+}
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
 missing=""
 for p in $want; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -28,12 +57,12 @@ for p in $want; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	npm_install "${1:-test}"
+	exit 0
+fi
 
 echo "deps.sh: installing:$missing" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
@@ -44,4 +73,5 @@ for svc in redis-server docker-registry; do
 		$SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
 	fi
 done
+npm_install "${1:-test}"
 exit 0

@@ -20,6 +20,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
 from awsfake import AwsFake, digest_of  # noqa: E402
+from s3front import S3Front  # noqa: E402
 
 AWS = "/usr/bin/aws"
 KEY, SECRET = "AKIAFAKEFAKEFAKE0001", "fake/secret+key=="
@@ -31,10 +32,12 @@ class AwsFakes(unittest.TestCase):
         cls.fake = AwsFake().start()
         cls.fake.add_key(KEY, SECRET)
         cls.tmp = tempfile.TemporaryDirectory(prefix="aw-awsfake-")
+        cls.s3 = S3Front(cls.tmp.name).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.fake.stop()
+        cls.s3.stop()
         cls.tmp.cleanup()
 
     def aws(self, *args, key=KEY, secret=SECRET, env=None, ok=True):
@@ -167,6 +170,31 @@ class AwsFakes(unittest.TestCase):
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.fake.url + "/"})
         self.assertEqual(who["Account"], "123456789012")
         self.assertTrue(who["UserId"].startswith("ASIA"), who)
+
+    def test_s3rver_behind_the_signature_front(self):
+        self.s3.bucket("releases")
+        for i in range(7):
+            self.s3.put("releases", "app/app %d.tgz" % i, b"x" * i)
+        self.s3.put("releases", "other/readme", b"r")
+        out = self.aws("s3api", "list-objects-v2", "--bucket", "releases",
+                       "--prefix", "app/", "--page-size", "3",
+                       "--endpoint-url", self.s3.url,
+                       key="S3RVER", secret="S3RVER")
+        self.assertEqual([c["Key"] for c in out["Contents"]],
+                         ["app/app %d.tgz" % i for i in range(7)])
+        self.assertEqual(out["Contents"][1]["Size"], 1)
+        pages = [r for r in self.s3.requests()
+                 if "continuation-token=" in r[1]]
+        self.assertEqual(len(pages), 2, "7 keys in pages of 3")
+        err = self.aws("s3api", "list-objects-v2", "--bucket", "releases",
+                       "--endpoint-url", self.s3.url, key="S3RVER",
+                       secret="wrong", ok=False)
+        self.assertIn("SignatureDoesNotMatch", err)
+        self.assertFalse(self.s3.requests()[-1][3])
+        err = self.aws("s3api", "list-objects-v2", "--bucket", "nobucket",
+                       "--endpoint-url", self.s3.url, key="S3RVER",
+                       secret="S3RVER", ok=False)
+        self.assertIn("NoSuchBucket", err)
 
 
 if __name__ == "__main__":
