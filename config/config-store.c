@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "redis.h"
 
 static const char *const store_types[] = { "lmdb", "redis", NULL };
 
@@ -53,6 +54,8 @@ redis_url_problem(const char *url)
 {
 	const char	*p, *end, *at, *host, *colon;
 
+	if ((p = redis_url_tls_problem(url)) != NULL)
+		return (p);
 	if (strncmp(url, "redis://", 8) != 0)
 		return ("must start with redis://");
 	p = url + 8;

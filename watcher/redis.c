@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 #include <hiredis/async.h>
@@ -118,15 +119,33 @@ redis_url_decode(const char *p, size_t len)
 	return (out);
 }
 
+/* Stringify the hiredis version for the message. */
+#define REDIS_STR2(x)	#x
+#define REDIS_STR(x)	REDIS_STR2(x)
+
+const char *
+redis_url_tls_problem(const char *s)
+{
+	if (strncasecmp(s, "rediss://", 9) != 0)
+		return (NULL);
+	return ("rediss:// (Redis over TLS) is not supported: the hiredis "
+	    "this watcher is built with (" REDIS_STR(HIREDIS_MAJOR) "."
+	    REDIS_STR(HIREDIS_MINOR) "." REDIS_STR(HIREDIS_PATCH) ") has no "
+	    "TLS support (hiredis_ssl); use redis:// through a TLS tunnel "
+	    "such as stunnel on the same host");
+}
+
 int
 redis_url_parse(const char *s, struct redis_url *u, char **cause)
 {
-	const char	*p, *at, *end, *colon;
+	const char	*p, *at, *end, *colon, *tls;
 	char		*ep;
 	long		 n;
 
 	memset(u, 0, sizeof *u);
 	u->port = 6379;
+	if ((tls = redis_url_tls_problem(s)) != NULL)
+		return (fail(cause, "redis URL: %s", tls));
 	if (strncmp(s, "redis://", 8) != 0)
 		return (fail(cause, "redis URL %s: not redis://", log_q(s)));
 	p = s + 8;

@@ -31,6 +31,12 @@ struct redis_url {
 	char	*password;	/* NULL: no AUTH */
 };
 int	 redis_url_parse(const char *, struct redis_url *, char **cause);
+/*
+ * rediss:// (Redis over TLS) needs hiredis_ssl, which the hiredis built
+ * against does not have (Debian 12's is 0.14; TLS came with 1.0): why such
+ * a URL is refused, naming that hiredis, or NULL when the URL is not one.
+ */
+const char *redis_url_tls_problem(const char *);
 void	 redis_url_free(struct redis_url *);
 
 struct redis;
