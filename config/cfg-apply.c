@@ -229,34 +229,41 @@ set_enum(const struct cfg_key *k, void *base, const struct cfg_node *v,
 	buf_free(&list);
 }
 
+/* Does v name a secret of the config?  Adds the error when it does not. */
+static int
+secret_known(const struct cfg_node *v, const char *name,
+    struct cfg_errors *errs)
+{
+	const struct config	*conf = errs->conf;
+	struct cfg_suggest	 sg;
+	size_t			 i;
+
+	if (conf == NULL)
+		return (1);
+	cfg_suggest_init(&sg, v->value);
+	for (i = 0; i < conf->nsecrets; i++) {
+		if (strcmp(conf->secrets[i].name, v->value) == 0)
+			return (1);
+		cfg_suggest_try(&sg, conf->secrets[i].name);
+	}
+	if (cfg_suggest_best(&sg) != NULL)
+		cfg_error(errs, v, "%s: secret \"%s\" is not defined under "
+		    "secrets: (did you mean \"%s\"?)", name, v->value,
+		    cfg_suggest_best(&sg));
+	else
+		cfg_error(errs, v, "%s: secret \"%s\" is not defined under "
+		    "secrets:", name, v->value);
+	return (0);
+}
+
 static void
 set_secret(const struct cfg_key *k, void *base, const struct cfg_node *v,
     const char *name, struct cfg_errors *errs)
 {
-	const struct config	*conf = errs->conf;
-	struct cfg_suggest	 sg;
-	char			**field = FIELD(base, k, char *);
-	size_t			 i;
+	char	**field = FIELD(base, k, char *);
 
-	if (conf != NULL) {
-		cfg_suggest_init(&sg, v->value);
-		for (i = 0; i < conf->nsecrets; i++) {
-			if (strcmp(conf->secrets[i].name, v->value) == 0)
-				break;
-			cfg_suggest_try(&sg, conf->secrets[i].name);
-		}
-		if (i == conf->nsecrets && cfg_suggest_best(&sg) != NULL) {
-			cfg_error(errs, v, "%s: secret \"%s\" is not defined "
-			    "under secrets: (did you mean \"%s\"?)", name,
-			    v->value, cfg_suggest_best(&sg));
-			return;
-		}
-		if (i == conf->nsecrets) {
-			cfg_error(errs, v, "%s: secret \"%s\" is not defined "
-			    "under secrets:", name, v->value);
-			return;
-		}
-	}
+	if (!secret_known(v, name, errs))
+		return;
 	free(*field);
 	*field = xstrdup(v->value);
 }
@@ -295,6 +302,29 @@ set_strlist(const struct cfg_key *k, void *base, const struct cfg_node *v,
 	}
 }
 
+/* A value given as {secretRef: NAME}: the name is kept, its value "". */
+static void
+set_strmap_secret(struct cfg_strmap *m, const char *key,
+    const struct cfg_node *item, const char *kp, struct cfg_errors *errs)
+{
+	const struct cfg_node	*ref = cfg_node_get(item, "secretRef");
+	char			*name, *ikp;
+
+	ikp = key_path(kp, key);
+	name = key_name(errs, ikp);
+	if (item->n != 1 || ref == NULL || ref->kind != CFG_SCALAR ||
+	    cfg_node_is_null(ref))
+		cfg_error(errs, item, "%s must be a string or {secretRef: "
+		    "NAME}", name);
+	else if (secret_known(ref, name, errs)) {
+		m->keys[m->n] = xstrdup(key);
+		m->values[m->n] = xstrdup("");
+		m->secret_refs[m->n++] = xstrdup(ref->value);
+	}
+	free(name);
+	free(ikp);
+}
+
 static void
 set_strmap(const struct cfg_key *k, void *base, const struct cfg_node *v,
     const char *kp, struct cfg_errors *errs)
@@ -314,14 +344,24 @@ set_strmap(const struct cfg_key *k, void *base, const struct cfg_node *v,
 	for (i = 0; i < m->n; i++) {
 		free(m->keys[i]);
 		free(m->values[i]);
+		if (m->secret_refs != NULL)
+			free(m->secret_refs[i]);
 	}
 	free(m->keys);
 	free(m->values);
+	free(m->secret_refs);
 	m->keys = xcalloc(v->n, sizeof *m->keys);
 	m->values = xcalloc(v->n, sizeof *m->values);
+	m->secret_refs = NULL;
+	if (k->flags & CFG_SECRET_VALUES)
+		m->secret_refs = xcalloc(v->n, sizeof *m->secret_refs);
 	m->n = 0;
 	for (i = 0; i < v->n; i++) {
 		item = v->items[i];
+		if (item->kind == CFG_MAP && (k->flags & CFG_SECRET_VALUES)) {
+			set_strmap_secret(m, v->keys[i]->value, item, kp, errs);
+			continue;
+		}
 		if (item->kind != CFG_SCALAR) {
 			ikp = key_path(kp, v->keys[i]->value);
 			name = key_name(errs, ikp);
@@ -600,9 +640,12 @@ cfg_free(const struct cfg_key *keys, void *base)
 			for (i = 0; i < m->n; i++) {
 				free(m->keys[i]);
 				free(m->values[i]);
+				if (m->secret_refs != NULL)
+					free(m->secret_refs[i]);
 			}
 			free(m->keys);
 			free(m->values);
+			free(m->secret_refs);
 			memset(m, 0, sizeof *m);
 			break;
 		case CFG_OBJECT:

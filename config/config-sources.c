@@ -53,6 +53,8 @@ static const struct cfg_key connector_keys[] = {
 	  .max = 10000 },
 	{ .name = "maxRetryWait", .type = CFG_DURATION,
 	  .off = CONN_OFF(max_retry_wait_ms), .def = "60s" },
+	/* TLS and proxy (docs/config.md), for every request it makes. */
+	CFG_TLS_KEYS(struct connector_conf, tls),
 	{ .name = NULL }
 };
 
@@ -190,6 +192,7 @@ connector_load(struct config *conf, struct connector_conf *cc,
 	    cc->node->kind != CFG_MAP)
 		goto out;
 	CONFIG_CHECK_ID("connector", conf->connectors, i, errs);
+	config_tls_check(&cc->tls, cc->node, where, errs);
 	if (cc->type == NULL)
 		goto out;
 	if ((cc->entry = provider_find_connector(cc->type)) == NULL) {

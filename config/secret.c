@@ -82,8 +82,9 @@ secrets_load(struct config *conf, const struct cfg_node *node,
 	}
 }
 
+/* `what` names it in messages: `secret "name"`, or `file`. */
 static int
-secret_read_file(const struct config *conf, const char *name,
+secret_read_file(const struct config *conf, const char *what,
     const char *path, char **value, char **cause)
 {
 	struct buf	 b;
@@ -100,7 +101,7 @@ secret_read_file(const struct config *conf, const char *name,
 		full = xstrdup(path);
 	memset(&b, 0, sizeof b);
 	if ((f = fopen(full, "r")) == NULL) {
-		fail(cause, "secret \"%s\": cannot open %s: %s", name, full,
+		fail(cause, "%s: cannot open %s: %s", what, full,
 		    strerror(errno));
 		goto out;
 	}
@@ -108,20 +109,19 @@ secret_read_file(const struct config *conf, const char *name,
 	    b.len <= SECRET_MAX_SIZE)
 		buf_add(&b, chunk, n);
 	if (ferror(f))
-		fail(cause, "secret \"%s\": cannot read %s: %s", name, full,
+		fail(cause, "%s: cannot read %s: %s", what, full,
 		    strerror(errno));
 	else if (b.len > SECRET_MAX_SIZE)
-		fail(cause, "secret \"%s\": %s is larger than 1 MiB", name,
-		    full);
+		fail(cause, "%s: %s is larger than 1 MiB", what, full);
 	else if (b.len != 0 && memchr(b.data, '\0', b.len) != NULL)
-		fail(cause, "secret \"%s\": %s holds a NUL byte", name, full);
+		fail(cause, "%s: %s holds a NUL byte", what, full);
 	else {
 		if (b.len > 0 && b.data[b.len - 1] == '\n')
 			b.data[--b.len] = '\0';
 		if (b.len > 0 && b.data[b.len - 1] == '\r')
 			b.data[--b.len] = '\0';
 		if (b.len == 0)
-			fail(cause, "secret \"%s\": %s is empty", name, full);
+			fail(cause, "%s: %s is empty", what, full);
 		else {
 			*value = buf_take(&b);
 			rc = 0;
@@ -140,7 +140,9 @@ secret_resolve(const struct config *conf, const char *name, char **value,
 {
 	const struct secret	*s = NULL;
 	const char		*env;
+	char			*what;
 	size_t			 i;
+	int			 rc;
 
 	for (i = 0; i < conf->nsecrets; i++) {
 		if (strcmp(conf->secrets[i].name, name) == 0)
@@ -158,8 +160,21 @@ secret_resolve(const struct config *conf, const char *name, char **value,
 		*value = xstrdup(env);
 		return (0);
 	}
-	if (strncmp(s->ref, "file:", 5) == 0)
-		return (secret_read_file(conf, name, s->ref + 5, value, cause));
+	if (strncmp(s->ref, "file:", 5) == 0) {
+		xasprintf(&what, "secret \"%s\"", name);
+		rc = secret_read_file(conf, what, s->ref + 5, value, cause);
+		free(what);
+		return (rc);
+	}
 	return (fail(cause, "secret \"%s\" is not env:NAME or file:PATH",
 	    name));
+}
+
+int
+secret_or_path_resolve(const struct config *conf, const char *ref,
+    char **value, char **cause)
+{
+	if (strchr(ref, '/') != NULL)
+		return (secret_read_file(conf, "file", ref, value, cause));
+	return (secret_resolve(conf, ref, value, cause));
 }

@@ -332,6 +332,7 @@ dreq_send(struct dreq *req)
 	memset(&hr, 0, sizeof hr);
 	hr.method = req->method;
 	hr.url = req->url;
+	hr.tls = poll->p->tls;		/* the connector's TLS and proxy */
 	free(req->sent_token);
 	req->sent_token = NULL;
 	switch (req->kind) {
@@ -393,6 +394,28 @@ dreq_send(struct dreq *req)
 	}
 }
 
+/*
+ * The token realm gets the password (Basic) and hands out the token: for
+ * an https registry, a plain http realm is refused unless the connector
+ * says allowHttpTokenRealm.  0 when the poll was failed.
+ */
+static int
+realm_allowed(struct docker_poll *poll, const struct dreq *req,
+    const char *realm)
+{
+	const struct docker_connector	*c = poll->p->conf->connector->data;
+
+	if (strncasecmp(poll->d->base, "https:", 6) != 0 ||
+	    strncasecmp(realm, "http:", 5) != 0 || c->http_realm)
+		return (1);
+	poll_fail(poll, 0, "%s %s: HTTP 401: the registry is https but its "
+	    "token realm %s is plain http, where the password and the token "
+	    "would cross the network in clear; refused (set "
+	    "allowHttpTokenRealm: true in the connector's spec to accept it)",
+	    req->method, req->url, log_q(realm));
+	return (0);
+}
+
 /* A 401: learn the challenge and send the request once more. */
 static void
 dreq_unauthorized(struct dreq *req, const struct http_response *resp)
@@ -436,6 +459,10 @@ dreq_unauthorized(struct dreq *req, const struct http_response *resp)
 			challenge_clear(&ch);
 			poll_fail(poll, 0, "%s %s: HTTP 401: Bearer challenge "
 			    "without a realm", req->method, req->url);
+			return;
+		}
+		if (!realm_allowed(poll, req, ch.realm)) {
+			challenge_clear(&ch);
 			return;
 		}
 		if (req->sent_token != NULL)
@@ -728,6 +755,28 @@ hub_list_done(struct dreq *req, const struct http_response *resp)
 	list_request(poll, url);
 }
 
+/*
+ * A follow-up URL a response named gets the connector's credentials, so it
+ * must stay on the registry's own origin (url_same_origin: scheme, host,
+ * port; so no https -> http step either).  0 when the poll was failed.
+ */
+static int
+next_on_origin(struct docker_poll *poll, const struct dreq *req,
+    const char *next)
+{
+	char	*origin;
+
+	if (url_same_origin(next, poll->d->base))
+		return (1);
+	origin = url_origin(next);
+	poll_fail(poll, 0, "GET %s: Link rel=\"next\" points to another "
+	    "origin (%s, not %s); it is not followed, so the connector's "
+	    "credentials stay with its registry", req->url,
+	    origin != NULL ? origin : "not a URL", poll->d->base);
+	free(origin);
+	return (0);
+}
+
 static void
 list_done(struct dreq *req, const struct http_response *resp)
 {
@@ -793,6 +842,10 @@ list_done(struct dreq *req, const struct http_response *resp)
 		free(next);
 		poll->truncated = 1;
 		plan_jobs(poll);
+		return;
+	}
+	if (!next_on_origin(poll, req, next)) {
+		free(next);
 		return;
 	}
 	if (index_get(poll->visited, next, NULL)) {

@@ -46,6 +46,9 @@ static const struct cfg_key docker_connector_keys[] = {
 	/* providerType DockerHub lists tags here (tests point it elsewhere). */
 	{ .name = "hubApiUrl", .type = CFG_STRING, .off = CONN_OFF(hub_api_url),
 	  .def = "https://hub.docker.com" },
+	/* An https registry whose token realm is plain http: refused unless. */
+	{ .name = "allowHttpTokenRealm", .type = CFG_BOOL,
+	  .off = CONN_OFF(http_realm), .def = "false" },
 	{ .name = "executeOnDelegate", .type = CFG_IGNORE },
 	{ .name = "delegateSelectors", .type = CFG_IGNORE },
 	{ .name = NULL }
@@ -139,6 +142,11 @@ docker_check(struct source_conf *conf, struct cfg_errors *errs)
 		    "http:// or https://");
 		n++;
 	}
+	if (c->http_realm)
+		log_warn("allowHttpTokenRealm: a plain http token realm is "
+		    "accepted for an https registry; the password and the "
+		    "tokens may cross the network in clear", "connector=%s "
+		    "source=%s", log_q(conf->connector->id), log_q(conf->id));
 	if (c->auth_type == DOCKER_AUTH_PASSWORD &&
 	    (c->username == NULL || c->password_ref == NULL)) {
 		cfg_error(errs, node_or(cspec, "auth", conf->connector->node),

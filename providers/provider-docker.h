@@ -22,6 +22,7 @@ struct docker_connector {
 	char		*username;	/* auth.spec.username */
 	char		*password_ref;	/* auth.spec.passwordRef (a secret) */
 	char		*hub_api_url;	/* hubApiUrl: Docker Hub's Hub API */
+	int		 http_realm;	/* allowHttpTokenRealm */
 };
 
 /* source spec: */

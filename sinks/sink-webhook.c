@@ -9,6 +9,13 @@
  * An optional bodyTemplate replaces the CloudEvent with text rendered from
  * it (template.h), and header values may hold <+…> expressions too; both
  * are compiled by check() so a bad one is a config error with its position.
+ * A header value may instead come from `secrets:` ({secretRef: NAME}),
+ * read when the sink starts and never rendered or logged.
+ *
+ * Redirects are not followed: a 3xx is a permanent failure naming where it
+ * pointed, and nothing (headers, body, signature) goes to that other place.
+ * TLS and proxy keys (caCertRef, clientCertRef, clientKeyRef,
+ * insecureSkipVerify, proxyUrl) are the generic ones of config.h.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -29,6 +36,7 @@ struct webhook_conf {
 	int64_t			 timeout_ms;
 	char			*body_template;
 	char			*content_type;
+	struct tls_conf		 tls;
 };
 
 static const struct cfg_key webhook_keys[] = {
@@ -37,7 +45,8 @@ static const struct cfg_key webhook_keys[] = {
 	{ .name = "secretRef", .type = CFG_SECRET,
 	  .off = offsetof(struct webhook_conf, secret_ref) },
 	{ .name = "headers", .type = CFG_STRMAP,
-	  .off = offsetof(struct webhook_conf, headers) },
+	  .off = offsetof(struct webhook_conf, headers),
+	  .flags = CFG_SECRET_VALUES },
 	{ .name = "timeout", .type = CFG_DURATION,
 	  .off = offsetof(struct webhook_conf, timeout_ms), .def = "10s",
 	  .min = 1, .max = 60 * 60 * 1000 },
@@ -45,6 +54,7 @@ static const struct cfg_key webhook_keys[] = {
 	  .off = offsetof(struct webhook_conf, body_template) },
 	{ .name = "contentType", .type = CFG_STRING,
 	  .off = offsetof(struct webhook_conf, content_type) },
+	CFG_TLS_KEYS(struct webhook_conf, tls),
 	{ .name = NULL }
 };
 
@@ -66,6 +76,8 @@ struct webhook {
 	struct template		*body;		/* NULL: send the event */
 	char			*body_type;	/* its Content-Type */
 	struct template		**headers;	/* of wc->headers values */
+	char			**secret_values; /* of {secretRef} headers */
+	struct http_tls		 tls;
 };
 
 /* Why a user header cannot be sent, or NULL when it can. */
@@ -132,7 +144,8 @@ webhook_check_templates(struct sink_conf *sc, struct cfg_errors *errs)
 	}
 	headers = cfg_node_get(sc->spec, "headers");
 	for (i = 0; i < wc->headers.n; i++) {
-		if ((v = cfg_node_get(headers, wc->headers.keys[i])) == NULL)
+		if (wc->headers.secret_refs[i] != NULL ||
+		    (v = cfg_node_get(headers, wc->headers.keys[i])) == NULL)
 			continue;
 		xasprintf(&what, "spec.headers.%s of sink \"%s\"",
 		    wc->headers.keys[i], sc->id);
@@ -151,6 +164,7 @@ webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
 	const struct webhook_conf	*wc = sc->data;
 	const struct cfg_node		*headers;
 	const char			*problem;
+	char				*what;
 	size_t				 i;
 	int				 n = 0;
 
@@ -177,6 +191,9 @@ webhook_check(struct sink_conf *sc, struct cfg_errors *errs)
 		    "spec.contentType of sink \"%s\" has a line break", sc->id);
 		n++;
 	}
+	xasprintf(&what, "sink \"%s\"", sc->id);
+	n += config_tls_check(&wc->tls, sc->spec, what, errs);
+	free(what);
 	if (n == 0)
 		n += webhook_check_templates(sc, errs);
 	return (n);
@@ -204,6 +221,8 @@ webhook_init_templates(struct webhook *w, char **cause)
 	}
 	w->headers = xcalloc(wc->headers.n + 1, sizeof *w->headers);
 	for (i = 0; i < wc->headers.n; i++) {
+		if (wc->headers.secret_refs[i] != NULL)
+			continue;	/* webhook_init_secrets() */
 		w->headers[i] = template_compile(wc->headers.values[i],
 		    TEMPLATE_HEADER, &off, &why);
 		if (w->headers[i] == NULL)
@@ -216,6 +235,34 @@ fail:
 	return (-1);
 }
 
+/* The header values that come from secrets; never in a cause. */
+static int
+webhook_init_secrets(struct webhook *w, const struct config *conf,
+    char **cause)
+{
+	const struct cfg_strmap	*h = &w->wc->headers;
+	char			*why;
+	size_t			 i;
+
+	w->secret_values = xcalloc(h->n + 1, sizeof *w->secret_values);
+	for (i = 0; i < h->n; i++) {
+		if (h->secret_refs[i] == NULL)
+			continue;
+		if (secret_resolve(conf, h->secret_refs[i],
+		    &w->secret_values[i], &why) != 0) {
+			fail(cause, "webhook %s: headers.%s: %s", w->id,
+			    h->keys[i], why);
+			free(why);
+			return (-1);
+		}
+		if (strpbrk(w->secret_values[i], "\r\n") != NULL)
+			return (fail(cause, "webhook %s: headers.%s: secret "
+			    "\"%s\" holds a line break", w->id, h->keys[i],
+			    h->secret_refs[i]));
+	}
+	return (0);
+}
+
 static int
 webhook_init(struct sink *s, char **cause)
 {
@@ -226,8 +273,14 @@ webhook_init(struct sink *s, char **cause)
 	w->wc = s->conf->data;
 	w->id = s->conf->id;
 	s->data = w;
-	if (webhook_init_templates(w, cause) != 0)
+	if (webhook_init_templates(w, cause) != 0 ||
+	    webhook_init_secrets(w, s->env->conf, cause) != 0)
 		return (-1);
+	if (http_tls_load(s->env->conf, &w->wc->tls, &w->tls, &why) != 0) {
+		fail(cause, "webhook %s: %s", w->id, why);
+		free(why);
+		return (-1);
+	}
 	if (w->wc->secret_ref != NULL) {
 		if (secret_resolve(s->env->conf, w->wc->secret_ref,
 		    &w->secret, &why) != 0) {
@@ -242,18 +295,41 @@ webhook_init(struct sink *s, char **cause)
 }
 
 /*
- * What the receiver's answer means for the dispatcher.  A redirect is a
- * permanent failure even when the end of it answered 2xx: after a 301, 302
- * or 303 the engine goes on with a GET and no body, so nothing was
- * delivered, and the url in the config should name the final address.
- * Only the origin is named: a query string may hold a token.
+ * What the receiver's answer means for the dispatcher.  A redirect is not
+ * followed (the event, its signature and the configured headers are for
+ * the url of the config only) and is a permanent failure: the url should
+ * name the final address.  Its Location is named without user information,
+ * query or fragment, which may hold a token.
  */
+/* A redirect's Location, resolved, without userinfo, query, fragment. */
+static char *
+webhook_location(const struct http_response *r)
+{
+	const char	*value, *path;
+	char		*abs, *origin, *out;
+
+	if ((value = http_header(r, "Location")) == NULL)
+		return (NULL);
+	if ((abs = url_resolve(r->url, value)) == NULL)
+		return (xstrdup("an unusable Location"));
+	if ((origin = url_origin(abs)) == NULL) {
+		free(abs);
+		return (xstrdup("an unusable Location"));
+	}
+	path = strstr(abs, "://") + 3;
+	path += strcspn(path, "/?#");
+	xasprintf(&out, "%s%.*s", origin, (int)strcspn(path, "?#"), path);
+	free(origin);
+	free(abs);
+	return (out);
+}
+
 static enum delivery
 webhook_verdict(const struct http_response *r, const char *id,
     int64_t *retry_after_ms, char **cause)
 {
 	const char	*value;
-	char		*origin;
+	char		*location;
 	int64_t		 secs;
 
 	*retry_after_ms = -1;
@@ -262,13 +338,13 @@ webhook_verdict(const struct http_response *r, const char *id,
 		    r->cause : "transport error");
 		return (DELIVERY_RETRY);
 	}
-	if (r->final_url != NULL && r->url != NULL &&
-	    strcmp(r->final_url, r->url) != 0) {
-		origin = url_origin(r->final_url);
-		xasprintf(cause, "webhook %s: redirected (to %s), HTTP %ld; "
-		    "set url to the final address", id, origin != NULL ?
-		    origin : "another URL", r->status);
-		free(origin);
+	if (r->status >= 300 && r->status <= 399) {
+		location = webhook_location(r);
+		xasprintf(cause, "webhook %s: HTTP %ld, a redirect to %s; "
+		    "redirects are not followed: set url to the final address",
+		    id, r->status, location != NULL ? location :
+		    "(no Location)");
+		free(location);
 		return (DELIVERY_PERMANENT);
 	}
 	if (r->status >= 200 && r->status <= 299)
@@ -357,6 +433,12 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 		free(sig);
 	}
 	for (i = 0; i < w->wc->headers.n; i++) {
+		if (w->secret_values[i] != NULL) {
+			xasprintf(&owned[nowned], "%s: %s",
+			    w->wc->headers.keys[i], w->secret_values[i]);
+			headers[n++] = owned[nowned++];
+			continue;
+		}
 		value = template_render(w->headers[i], event);
 		xasprintf(&owned[nowned], "%s: %s", w->wc->headers.keys[i],
 		    value);
@@ -373,12 +455,17 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 	req.body_len = len;
 	req.timeout_ms = (long)w->wc->timeout_ms;
 	req.max_body = 64 * 1024;	/* the answer is only looked at */
+	req.no_redirects = 1;
+	req.tls = &w->tls;
 
 	w->done = done;
 	w->arg = arg;
 	w->req = http_submit(s->env->http, &req, webhook_done, w);
-	for (i = 0; i < nowned; i++)
+	for (i = 0; i < nowned; i++) {
+		/* Signatures and secret header values: wipe them. */
+		explicit_bzero(owned[i], strlen(owned[i]));
 		free(owned[i]);
+	}
 	free(owned);
 	free(headers);
 	if (body != e->json)
@@ -415,6 +502,15 @@ webhook_free(struct sink *s)
 	for (i = 0; w->headers != NULL && i < w->wc->headers.n; i++)
 		template_free(w->headers[i]);
 	free(w->headers);
+	for (i = 0; w->secret_values != NULL && i < w->wc->headers.n; i++) {
+		if (w->secret_values[i] == NULL)
+			continue;
+		explicit_bzero(w->secret_values[i],
+		    strlen(w->secret_values[i]));
+		free(w->secret_values[i]);
+	}
+	free(w->secret_values);
+	http_tls_clear(&w->tls);
 	free(w);
 	s->data = NULL;
 }

@@ -98,6 +98,8 @@ enum cfg_type {
 };
 #define CFG_REQUIRED	0x1
 #define CFG_NORELOAD	0x2
+/* CFG_STRMAP: a value may be {secretRef: NAME} (secret_refs[i] set). */
+#define CFG_SECRET_VALUES 0x4
 
 struct cfg_key {
 	const char		 *name;
@@ -121,6 +123,12 @@ struct cfg_strlist {
 struct cfg_strmap {
 	char	**keys;
 	char	**values;
+	/*
+	 * With CFG_SECRET_VALUES: per entry, the secret named by a
+	 * {secretRef: NAME} value (its values[i] is then ""), else NULL.
+	 * The array itself is NULL without the flag.
+	 */
+	char	**secret_refs;
 	size_t	  n;
 };
 
@@ -167,6 +175,40 @@ struct rate_conf {
 	long long	 burst;
 };
 
+/*
+ * TLS and proxy keys, the same on every connector (its top level) and on
+ * the Webhook sink (its spec).  A *Ref names a secret, or is a path when it
+ * holds a "/" (secret names never do), relative to the config file's
+ * directory.  Read by http_tls_load() (http.h) when the source or sink
+ * starts; checked at load by config_tls_check() (config-tls.c).
+ */
+struct tls_conf {
+	char		*ca_cert_ref;	/* caCertRef: PEM CA bundle */
+	char		*client_cert_ref; /* clientCertRef: PEM cert (mTLS) */
+	char		*client_key_ref; /* clientKeyRef: PEM private key */
+	int		 insecure;	/* insecureSkipVerify */
+	char		*proxy_url;	/* proxyUrl */
+};
+/* The entries of a key table for struct tls_conf member M of struct T. */
+#define CFG_TLS_KEYS(T, M)					\
+	{ .name = "caCertRef", .type = CFG_STRING,			\
+	  .off = offsetof(T, M.ca_cert_ref) },			\
+	{ .name = "clientCertRef", .type = CFG_STRING,			\
+	  .off = offsetof(T, M.client_cert_ref) },		\
+	{ .name = "clientKeyRef", .type = CFG_STRING,			\
+	  .off = offsetof(T, M.client_key_ref) },		\
+	{ .name = "insecureSkipVerify", .type = CFG_BOOL,		\
+	  .off = offsetof(T, M.insecure), .def = "false" },	\
+	{ .name = "proxyUrl", .type = CFG_STRING,			\
+	  .off = offsetof(T, M.proxy_url) }
+/*
+ * Checks across the keys, `map` being the block that holds them (for the
+ * positions) and `what` its name in messages (`connector "reg"`); warns
+ * about insecureSkipVerify at every load.  Returns the errors added.
+ */
+int	 config_tls_check(const struct tls_conf *, const struct cfg_node *map,
+	    const char *what, struct cfg_errors *);
+
 struct connector_conf {
 	char			*id;
 	char			*type;
@@ -178,6 +220,8 @@ struct connector_conf {
 	struct rate_conf	 rate;		/* rateLimit: */
 	long long		 max_concurrency; /* 0: the global cap only */
 	int64_t			 max_retry_wait_ms; /* default 60 s */
+	/* TLS and proxy of every request (top level of the block). */
+	struct tls_conf		 tls;
 };
 
 struct source_conf {
@@ -280,6 +324,12 @@ int		 config_routes(const struct config *, const struct source_conf *,
 /* secret.c: resolve a secret name to its value (env: or file:). */
 int	 secret_resolve(const struct config *, const char *name, char **value,
 	    char **cause);
+/*
+ * A reference that is a secret name, or a path when it holds a "/"
+ * (relative to the config file's directory): its contents.
+ */
+int	 secret_or_path_resolve(const struct config *, const char *ref,
+	    char **value, char **cause);
 
 /*
  * The loader's parts (the files of config/), declared here for each other

@@ -38,9 +38,18 @@
  * one per request was a large share of a poll's CPU (bench/RESULTS.md).
  * Connections live in the multi handle's cache either way.
  *
- * Redirects are followed (at most 5, http and https only).
- * CURLOPT_UNRESTRICTED_AUTH stays unset, so libcurl drops a custom
- * Authorization header when a redirect leads to another host, port or scheme.
+ * Redirects are followed (at most 5, http and https only; from an https URL
+ * only to https, so no step down to plain text), unless the request says
+ * no_redirects (webhooks: a 3xx is their answer).  CURLOPT_UNRESTRICTED_AUTH
+ * stays unset, so libcurl drops a custom Authorization header when a
+ * redirect leads to another host, port or scheme (libcurl >= 7.83): a blob
+ * redirected to storage on another host goes there without credentials.
+ *
+ * TLS and proxy settings (struct http_tls) are applied per request: a CA
+ * bundle, a client certificate and key (all PEM in memory), verification
+ * off only when insecureSkipVerify was written, a proxy.  CURLOPT_PROXY is
+ * set only for a configured proxy, so HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+ * of the environment apply otherwise (libcurl's default).
  *
  * http_create() calls curl_global_init() and http_free() the matching
  * curl_global_cleanup(); libcurl (>= 7.84) counts these calls, so several
@@ -216,6 +225,51 @@ http_write_cb(char *data, size_t size, size_t n, void *arg)
 	return (len);
 }
 
+/*
+ * TLS failures in words a config can act on, with libcurl's own message
+ * after them.  A refused client certificate shows only as the server's
+ * alert, often at the first read (TLS 1.3), so it is told by the alert.
+ */
+static void
+http_req_tls_hint(struct http_req *req, CURLcode code)
+{
+	const char	*why = req->errbuf[0] != '\0' ? req->errbuf :
+			    curl_easy_strerror(code);
+
+	char		*to = NULL, *origin = NULL;
+	size_t		 i;
+
+	/* The headers kept are the redirect's: its Location is there. */
+	for (i = 0; code == CURLE_UNSUPPORTED_PROTOCOL && i < req->nheaders;
+	    i++) {
+		if (strcasecmp(req->headers[i].name, "Location") == 0 &&
+		    (to = url_resolve(req->url, req->headers[i].value)) != NULL)
+			break;
+	}
+	if (to != NULL && strncasecmp(req->url, "https:", 6) == 0 &&
+	    strncasecmp(to, "http:", 5) == 0) {
+		origin = url_origin(to);
+		http_req_fail(req, "redirected from https to plain http (%s); "
+		    "not followed", origin != NULL ? origin : "?");
+	}
+	free(to);
+	free(origin);
+	if (req->cause != NULL)
+		return;
+	if (code == CURLE_PEER_FAILED_VERIFICATION)
+		http_req_fail(req, "the server's TLS certificate is not "
+		    "trusted (name its CA in caCertRef): %s", why);
+	else if (code == CURLE_SSL_CERTPROBLEM)
+		http_req_fail(req, "the client certificate or key cannot be "
+		    "used (clientCertRef, clientKeyRef): %s", why);
+	else if (strstr(why, "certificate required") != NULL ||
+	    strstr(why, "alert bad certificate") != NULL ||
+	    strstr(why, "alert handshake failure") != NULL)
+		http_req_fail(req, "the server refused the TLS connection, "
+		    "probably for want of a client certificate it trusts "
+		    "(clientCertRef, clientKeyRef): %s", why);
+}
+
 /* Build the response, run the callback, free the request. */
 static void
 http_req_finish(struct http_req *req, CURLcode code)
@@ -236,6 +290,7 @@ http_req_finish(struct http_req *req, CURLcode code)
 		http_req_fail(req, "body exceeds %zu bytes", req->max_body);
 	if (code != CURLE_OK) {
 		r.error = (int)code;
+		http_req_tls_hint(req, code);
 		if (req->cause == NULL && req->errbuf[0] != '\0')
 			http_req_fail(req, "%s", req->errbuf);
 		if (req->cause == NULL)
@@ -487,6 +542,61 @@ http_req_failed_early(__unused evutil_socket_t fd, __unused short what,
 	http_reap(h);
 }
 
+/* A PEM blob for a CURLOPT_*_BLOB option; libcurl keeps its own copy. */
+static int
+http_req_blob(struct http_req *req, CURLoption opt, const char *what,
+    char *data, size_t len)
+{
+	struct curl_blob	 blob;
+
+	blob.data = data;
+	blob.len = len;
+	blob.flags = CURL_BLOB_COPY;
+	if (curl_easy_setopt(req->easy, opt, &blob) != CURLE_OK) {
+		http_req_fail(req, "this libcurl cannot take a %s from memory",
+		    what);
+		return (-1);
+	}
+	return (0);
+}
+
+/* TLS trust, client identity and proxy of the connector or sink. */
+static int
+http_req_tls(struct http_req *req, const struct http_tls *t)
+{
+	CURL	*e = req->easy;
+
+	if (t->ca != NULL) {
+		/* Exactly these CAs: not the system's directory as well. */
+		if (http_req_blob(req, CURLOPT_CAINFO_BLOB, "CA bundle",
+		    t->ca, t->ca_len) != 0)
+			return (-1);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
+	if (t->cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		if (http_req_blob(req, CURLOPT_SSLCERT_BLOB,
+		    "client certificate", t->cert, t->cert_len) != 0)
+			return (-1);
+	}
+	if (t->key != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+		if (http_req_blob(req, CURLOPT_SSLKEY_BLOB, "client key",
+		    t->key, t->key_len) != 0)
+			return (-1);
+	}
+	if (t->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (t->proxy != NULL && curl_easy_setopt(e, CURLOPT_PROXY,
+	    t->proxy) != CURLE_OK) {
+		http_req_fail(req, "bad proxyUrl");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Fill the easy handle from the request; -1 with req->cause if bad. */
 static int
 http_req_setup(struct http_req *req, const struct http_request *hr)
@@ -528,10 +638,14 @@ http_req_setup(struct http_req *req, const struct http_request *hr)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->slist);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, hr->no_redirects ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* From https, never down to http. */
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
+	    strncasecmp(req->url, "https:", 6) == 0 ? "https" : "http,https");
+	if (hr->tls != NULL && http_req_tls(req, hr->tls) != 0)
+		return (-1);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);

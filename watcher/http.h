@@ -10,7 +10,25 @@
 
 #define HTTP_MAX_BODY	(64 * 1024 * 1024)	/* default body cap */
 
-/* What to send.  Everything is copied by http_submit(). */
+/*
+ * How to reach a server: TLS trust and identity, and a proxy.  The
+ * connector's or sink's, loaded by http_tls_load() (http-tls.c); shared by
+ * all its requests, never copied.  Zeroed: the system's trust store, no
+ * client certificate, verification on, HTTPS_PROXY/NO_PROXY from the
+ * environment (libcurl's default, which nothing here turns off).
+ */
+struct http_tls {
+	char		*ca;		/* PEM bundle: trust only these CAs */
+	size_t		 ca_len;
+	char		*cert;		/* PEM client certificate (mTLS) */
+	size_t		 cert_len;
+	char		*key;		/* PEM private key of cert */
+	size_t		 key_len;
+	int		 insecure;	/* insecureSkipVerify: no checks */
+	char		*proxy;		/* proxyUrl, or NULL */
+};
+
+/* What to send.  Everything is copied by http_submit(), except tls. */
 struct http_request {
 	const char		*method;	/* "GET" (default), "HEAD", "POST"… */
 	const char		*url;
@@ -20,6 +38,13 @@ struct http_request {
 	long			 timeout_ms;	/* whole transfer; 0: 30 s */
 	size_t			 max_body;	/* 0: HTTP_MAX_BODY */
 	long			 connect_timeout_ms; /* 0: 10 s, at most timeout */
+	/*
+	 * Redirects are followed (at most 5; from https only to https, and
+	 * Authorization is dropped on another origin) unless no_redirects:
+	 * then a 3xx is the answer, its Location in the headers.
+	 */
+	int			 no_redirects;
+	const struct http_tls	*tls;		/* NULL: the defaults */
 };
 
 struct http_header {
@@ -117,6 +142,24 @@ char	*url_escape(const char *);
 char	*url_origin(const char *);
 /* The host part only (no port, lowercase), allocated; NULL if not a URL. */
 char	*url_host(const char *);
+/*
+ * 1 when both are URLs of the same origin: scheme, host and port (a port
+ * left out is the scheme's default, 80 or 443), compared without case and
+ * without user information; 0 otherwise, and for anything not a URL.
+ */
+int	 url_same_origin(const char *, const char *);
+
+/*
+ * http-tls.c: load a connector's or sink's TLS and proxy settings
+ * (struct tls_conf of config.h: secret names or paths) into *out, reading
+ * the PEM files and secrets now.  0, or -1 with *cause (naming the key,
+ * never a value).  http_tls_clear() frees and wipes what it loaded.
+ */
+struct config;
+struct tls_conf;
+int	 http_tls_load(const struct config *, const struct tls_conf *,
+	    struct http_tls *out, char **cause);
+void	 http_tls_clear(struct http_tls *);
 
 /* Base64 (standard alphabet, padded), allocated. */
 char	*base64_encode(const void *, size_t);

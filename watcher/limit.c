@@ -47,6 +47,8 @@ struct limit_req {
 	long			 timeout_ms;
 	long			 connect_timeout_ms;
 	size_t			 max_body;
+	int			 no_redirects;
+	const struct http_tls	*tls;
 	http_done_cb		 done;
 	void			*arg;
 
@@ -338,6 +340,8 @@ limiter_send(struct limiter *l, int64_t now)
 	hr.timeout_ms = r->timeout_ms;
 	hr.connect_timeout_ms = r->connect_timeout_ms;
 	hr.max_body = r->max_body;
+	hr.no_redirects = r->no_redirects;
+	hr.tls = r->tls;
 	TAILQ_INSERT_TAIL(&l->active, r, entry);
 	r->http = ls->io.submit(ls->io.arg, &hr, limit_done, r);
 }
@@ -411,6 +415,8 @@ limiter_submit(struct limiter *l, const struct http_request *hr,
 	r->timeout_ms = hr->timeout_ms;
 	r->connect_timeout_ms = hr->connect_timeout_ms;
 	r->max_body = hr->max_body;
+	r->no_redirects = hr->no_redirects;
+	r->tls = hr->tls;		/* the caller's, outlives the request */
 	r->done = done;
 	r->arg = arg;
 	r->queued_at = l->ls->io.now_ms(l->ls->io.arg);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "provider.h"
 
 extern const struct provider_entry provider_docker_entry;
@@ -42,11 +43,22 @@ struct provider *
 provider_create(struct env *env, const struct source_conf *conf, char **cause)
 {
 	struct provider	*p;
+	char		*why;
 
 	p = xcalloc(1, sizeof *p);
 	p->entry = conf->entry;
 	p->conf = conf;
 	p->env = env;
+	if (conf->connector != NULL) {
+		p->tls = xcalloc(1, sizeof *p->tls);
+		if (http_tls_load(env->conf, &conf->connector->tls, p->tls,
+		    &why) != 0) {
+			fail(cause, "connector %s: %s", conf->connector->id, why);
+			free(why);
+			provider_free(p);
+			return (NULL);
+		}
+	}
 	if (p->entry->init != NULL && p->entry->init(p, cause) != 0) {
 		provider_free(p);
 		return (NULL);
@@ -63,5 +75,9 @@ provider_free(struct provider *p)
 		p->entry->cancel(p);
 	if (p->entry->free != NULL)
 		p->entry->free(p);
+	if (p->tls != NULL) {
+		http_tls_clear(p->tls);
+		free(p->tls);
+	}
 	free(p);
 }

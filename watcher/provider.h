@@ -81,6 +81,12 @@ struct provider {
 	struct env			*env;
 	void				*data;	/* the instance's own state */
 	/*
+	 * The connector's TLS and proxy settings, loaded by provider_create()
+	 * before init(): every request of the instance carries them (struct
+	 * http_request's tls).  NULL for a source without a connector.
+	 */
+	struct http_tls			*tls;
+	/*
 	 * Set by the core before poll().  baseline: the source has no state
 	 * yet, so every listed version is "new"; fetch no per-version digests
 	 * (digest checks fill them in over later polls) unless emitExisting.

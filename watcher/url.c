@@ -4,6 +4,10 @@
  * Location-style relative paths), percent-encode a query component, and cut
  * a URL down to its origin or host (token caches, the "same host" checks).
  *
+ * url_same_origin() is the one rule for following a URL a response named
+ * (a Link rel="next", a page's `next`): only to the origin the connector was
+ * configured for, so its credentials never travel anywhere else.
+ *
  * Pure functions: strings in, allocated strings out.  Nothing here touches
  * the network or validates more than it needs to; a string that is not a URL
  * gives NULL where a URL is required.
@@ -11,6 +15,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "watcher.h"
 #include "http.h"
@@ -285,4 +290,58 @@ url_origin(const char *s)
 	xasprintf(&out, "%.*s://%.*s", (int)strcspn(s, ":"), s, (int)len,
 	    host);
 	return (lowercase(out));
+}
+
+/* The port of an http(s) URL's authority: written, or the scheme's default. */
+static long
+url_port(const char *scheme, size_t scheme_len, const char *host, size_t len)
+{
+	const char	*colon, *p;
+	long		 port = 0;
+
+	colon = host[0] == '[' ? memchr(host, ']', len) : host;
+	if (colon != NULL)
+		colon = memchr(colon, ':', len - (size_t)(colon - host));
+	if (colon == NULL || colon + 1 == host + len) {
+		if (scheme_len == 5 && strncasecmp(scheme, "https", 5) == 0)
+			return (443);
+		if (scheme_len == 4 && strncasecmp(scheme, "http", 4) == 0)
+			return (80);
+		return (-1);
+	}
+	for (p = colon + 1; p < host + len; p++) {
+		if (!isdigit((unsigned char)*p) || port > 65535)
+			return (-1);
+		port = port * 10 + (*p - '0');
+	}
+	return (port > 65535 ? -1 : port);
+}
+
+int
+url_same_origin(const char *a, const char *b)
+{
+	struct url_parts	 ua, ub;
+	const char		*ha, *hb;
+	char			*na, *nb;
+	size_t			 la, lb;
+	long			 pa, pb;
+	int			 same;
+
+	if ((na = url_host(a)) == NULL || (nb = url_host(b)) == NULL) {
+		free(na);
+		return (0);
+	}
+	same = strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	url_split(a, &ua);
+	url_split(b, &ub);
+	if (!same || ua.scheme_len != ub.scheme_len ||
+	    strncasecmp(ua.scheme, ub.scheme, ua.scheme_len) != 0)
+		return (0);
+	ha = url_hostport(a, &la);
+	hb = url_hostport(b, &lb);
+	pa = url_port(ua.scheme, ua.scheme_len, ha, la);
+	pb = url_port(ub.scheme, ub.scheme_len, hb, lb);
+	return (pa != -1 && pa == pb);
 }

@@ -473,6 +473,24 @@ Test(http, redirect_other_host_drops_authorization)
 	got_clear(&g);
 }
 
+/* no_redirects (webhooks): the 3xx is the answer, nothing is followed. */
+Test(http, no_redirects_answers_the_redirect)
+{
+	struct http_request	 r = { .no_redirects = 1 };
+	struct got		 g = { 0 };
+	char			*want;
+
+	submit("/redirect-same", &r, &g);
+	run_until(&g.calls);
+	cr_assert_eq(g.error, 0, "%s", g.cause);
+	cr_expect_eq(g.status, 302);
+	cr_expect_str_eq(g.xhop, "1");
+	xasprintf(&want, "http://127.0.0.1:%d/redirect-same", F.port);
+	cr_expect_str_eq(g.final_url, want);
+	free(want);
+	got_clear(&g);
+}
+
 Test(http, redirect_loop_is_an_error)
 {
 	struct got	 g = { 0 };

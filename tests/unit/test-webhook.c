@@ -175,6 +175,8 @@ teardown(void)
 
 TestSuite(webhook, .init = setup, .fini = teardown, .timeout = 20);
 
+static char	*load_errors(const char *);
+
 /* Load a config whose one sink "ci" is described by `spec` (YAML flow). */
 static struct sink *
 make_sink(const char *spec)
@@ -378,10 +380,14 @@ Test(webhook, not_found_is_permanent)
 	sink_free(s);
 }
 
-/* The body never reaches /hook after a 302 (curl re-asks with GET). */
-Test(webhook, redirect_is_permanent)
+/*
+ * A redirect is not followed, whatever its code: the receiver sees the one
+ * POST to /old and never a request to /hook, and the cause names the
+ * Location without its query.
+ */
+Test(webhook, redirect_is_permanent_and_not_followed)
 {
-	static const int	 codes[] = { 302, 307 };
+	static const int	 codes[] = { 301, 302, 303, 307, 308 };
 	struct sink		*s;
 	struct outcome		 o;
 	char			*spec, *want;
@@ -393,16 +399,46 @@ Test(webhook, redirect_is_permanent)
 	free(spec);
 	for (i = 0; i < nitems(codes); i++) {
 		rx.redirect_status = codes[i];
+		rx.requests = 0;
 		deliver(s, &o);
 		cr_assert_eq(o.result, DELIVERY_PERMANENT);
-		xasprintf(&want, "webhook ci: redirected (to "
-		    "http://127.0.0.1:%d), HTTP 200; set url to the final "
-		    "address", rx.port);
+		cr_assert_eq(rx.requests, 1, "HTTP %d was followed: %d "
+		    "requests", codes[i], rx.requests);
+		xasprintf(&want, "webhook ci: HTTP %d, a redirect to "
+		    "http://127.0.0.1:%d/hook; redirects are not followed: set "
+		    "url to the final address", codes[i], rx.port);
 		cr_assert_str_eq(o.cause, want);
+		cr_assert_null(strstr(o.cause, "t0p"));
 		free(want);
 		free(o.cause);
 	}
 	sink_free(s);
+}
+
+/* headers: { X-Team: { secretRef: hook_key } } sends the secret's value. */
+Test(webhook, header_value_from_a_secret)
+{
+	struct sink	*s;
+	struct outcome	 o;
+
+	s = sink_at(", headers: { X-Team: { secretRef: hook_key } }");
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_OK);
+	cr_assert_str_eq(rx.team, SECRET);
+	sink_free(s);
+}
+
+Test(webhook, header_secret_must_exist)
+{
+	char	*msg = load_errors("{ url: \"http://x/\", headers: "
+	    "{ X-Api-Key: { secretRef: nope }, X-B: { secretRef: a, b: c } } }");
+
+	cr_assert_not_null(strstr(msg, "spec.headers.X-Api-Key of sink \"ci\": "
+	    "secret \"nope\" is not defined under secrets:"), "errors: %s",
+	    msg);
+	cr_assert_not_null(strstr(msg, "spec.headers.X-B of sink \"ci\" must "
+	    "be a string or {secretRef: NAME}"), "errors: %s", msg);
+	free(msg);
 }
 
 Test(webhook, connection_refused_retries)
