@@ -79,10 +79,13 @@ config_tls_check(const struct tls_conf *t, const struct cfg_node *map,
 	n += tls_ref_check(t->client_cert_ref, map, "clientCertRef", what,
 	    errs);
 	n += tls_ref_check(t->client_key_ref, map, "clientKeyRef", what, errs);
-	if (t->client_key_ref != NULL && t->client_cert_ref == NULL) {
-		cfg_error(errs, cfg_node_get(map, "clientKeyRef"), "clientKeyRef "
-		    "of %s needs clientCertRef, the certificate of that key",
-		    what);
+	if ((t->client_key_ref == NULL) != (t->client_cert_ref == NULL)) {
+		cfg_error(errs, cfg_node_get(map, t->client_key_ref != NULL ?
+		    "clientKeyRef" : "clientCertRef"), "%s of %s needs %s: "
+		    "a client certificate and its key go together",
+		    t->client_key_ref != NULL ? "clientKeyRef" : "clientCertRef",
+		    what, t->client_key_ref != NULL ? "clientCertRef" :
+		    "clientKeyRef");
 		n++;
 	}
 	if (t->proxy_url != NULL &&
