@@ -226,6 +226,33 @@ http_write_cb(char *data, size_t size, size_t n, void *arg)
 }
 
 /*
+ * A refused step from https down to http: libcurl only says the protocol
+ * is disabled.  The headers kept are the redirect's, so its Location is
+ * there; only its origin is named (a query may hold a token).
+ */
+static void
+http_req_downgrade_hint(struct http_req *req, CURLcode code)
+{
+	char	*to = NULL, *origin;
+	size_t	 i;
+
+	if (code != CURLE_UNSUPPORTED_PROTOCOL ||
+	    strncasecmp(req->url, "https:", 6) != 0)
+		return;
+	for (i = 0; i < req->nheaders && to == NULL; i++) {
+		if (strcasecmp(req->headers[i].name, "Location") == 0)
+			to = url_resolve(req->url, req->headers[i].value);
+	}
+	if (to != NULL && strncasecmp(to, "http:", 5) == 0) {
+		origin = url_origin(to);
+		http_req_fail(req, "redirected from https to plain http (%s); "
+		    "not followed", origin != NULL ? origin : "?");
+		free(origin);
+	}
+	free(to);
+}
+
+/*
  * TLS failures in words a config can act on, with libcurl's own message
  * after them.  A refused client certificate shows only as the server's
  * alert, often at the first read (TLS 1.3), so it is told by the alert.
@@ -233,29 +260,9 @@ http_write_cb(char *data, size_t size, size_t n, void *arg)
 static void
 http_req_tls_hint(struct http_req *req, CURLcode code)
 {
-	const char	*why = req->errbuf[0] != '\0' ? req->errbuf :
-			    curl_easy_strerror(code);
+	const char	*why;
 
-	char		*to = NULL, *origin = NULL;
-	size_t		 i;
-
-	/* The headers kept are the redirect's: its Location is there. */
-	for (i = 0; code == CURLE_UNSUPPORTED_PROTOCOL && i < req->nheaders;
-	    i++) {
-		if (strcasecmp(req->headers[i].name, "Location") == 0 &&
-		    (to = url_resolve(req->url, req->headers[i].value)) != NULL)
-			break;
-	}
-	if (to != NULL && strncasecmp(req->url, "https:", 6) == 0 &&
-	    strncasecmp(to, "http:", 5) == 0) {
-		origin = url_origin(to);
-		http_req_fail(req, "redirected from https to plain http (%s); "
-		    "not followed", origin != NULL ? origin : "?");
-	}
-	free(to);
-	free(origin);
-	if (req->cause != NULL)
-		return;
+	why = req->errbuf[0] != '\0' ? req->errbuf : curl_easy_strerror(code);
 	if (code == CURLE_PEER_FAILED_VERIFICATION)
 		http_req_fail(req, "the server's TLS certificate is not "
 		    "trusted (name its CA in caCertRef): %s", why);
@@ -290,6 +297,7 @@ http_req_finish(struct http_req *req, CURLcode code)
 		http_req_fail(req, "body exceeds %zu bytes", req->max_body);
 	if (code != CURLE_OK) {
 		r.error = (int)code;
+		http_req_downgrade_hint(req, code);
 		http_req_tls_hint(req, code);
 		if (req->cause == NULL && req->errbuf[0] != '\0')
 			http_req_fail(req, "%s", req->errbuf);
