@@ -17,7 +17,6 @@ with deliveries, LMDB store in a temp dir).
 import base64
 import hashlib
 import json
-import os
 import unittest
 
 from harness import (Registry, Watcher, Workdir, docker_connector,
