@@ -22,7 +22,8 @@ FUZZERS	 = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c)
 FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	   -fsanitize=fuzzer,address,undefined -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-HDRS	 = $(wildcard watcher/*.h providers/*/*.h tests/unit/*.h tests/fakes/*.h)
+HDRS	 = $(wildcard watcher/*.h providers/*/*.h sinks/*.h tests/unit/*.h \
+	   tests/fakes/*.h)
 
 all: artifact-watcher
 

@@ -29,7 +29,7 @@ static const char *const connector_types[] = {
 };
 static const char *const sink_types[] = {
 	"Webhook", "Stdout", "RedisStream", "Nats", "Amqp", "Mqtt", "Slack",
-	"Exec", "File", NULL
+	"Teams", "Discord", "GoogleChat", "Exec", "File", NULL
 };
 
 static const char *const *

@@ -9,10 +9,18 @@
 
 extern const struct sink_entry sink_webhook_entry;
 extern const struct sink_entry sink_stdout_entry;
+extern const struct sink_entry sink_slack_entry;
+extern const struct sink_entry sink_teams_entry;
+extern const struct sink_entry sink_discord_entry;
+extern const struct sink_entry sink_googlechat_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
 	&sink_stdout_entry,
+	&sink_slack_entry,
+	&sink_teams_entry,
+	&sink_discord_entry,
+	&sink_googlechat_entry,
 };
 
 const struct sink_entry *
