@@ -37,8 +37,8 @@ struct chat_field {
 struct chat_msg {
 	char			*title;		/* "nginx 1.27.3 is out" */
 	char			*summary;	/* one line for notifications */
-	char			*link;		/* data.url when http(s), or NULL */
-	char			*time;		/* RFC 3339: pushed or detected */
+	char			*link;		/* data.url if http(s) */
+	char			*time;		/* RFC 3339: pushed, detected */
 	char			*footer;	/* "nginx · DockerRegistry" */
 	int			 updated;	/* artifact.updated */
 	struct chat_field	 fields[CHAT_MAX_FIELDS];
@@ -107,7 +107,7 @@ struct chat {
 	const struct chat_service *svc;
 	const struct chat_conf	*cc;
 	const char		*id;		/* the sink's identifier */
-	char			*url;		/* the secret, then svc->url's */
+	char			*url;		/* the secret (+ svc->url) */
 	char			*path;		/* of url: never in a reason */
 	struct template		*text;		/* NULL: the default message */
 	int			 whole;		/* text is the whole payload */

@@ -13,6 +13,7 @@ for f in build/fuzz/fuzz-*; do
 	case "$name" in
 	fuzz-docker)	seeds="tests/fixtures/docker" ;;
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
+	fuzz-chat)	seeds="tests/fixtures/chat" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
