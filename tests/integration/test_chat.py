@@ -9,8 +9,10 @@ float seconds; Teams: Retry-After; Google Chat: no hint at all): the event
 must then arrive once, no sooner than asked, with the same body.  A re-pointed
 tag gives an updated message naming the old digest.  Permanent answers (a
 4xx, a redirect) dead-letter the event at once, with the body's start as
-the reason, without following the redirect.  The webhook URLs are secrets:
-their token never shows in the log, only their host.
+the reason, without following the redirect.  Two more sinks carry templates:
+a text (Slack), and a JSON object that is the whole payload (Discord).  The
+webhook URLs are secrets: their token never shows in the log, only their
+host.
 """
 
 import json
@@ -31,6 +33,13 @@ from fakeserver import FakeServer  # noqa: E402
 
 REPO = "chat/app"
 TOKEN = "tok-SECRET-"
+TEXT_TEMPLATE = ("Deploy *<+artifacts.primary.image>* "
+                 "(<+trigger.artifact.build>) from <+event.data.sourceId>")
+JSON_TEMPLATE = ('{"content": "<+artifacts.primary.tag> is ready", '
+                 '"embeds": [{"title": "<+artifacts.primary.image>", '
+                 '"fields": [{"name": "Digest", '
+                 '"value": "<+artifacts.primary.digest>"}]}], '
+                 '"allowed_mentions": {"parse": []}}')
 
 
 def chars(text):
@@ -211,10 +220,11 @@ class ChatReceiver(Waitable):
     kept for the test to show.
     """
 
-    def __init__(self, service):
+    def __init__(self, service, path=None):
         super().__init__()
         self.service = service
         self.schema, self.ok, self.path = SERVICES[service]
+        self.path = path or self.path
         self.port = free_port()
         self.requests = []
         self.answers = []
@@ -327,6 +337,11 @@ class ChatSinks(unittest.TestCase):
         cls.workdir = Workdir("aw-chat-")
         cls.fake = FakeServer()
         cls.rx = {name: ChatReceiver(name) for name in SERVICES}
+        # Two more with templates: a text, and a whole JSON payload.
+        cls.rx["slack_text"] = ChatReceiver(
+            "slack", "/services/T0/B1/" + TOKEN + "text")
+        cls.rx["discord_json"] = ChatReceiver(
+            "discord", "/api/webhooks/456/" + TOKEN + "json")
         for receiver in cls.rx.values():
             receiver.start()
         cls.watcher = None
@@ -346,7 +361,7 @@ class ChatSinks(unittest.TestCase):
             "store": {"type": "lmdb",
                       "path": os.path.join(self.workdir.path, "state")},
             "secrets": {name + "_url": "env:AW_IT_CHAT_" + name.upper()
-                        for name in SERVICES},
+                        for name in self.rx},
             "connectors": [connector("fake", self.fake.base + "/v2/")],
             "sources": [docker_source("app", "fake", REPO, interval="1s",
                                       digestCheckInterval="1s")],
@@ -361,6 +376,12 @@ class ChatSinks(unittest.TestCase):
                 {"identifier": "gchat", "type": "GoogleChat",
                  "spec": {"urlRef": "gchat_url", "card": True,
                           "threadKey": "<+event.data.sourceId>"}},
+                {"identifier": "slack_text", "type": "Slack",
+                 "spec": {"urlRef": "slack_text_url",
+                          "template": TEXT_TEMPLATE}},
+                {"identifier": "discord_json", "type": "Discord",
+                 "spec": {"urlRef": "discord_json_url",
+                          "template": JSON_TEMPLATE}},
             ],
         }
 
@@ -395,17 +416,18 @@ class ChatSinks(unittest.TestCase):
                                b'"RESOURCE_EXHAUSTED"}}'))
         self.start_watcher()
         # Only the host of each URL is logged.
-        ready = self.watcher.wait_log(r'msg="chat sink ready"', count=4)
+        ready = self.watcher.wait_log(r'msg="chat sink ready"', count=6)
         self.assertTrue(all("host=127.0.0.1" in line for line in ready))
 
         self.fake.tags(REPO, ["v2"])
         for receiver in self.rx.values():
             receiver.wait_accepted(1)
-        self.watcher.wait_log(r'msg="dispatch: delivered"', count=4)
+        self.watcher.wait_log(r'msg="dispatch: delivered"', count=6)
         self.assert_schemas_held()
 
         waits = {"slack": 2.0, "discord": 1.5, "teams": 1.0, "gchat": 0.0}
-        for name, receiver in self.rx.items():
+        for name in waits:
+            receiver = self.rx[name]
             with receiver.cond:
                 seen = list(receiver.requests)
             self.assertEqual([r["answered"] for r in seen],
@@ -437,6 +459,21 @@ class ChatSinks(unittest.TestCase):
         self.assertEqual(gchat["body"]["thread"]["threadKey"], "app")
         self.assertEqual(gchat["body"]["cardsV2"][0]["card"]["header"]
                          ["title"], "app v2 is out")
+
+        # Templates: the text in Slack's payload; the JSON as it is.
+        image = "127.0.0.1:%d/%s:v2" % (self.fake.port, REPO)
+        text = self.rx["slack_text"].accepted()[0]["body"]
+        self.assertEqual(text["text"], "Deploy *%s* (v2) from app" % image)
+        self.assertEqual(text["blocks"], [{"type": "section", "text": {
+            "type": "mrkdwn", "text": text["text"]}}])
+        whole = self.rx["discord_json"].accepted()[0]
+        self.assertEqual(whole["query"]["wait"], ["true"])
+        self.assertEqual(whole["body"]["content"], "v2 is ready")
+        self.assertEqual(whole["body"]["embeds"][0]["title"], image)
+        self.assertTrue(whole["body"]["embeds"][0]["fields"][0]["value"]
+                        .startswith("sha256:"))
+        self.assertEqual(set(whole["body"]), {"content", "embeds",
+                                              "allowed_mentions"})
         self.assert_no_secret_logged()
 
     def test_2_repointed_tag_names_the_old_digest(self):
