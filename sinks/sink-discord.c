@@ -1,8 +1,8 @@
 /*
  * sink-discord.c: the Discord sink, a channel webhook ("Execute Webhook").
  * The payload is `content` (one line, what notifications show) and one
- * embed: title (linked to data.url), fields, the source as footer, the
- * pushed time as timestamp.  Mentions are switched off (allowed_mentions),
+ * embed: title (linked to data.url), the artifact (image, path…) as its
+ * description, fields, the source as footer, the pushed time as timestamp.  Mentions are switched off (allowed_mentions),
  * so a tag named "@everyone" pings nobody.  Posted with ?wait=true: Discord
  * answers 200 with the created message only once it exists, instead of 204
  * before.  When rate limited it answers 429 with retry_after (seconds, a
@@ -60,26 +60,36 @@ discord_text(const char *s, size_t max)
 	return (out);
 }
 
+/* A field's value as markdown: an identifier as code. */
+static char *
+discord_value(const struct chat_field *f)
+{
+	char	*s, *v;
+
+	if (!f->code || strchr(f->value, '`') != NULL)
+		return (discord_text(f->value, DISCORD_VALUE_MAX));
+	/* In a code span nothing is markdown. */
+	s = chat_trunc(f->value, DISCORD_VALUE_MAX);
+	xasprintf(&v, "`%s`", s);
+	free(s);
+	return (v);
+}
+
+/* The fields from `first` on (the one before is the description). */
 static void
-discord_fields(cJSON *embed, const struct chat_msg *m)
+discord_fields(cJSON *embed, const struct chat_msg *m, size_t first)
 {
 	const struct chat_field	*f;
 	cJSON			*fields, *field;
-	char			*v, *s;
+	char			*v;
 	size_t			 i;
 
-	if (m->nfields == 0)
+	if (m->nfields <= first)
 		return;
 	fields = cJSON_AddArrayToObject(embed, "fields");
-	for (i = 0; i < m->nfields; i++) {
+	for (i = first; i < m->nfields; i++) {
 		f = &m->fields[i];
-		if (f->code && strchr(f->value, '`') == NULL) {
-			/* In a code span nothing is markdown. */
-			s = chat_trunc(f->value, DISCORD_VALUE_MAX);
-			xasprintf(&v, "`%s`", s);
-			free(s);
-		} else
-			v = discord_text(f->value, DISCORD_VALUE_MAX);
+		v = discord_value(f);
 		field = cJSON_CreateObject();
 		cJSON_AddStringToObject(field, "name", f->name);
 		cJSON_AddStringToObject(field, "value", v);
@@ -96,16 +106,24 @@ discord_embed(const struct chat_msg *m)
 	cJSON	*embed, *footer;
 	char	*s;
 	int64_t	 t;
+	size_t	 first = 0;
 
 	embed = cJSON_CreateObject();
 	s = chat_trunc(m->title, DISCORD_TITLE_MAX);
 	cJSON_AddStringToObject(embed, "title", s);
 	free(s);
+	/* What the artifact is (its image, path, chart…) describes it. */
+	if (m->nfields > 0 && m->fields[0].code) {
+		s = discord_value(&m->fields[0]);
+		cJSON_AddStringToObject(embed, "description", s);
+		free(s);
+		first = 1;
+	}
 	if (m->link != NULL)
 		cJSON_AddStringToObject(embed, "url", m->link);
 	cJSON_AddNumberToObject(embed, "color", m->updated ? DISCORD_ORANGE :
 	    DISCORD_GREEN);
-	discord_fields(embed, m);
+	discord_fields(embed, m, first);
 	if (m->footer != NULL) {
 		footer = cJSON_AddObjectToObject(embed, "footer");
 		cJSON_AddStringToObject(footer, "text", m->footer);

@@ -70,7 +70,8 @@ fuzz_limits(const cJSON *event, const char *text)
 	b = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "embeds"), 0);
 	if (b != NULL) {
 		total = fuzz_chars(b, "title", NULL, NULL) +
-		    fuzz_chars(b, "footer", "text", NULL);
+		    fuzz_chars(b, "footer", "text", NULL) +
+		    fuzz_chars(b, "description", NULL, NULL);
 		if (fuzz_chars(b, "title", NULL, NULL) > 256)
 			abort();
 		cJSON_ArrayForEach(f, cJSON_GetObjectItem(b, "fields")) {

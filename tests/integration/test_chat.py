@@ -123,7 +123,8 @@ def discord_schema(body, query):
     for e in embeds:
         title = e.get("title", "")
         need(p, chars(title) <= 256, "title <= 256")
-        need(p, chars(e.get("description", "")) <= 4096, "description")
+        description = e.get("description", "")
+        need(p, chars(description) <= 4096, "description <= 4096")
         if "url" in e:
             need(p, e["url"].startswith("http"), "url")
         if "timestamp" in e:
@@ -145,7 +146,7 @@ def discord_schema(body, query):
             total += chars(f["name"]) + chars(f["value"])
         footer = e.get("footer", {}).get("text", "")
         need(p, chars(footer) <= 2048, "footer")
-        total += chars(title) + chars(footer)
+        total += chars(title) + chars(footer) + chars(description)
     need(p, total <= 6000, "embeds <= 6000 characters")
     mentions = body.get("allowed_mentions", {})
     need(p, mentions.get("parse") == [], "mentions off")
@@ -451,6 +452,7 @@ class ChatSinks(unittest.TestCase):
         self.assertEqual(discord["query"]["wait"], ["true"])
         embed = discord["body"]["embeds"][0]
         self.assertEqual(embed["title"], "app v2 is out")
+        self.assertTrue(embed["description"].endswith("/%s:v2`" % REPO))
         self.assertEqual(discord["body"]["username"], "artifact-watcher")
         teams = self.rx["teams"].accepted()[0]["body"]
         card = teams["attachments"][0]["content"]

@@ -449,10 +449,12 @@ Test(discord, content_and_one_embed)
 	cr_assert_str_eq(str(embed, "timestamp"), "2026-11-22T09:58:12Z");
 	cr_assert_str_eq(str(embed, "footer.text"),
 	    "nginx \xc2\xb7 DockerRegistry");
-	cr_assert_str_eq(str(embed, "fields.0.name"), "Image");
-	cr_assert_str_eq(str(embed, "fields.0.value"),
+	cr_assert_str_eq(str(embed, "description"),
 	    "`index.docker.io/library/nginx:1.27.3`");
+	cr_assert_str_eq(str(embed, "fields.0.name"), "Digest");
+	cr_assert_str_eq(str(embed, "fields.0.value"), "`sha256:0123456789ab`");
 	cr_assert(cJSON_IsBool(at(embed, "fields.0.inline")));
+	cr_assert_str_eq(str(embed, "fields.1.name"), "Pushed");
 	cr_assert(cJSON_IsNumber(at(embed, "color")));
 }
 
@@ -485,7 +487,9 @@ Test(discord, limits_hold_for_huge_values)
 	p = parsed(discord_payload(ev(json), NULL, NULL));
 	cr_assert_leq(chars(str(p, "content")), 2000);
 	embed = at(p, "embeds.0");
-	total = chars(str(embed, "title")) + chars(str(embed, "footer.text"));
+	total = chars(str(embed, "title")) + chars(str(embed, "footer.text")) +
+	    chars(str(embed, "description"));
+	cr_assert_leq(chars(str(embed, "description")), 4096);
 	cr_assert_leq(chars(str(embed, "title")), 256);
 	cr_assert_leq(cJSON_GetArraySize(at(embed, "fields")), 25);
 	cJSON_ArrayForEach(f, at(embed, "fields")) {
