@@ -520,6 +520,9 @@ chat_check(struct sink_conf *sc, const struct chat_service *svc,
 	int			 n = 0;
 
 	(void)svc;
+	xasprintf(&what, "sink \"%s\"", sc->id);
+	n += config_tls_check(&cc->tls, sc->spec, what, errs);
+	free(what);
 	n += chat_check_template(sc, errs);
 	if (cc->thread_key != NULL) {
 		xasprintf(&what, "spec.threadKey of sink \"%s\"", sc->id);
@@ -614,6 +617,11 @@ chat_init(struct sink *s, const struct chat_service *svc, char **cause)
 		if (c->thread == NULL)
 			goto bad;
 	}
+	if (http_tls_load(s->env->conf, &c->cc->tls, &c->tls, &why) != 0) {
+		fail(cause, "%s %s: %s", svc->name, c->id, why);
+		free(why);
+		return (-1);
+	}
 	return (chat_init_url(c, s->env->conf, cause));
 bad:
 	fail(cause, "%s %s: template at offset %zu: %s", svc->name, c->id,
@@ -678,6 +686,7 @@ chat_deliver(struct sink *s, const struct outbox_entry *e,
 	req.timeout_ms = (long)c->cc->timeout_ms;
 	req.max_body = CHAT_MAX_BODY;
 	req.no_redirects = 1;
+	req.tls = &c->tls;
 
 	c->done = done;
 	c->arg = arg;
@@ -713,6 +722,7 @@ chat_free(struct sink *s)
 	free(c->path);
 	template_free(c->text);
 	template_free(c->thread);
+	http_tls_clear(&c->tls);
 	free(c);
 	s->data = NULL;
 }

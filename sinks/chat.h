@@ -77,6 +77,7 @@ struct chat_conf {
 	char		*username;	/* Discord */
 	char		*thread_key;	/* GoogleChat, a template */
 	int		 card;		/* GoogleChat: add a cardsV2 card */
+	struct tls_conf	 tls;		/* caCertRef… proxyUrl */
 };
 #define CHAT_COMMON_KEYS						\
 	{ .name = "urlRef", .type = CFG_SECRET,				\
@@ -86,7 +87,8 @@ struct chat_conf {
 	  .off = offsetof(struct chat_conf, template) },		\
 	{ .name = "timeout", .type = CFG_DURATION,			\
 	  .off = offsetof(struct chat_conf, timeout_ms), .def = "10s",	\
-	  .min = 1, .max = 60 * 60 * 1000 }
+	  .min = 1, .max = 60 * 60 * 1000 },				\
+	CFG_TLS_KEYS(struct chat_conf, tls)
 
 struct chat;
 /* A service: its payload and, if it needs one, its own URL. */
@@ -112,6 +114,7 @@ struct chat {
 	struct template		*text;		/* NULL: the default message */
 	int			 whole;		/* text is the whole payload */
 	struct template		*thread;	/* GoogleChat threadKey */
+	struct http_tls		 tls;		/* CA, client cert, proxy */
 	struct http_req		*req;
 	sink_done_cb		 done;
 	void			*arg;

@@ -9,7 +9,9 @@ float seconds; Teams: Retry-After; Google Chat: no hint at all): the event
 must then arrive once, no sooner than asked, with the same body.  A re-pointed
 tag gives an updated message naming the old digest.  Permanent answers (a
 4xx, a redirect) dead-letter the event at once, with the body's start as
-the reason, without following the redirect.  Two more sinks carry templates:
+the reason, without following the redirect.  Teams is posted over https to a
+CA of the test's own (caCertRef) through a CONNECT proxy (proxyUrl).  Two more
+sinks carry templates:
 a text (Slack), and a JSON object that is the whole payload (Discord).  The
 webhook URLs are secrets: their token never shows in the log, only their
 host.
@@ -26,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
 
 from harness import (Waitable, Watcher, Workdir, docker_source, free_port)
+from tlsutil import Certs, ConnectProxy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "fakes"))
@@ -221,11 +224,12 @@ class ChatReceiver(Waitable):
     kept for the test to show.
     """
 
-    def __init__(self, service, path=None):
+    def __init__(self, service, path=None, context=None):
         super().__init__()
         self.service = service
         self.schema, self.ok, self.path = SERVICES[service]
         self.path = path or self.path
+        self.context = context
         self.port = free_port()
         self.requests = []
         self.answers = []
@@ -233,7 +237,8 @@ class ChatReceiver(Waitable):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d%s" % (self.port, self.path)
+        return "%s://127.0.0.1:%d%s" % ("https" if self.context else "http",
+                                        self.port, self.path)
 
     def plan(self, *answers):
         with self.cond:
@@ -256,6 +261,9 @@ class ChatReceiver(Waitable):
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.context is not None:
+            self.server.socket = self.context.wrap_socket(
+                self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever,
                          daemon=True).start()
 
@@ -337,7 +345,12 @@ class ChatSinks(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = Workdir("aw-chat-")
         cls.fake = FakeServer()
+        # Teams is https with a CA of our own, through a CONNECT proxy.
+        cls.certs = Certs(cls.workdir.sub("certs"))
+        cls.proxy = ConnectProxy()
         cls.rx = {name: ChatReceiver(name) for name in SERVICES}
+        cls.rx["teams"] = ChatReceiver(
+            "teams", context=cls.certs.server_context())
         # Two more with templates: a text, and a whole JSON payload.
         cls.rx["slack_text"] = ChatReceiver(
             "slack", "/services/T0/B1/" + TOKEN + "text")
@@ -353,6 +366,7 @@ class ChatSinks(unittest.TestCase):
             cls.watcher.stop()
         for receiver in cls.rx.values():
             receiver.stop()
+        cls.proxy.stop()
         ok = cls.fake.stop()
         cls.workdir.cleanup()
         assert ok, "the fake did not exit cleanly"
@@ -370,7 +384,8 @@ class ChatSinks(unittest.TestCase):
                 {"identifier": "slack", "type": "Slack",
                  "spec": {"urlRef": "slack_url"}},
                 {"identifier": "teams", "type": "Teams",
-                 "spec": {"urlRef": "teams_url"}},
+                 "spec": {"urlRef": "teams_url", "caCertRef": self.certs.ca,
+                          "proxyUrl": self.proxy.url}},
                 {"identifier": "discord", "type": "Discord",
                  "spec": {"urlRef": "discord_url",
                           "username": "artifact-watcher"}},
@@ -448,6 +463,9 @@ class ChatSinks(unittest.TestCase):
         self.assertIn("app v2 is out", slack["text"])
         self.assertIn("/%s:v2`" % REPO, slack["blocks"][0]["text"]["text"])
         self.assertIn("*Digest:* `sha256:", slack["blocks"][0]["text"]["text"])
+        self.assertEqual(set(self.proxy.tunnelled()),
+                         {"127.0.0.1:%d" % self.rx["teams"].port},
+                         "Teams went through its proxy, the others not")
         discord = self.rx["discord"].accepted()[0]
         self.assertEqual(discord["query"]["wait"], ["true"])
         embed = discord["body"]["embeds"][0]
@@ -557,6 +575,11 @@ sinks:
     spec:
       urlRef: hook
       template: "New: <+artifacts.primary.tgs>"
+  - identifier: p
+    type: Slack
+    spec:
+      urlRef: hook
+      proxyUrl: ftp://proxy.example:21
 """
 
 
@@ -588,7 +611,10 @@ class ChatConfig(unittest.TestCase):
         self.assertTrue(lines[5].startswith(
             'F:31:23: spec.template of sink "t2": unknown expression '
             '<+artifacts.primary.tgs>'), lines[5])
-        self.assertEqual(lines[6], "F: 6 errors")
+        self.assertEqual(lines[6:], [
+            'F:36:17: proxyUrl of sink "p" must start with http://, '
+            'https://, socks5://, socks5h://, socks4:// or socks4a://',
+            "F: 7 errors"])
 
 
 if __name__ == "__main__":
