@@ -21,6 +21,7 @@ FAKES	 = $(patsubst tests/fakes/%.c,$(B)/fakes/%,$(wildcard tests/fakes/fake-*.c
 FUZZERS	 = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	   -fsanitize=fuzzer,address,undefined -Iwatcher -Iproviders \
+	   $(patsubst %,-I%,$(wildcard providers/*/)) \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 HDRS	 = $(wildcard watcher/*.h providers/*/*.h sinks/*.h tests/unit/*.h \
 	   tests/fakes/*.h)

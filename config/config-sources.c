@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "order.h"
+#include "connector.h"
 #include "provider.h"
 
 #define CONN_OFF(f)	offsetof(struct connector_conf, f)
@@ -99,6 +100,27 @@ static const struct cfg_key source_keys[] = {
 	  .def = "100", .min = 1, .max = 1000000 },
 	{ .name = "burstAction", .type = CFG_ENUM, .off = SRC_OFF(burst_action),
 	  .def = "emitNewest", .choices = burst_names },
+	{ .name = "mutableTagRegex", .type = CFG_STRING,
+	  .off = SRC_OFF(mutable_tag_regex) },
+	{ .name = NULL }
+};
+
+/*
+ * The digest-check keys of a source of re-pointable tags (PROVIDER_TAGS),
+ * in its spec: no defaults here, so that values read at the top level (the
+ * older place, still accepted) stay unless the spec sets them.
+ */
+static const struct cfg_key source_tag_keys[] = {
+	{ .name = "fetchLabels", .type = CFG_BOOL,
+	  .off = SRC_OFF(fetch_labels) },
+	{ .name = "digestCheckInterval", .type = CFG_DURATION,
+	  .off = SRC_OFF(digest_check_ms) },
+	{ .name = "digestChecksPerPoll", .type = CFG_INT,
+	  .off = SRC_OFF(digest_checks), .min = 0, .max = 100000 },
+	{ .name = "includeSignatures", .type = CFG_BOOL,
+	  .off = SRC_OFF(include_signatures) },
+	{ .name = "mutableTagRegex", .type = CFG_STRING,
+	  .off = SRC_OFF(mutable_tag_regex) },
 	{ .name = NULL }
 };
 
@@ -116,6 +138,11 @@ static const char *const connector_generic[] = {
 };
 static const char *const source_generic[] = {
 	"connectorRef", "tagRegex", "tagRegexExclude", NULL
+};
+static const char *const source_tag_generic[] = {
+	"connectorRef", "tagRegex", "tagRegexExclude", "fetchLabels",
+	"digestCheckInterval", "digestChecksPerPoll", "includeSignatures",
+	"mutableTagRegex", NULL
 };
 static const char *const no_generic[] = { NULL };
 
@@ -195,15 +222,16 @@ connector_load(struct config *conf, struct connector_conf *cc,
 	config_tls_check(&cc->tls, cc->node, where, errs);
 	if (cc->type == NULL)
 		goto out;
-	if ((cc->entry = provider_find_connector(cc->type)) == NULL) {
+	if ((cc->entry = connector_find(cc->type)) == NULL) {
 		config_unknown_type(TYPE_CONNECTOR,
 		    cfg_node_get(cc->node, "type"), where, errs);
 		goto out;
 	}
-	cc->data = xcalloc(1, cc->entry->connector_size);
-	if (cc->spec != NULL)
-		spec_apply(cc->entry->connector_keys, cc->data, cc->spec,
-		    cc->node, connector_generic, errs);
+	cc->data = xcalloc(1, cc->entry->size);
+	if (cc->spec != NULL &&
+	    spec_apply(cc->entry->keys, cc->data, cc->spec, cc->node,
+	    connector_generic, errs) == 0 && cc->entry->check != NULL)
+		cc->entry->check(cc, errs);
 out:
 	errs->where = NULL;
 	free(where);
@@ -283,6 +311,52 @@ source_connector(struct config *conf, struct source_conf *sc,
  * spec.tagRegex and spec.tagRegexExclude: read for every source type and
  * compiled now, so that `check` reports a bad pattern at its position.
  */
+/* Apply `keys` to the members of the spec they name, and to no other. */
+static void
+spec_apply_only(const struct cfg_key *keys, struct source_conf *sc,
+    struct cfg_errors *errs)
+{
+	struct cfg_node	 copy;
+	size_t		 i;
+
+	copy = *sc->spec;
+	copy.keys = xcalloc(sc->spec->n + 1, sizeof *copy.keys);
+	copy.items = xcalloc(sc->spec->n + 1, sizeof *copy.items);
+	copy.n = 0;
+	for (i = 0; i < sc->spec->n; i++) {
+		if (key_find(keys, sc->spec->keys[i]->value) == NULL)
+			continue;
+		copy.keys[copy.n] = sc->spec->keys[i];
+		copy.items[copy.n++] = sc->spec->items[i];
+	}
+	cfg_apply_at(keys, sc, &copy, sc->node, "spec", errs);
+	free(copy.keys);
+	free(copy.items);
+}
+
+/* mutableTagRegex compiles (checked where it was written). */
+static void
+source_mutable(struct source_conf *sc, struct cfg_errors *errs)
+{
+	const struct cfg_node	*n;
+	struct filter_conf	 fc;
+	struct filter		*f;
+	char			*cause;
+
+	if (sc->mutable_tag_regex == NULL)
+		return;
+	memset(&fc, 0, sizeof fc);
+	fc.include = sc->mutable_tag_regex;
+	if ((f = filter_create(&fc, &cause)) != NULL) {
+		filter_free(f);
+		return;
+	}
+	if ((n = cfg_node_get(sc->spec, "mutableTagRegex")) == NULL)
+		n = cfg_node_get(sc->node, "mutableTagRegex");
+	cfg_error(errs, n, "%s: mutableTagRegex: %s", errs->where, cause);
+	free(cause);
+}
+
 static void
 source_filters(struct source_conf *sc, struct cfg_errors *errs)
 {
@@ -353,11 +427,16 @@ source_load(struct config *conf, struct source_conf *sc,
 	if (sc->spec == NULL)
 		goto out;
 	spec_apply(sc->entry->source_keys, sc->data, sc->spec, item,
+	    (sc->entry->flags & PROVIDER_TAGS) ? source_tag_generic :
 	    sc->entry->connector != NULL ? source_generic : no_generic, errs);
 	if (sc->spec->kind == CFG_MAP && sc->entry->connector != NULL)
 		source_connector(conf, sc, errs);
 	if (sc->spec->kind == CFG_MAP)
 		source_filters(sc, errs);
+	if (sc->spec->kind == CFG_MAP && (sc->entry->flags & PROVIDER_TAGS))
+		spec_apply_only(source_tag_keys, sc, errs);
+	if (sc->spec->kind == CFG_MAP)
+		source_mutable(sc, errs);
 	if (errs->n == before && sc->entry->check != NULL)
 		sc->entry->check(sc, errs);
 out:
@@ -410,7 +489,7 @@ config_free_sources(struct config *conf)
 	for (i = 0; i < conf->nconnectors; i++) {
 		cc = &conf->connectors[i];
 		if (cc->entry != NULL && cc->data != NULL)
-			cfg_free(cc->entry->connector_keys, cc->data);
+			cfg_free(cc->entry->keys, cc->data);
 		free(cc->data);
 		cfg_free(connector_keys, cc);
 	}

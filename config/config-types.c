@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "connector.h"
 #include "provider.h"
 #include "sink.h"
 
@@ -52,7 +53,7 @@ type_exists(enum config_type_kind kind, const char *name)
 	case TYPE_SOURCE:
 		return (provider_find(name) != NULL);
 	case TYPE_CONNECTOR:
-		return (provider_find_connector(name) != NULL);
+		return (connector_find(name) != NULL);
 	default:
 		return (sink_find(name) != NULL);
 	}

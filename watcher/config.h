@@ -214,8 +214,8 @@ struct connector_conf {
 	char			*type;
 	const struct cfg_node	*node;		/* the connector: block */
 	const struct cfg_node	*spec;
-	void			*data;		/* filled by the provider's keys */
-	const struct provider_entry *entry;
+	void			*data;		/* filled by the entry's keys */
+	const struct connector_entry *entry;
 	/* Politeness (limit.h): top level of the connector block. */
 	struct rate_conf	 rate;		/* rateLimit: */
 	long long		 max_concurrency; /* 0: the global cap only */
@@ -237,9 +237,15 @@ struct source_conf {
 	int64_t			 interval_ms;	/* default 1m */
 	long long		 max_tags;	/* default 10000 */
 	int			 emit_existing;
+	/*
+	 * Digest checks of sources whose versions are re-pointable tags
+	 * (PROVIDER_TAGS): keys of their spec (also read at the top level,
+	 * where older files have them; the spec wins).
+	 */
 	int			 fetch_labels;
 	int64_t			 digest_check_ms; /* re-HEAD known tags, 0 off */
-	long long		 digest_checks;	/* HEADs per poll for that */
+	long long		 digest_checks;	/* digestChecksPerPoll */
+	char			*mutable_tag_regex; /* NULL: not a full version */
 	/* What gets emitted (order.h): filters, order, burst policy. */
 	char			*tag_regex;	/* spec.tagRegex */
 	char			*tag_regex_exclude; /* spec.tagRegexExclude */

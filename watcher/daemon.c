@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "connector.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "http.h"
@@ -382,6 +383,7 @@ daemon_create(struct event_base *base, struct config *conf, char **cause)
 	}
 	d->env.limits = limits_create(base, d->env.http,
 	    (size_t)conf->max_inflight);
+	d->env.connectors = connectors_create();
 	if ((d->env.store = store_open_config(base, conf, &why)) == NULL) {
 		fail(cause, "store: %s", why);
 		goto fail;
@@ -425,6 +427,8 @@ daemon_free(struct daemon *d)
 	/* curl first: its sockets live on the base (style.md §4). */
 	http_free(d->env.http);
 	store_close(d->env.store);
+	/* After the store: a commit's end may free the last sources. */
+	connectors_free(d->env.connectors);
 	leases_free(d->env.leases);
 	config_free(d->pending);
 	config_free(d->env.conf);

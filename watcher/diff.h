@@ -7,6 +7,7 @@
 
 #include "watcher.h"
 #include "event.h"
+#include "index.h"
 #include "provider.h"
 #include "store.h"
 

@@ -14,12 +14,25 @@ struct event_info {
 	const char		*source_id;
 	const char		*source_type;
 	const char		*connector_ref;
-	const char		*registry;	/* host, may be NULL */
-	const char		*repository;	/* may be NULL */
+	enum artifact_kind	 kind;		/* data.kind (0: container) */
+	/*
+	 * The kind's fields the source's versions share (provider.fields),
+	 * may be NULL; a version's own (version.fields) come first.
+	 */
+	const cJSON		*fields;
+	/* Container fields when `fields` lacks them (may be NULL). */
+	const char		*registry;	/* host */
+	const char		*repository;
 	const struct version	*version;
 	const char		*previous_digest;	/* updated only */
 	int64_t			 detected_s;	/* unix seconds */
 };
+
+/*
+ * Every field name some kind has (DESIGN §4), NULL-terminated: what
+ * <+artifacts.primary.FIELD> and <+event.data.FIELD> may name.
+ */
+extern const char *const event_kind_fields[];
 
 /* Hex id (32 chars) of (source, version, digest); out holds 33 bytes. */
 void	 event_id(const char *source, const char *version, const char *digest,

@@ -1,7 +1,7 @@
 /*
- * probe.c: list-only polls of sources outside the daemon.  Every source
- * gets a provider instance with list_only set and an empty known index, so
- * a poll costs the listing and nothing per version; the polls run together
+ * probe.c: listings of sources outside the daemon.  Every source gets a
+ * provider instance and is asked to list (never to resolve), so a probe
+ * costs the listing and nothing per version; the polls run together
  * on one event base of their own, through the same limiter the daemon uses,
  * and the base is left when the last one has answered.
  */
@@ -14,6 +14,7 @@
 #include "http.h"
 #include "limit.h"
 #include "probe.h"
+#include "connector.h"
 #include "provider.h"
 
 struct probe_one {
@@ -24,7 +25,7 @@ struct probe_one {
 };
 
 static void
-probe_done(const struct poll_result *r, void *arg)
+probe_done(const struct provider_result *r, void *arg)
 {
 	struct probe_one	*one = arg;
 
@@ -34,6 +35,9 @@ probe_done(const struct poll_result *r, void *arg)
 	} else {
 		one->result->ok = 1;
 		one->result->versions = r->versions;
+		if (one->result->versions == NULL)
+			one->result->versions = xcalloc(1,
+			    sizeof *one->result->versions);
 	}
 	if (--*one->left == 0)
 		event_base_loopbreak(one->base);
@@ -44,7 +48,7 @@ probe_sources(struct config *conf, const struct source_conf **srcs,
     size_t n, struct probe_result *results, cJSON **connectors, char **cause)
 {
 	struct probe_one	*ones;
-	struct index		*idx;
+	struct list_request	 req;
 	struct env		 env;
 	size_t			 i, left = 0;
 
@@ -59,7 +63,7 @@ probe_sources(struct config *conf, const struct source_conf **srcs,
 	}
 	env.limits = limits_create(env.base, env.http,
 	    (size_t)conf->max_inflight);
-	idx = index_create();
+	env.connectors = connectors_create();
 	ones = xcalloc(n, sizeof *ones);
 	for (i = 0; i < n; i++) {
 		results[i].src = srcs[i];
@@ -68,15 +72,16 @@ probe_sources(struct config *conf, const struct source_conf **srcs,
 		ones[i].base = env.base;
 		ones[i].provider = provider_create(&env, srcs[i],
 		    &results[i].cause);
-		if (ones[i].provider != NULL) {
-			ones[i].provider->list_only = 1;
+		if (ones[i].provider != NULL)
 			left++;
-		}
 	}
 	for (i = 0; i < n; i++) {
-		if (ones[i].provider != NULL)
-			ones[i].provider->entry->poll(ones[i].provider, idx,
-			    probe_done, &ones[i]);
+		if (ones[i].provider == NULL)
+			continue;
+		memset(&req, 0, sizeof req);
+		req.max = srcs[i]->max_tags;
+		ones[i].provider->entry->list(ones[i].provider, &req,
+		    probe_done, &ones[i]);
 	}
 	if (left > 0)
 		event_base_dispatch(env.base);
@@ -85,7 +90,7 @@ probe_sources(struct config *conf, const struct source_conf **srcs,
 	for (i = 0; i < n; i++)
 		provider_free(ones[i].provider);
 	free(ones);
-	index_free(idx);
+	connectors_free(env.connectors);
 	limits_free(env.limits);
 	http_free(env.http);
 	event_base_free(env.base);

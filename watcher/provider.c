@@ -1,12 +1,16 @@
 /*
- * provider.c: the table of provider types and the making and freeing of
- * provider instances.  A new source type is one file in providers/ and one
- * line here.
+ * provider.c: the table of provider types, the making and freeing of
+ * provider instances, and what the core derives from a source's type: its
+ * fingerprint (what it watches) and the name of its kind.  A new source
+ * type is a file in providers/<family>/ and one line here.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "connector.h"
 #include "provider.h"
 
 extern const struct provider_entry provider_docker_entry;
@@ -27,38 +31,23 @@ provider_find(const char *type)
 	return (NULL);
 }
 
-const struct provider_entry *
-provider_find_connector(const char *type)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(provider_table); i++) {
-		if (strcmp(provider_table[i]->connector, type) == 0)
-			return (provider_table[i]);
-	}
-	return (NULL);
-}
-
 struct provider *
 provider_create(struct env *env, const struct source_conf *conf, char **cause)
 {
 	struct provider	*p;
-	char		*why;
 
 	p = xcalloc(1, sizeof *p);
 	p->entry = conf->entry;
 	p->conf = conf;
 	p->env = env;
-	if (conf->connector != NULL) {
-		p->tls = xcalloc(1, sizeof *p->tls);
-		if (http_tls_load(env->conf, &conf->connector->tls, p->tls,
-		    &why) != 0) {
-			fail(cause, "connector %s: %s", conf->connector->id, why);
-			free(why);
-			provider_free(p);
-			return (NULL);
-		}
+	if (conf->connector != NULL &&
+	    (p->connector = connector_get(env, conf->connector, cause)) ==
+	    NULL) {
+		free(p);
+		return (NULL);
 	}
+	if (p->connector != NULL)
+		p->tls = p->connector->tls;
 	if (p->entry->init != NULL && p->entry->init(p, cause) != 0) {
 		provider_free(p);
 		return (NULL);
@@ -75,9 +64,53 @@ provider_free(struct provider *p)
 		p->entry->cancel(p);
 	if (p->entry->free != NULL)
 		p->entry->free(p);
-	if (p->tls != NULL) {
-		http_tls_clear(p->tls);
-		free(p->tls);
-	}
+	cJSON_Delete(p->fields);
+	connector_put(p->connector);
 	free(p);
+}
+
+char *
+provider_fingerprint(const struct source_conf *sc)
+{
+	const struct connector_conf	*cc = sc->connector;
+	EVP_MD_CTX			*ctx;
+	unsigned char			 md[EVP_MAX_MD_SIZE];
+	unsigned int			 mdlen, i;
+	char				*parts[3], *out;
+
+	parts[0] = xstrdup(sc->type != NULL ? sc->type : "");
+	parts[1] = cc != NULL && cc->entry != NULL &&
+	    cc->entry->identity != NULL ? cc->entry->identity(cc) : NULL;
+	parts[2] = sc->entry != NULL && sc->entry->identity != NULL ?
+	    sc->entry->identity(sc) : NULL;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("SHA-256 failed");
+	for (i = 0; i < nitems(parts); i++) {
+		/* Each part with its NUL, so that no two lists hash alike. */
+		if (EVP_DigestUpdate(ctx, parts[i] != NULL ? parts[i] : "",
+		    parts[i] != NULL ? strlen(parts[i]) + 1 : 1) != 1)
+			fatalx("SHA-256 failed");
+		free(parts[i]);
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		fatalx("SHA-256 failed");
+	EVP_MD_CTX_free(ctx);
+	out = xmalloc(17);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return (out);
+}
+
+const char *
+artifact_kind_name(enum artifact_kind k)
+{
+	static const char *const names[] = {
+		"container", "file", "machineImage", "build", "package",
+		"chart", "custom"
+	};
+
+	if ((size_t)k >= nitems(names))
+		return ("custom");
+	return (names[k]);
 }

@@ -1,114 +1,136 @@
 /*
- * provider.h: artifact sources.  A provider is a type: a static
- * `const struct provider_entry` (providers/provider-*.c) with the keys of its
- * connector and source `spec:` blocks and its callbacks.  A `struct provider`
- * is one instance, made per configured source.  provider.c holds the table.
+ * provider.h: artifact sources (DESIGN §2, §8).  A provider is a type: a
+ * static `const struct provider_entry` (providers/FAMILY/ files) with the
+ * keys of its source `spec:` block, the connector type it uses, the kind
+ * of artifact it finds and its callbacks.  A `struct provider` is one
+ * instance, made per configured source.  provider.c holds the table.
  *
- * Also the known-version index the core keeps per source (index.c), which a
- * provider reads to decide what is worth a request (a HEAD for a new tag).
+ * A poll is two calls, both asynchronous:
+ *
+ *   list()     every version the source has now (at most req->max), with
+ *              the cheap metadata the listing carries: the digest when the
+ *              API gives it, push time, size, the kind's fields.
+ *   resolve()  for the versions the core picked (new, or due a digest
+ *              check), what costs a request each: v->want says what
+ *              (RESOLVE_DIGEST, RESOLVE_DETAILS).
+ *
+ * Between the two the core filters (tagRegex, signature noise), diffs
+ * against what it knows and picks, so an excluded version costs nothing and
+ * a provider never sees the core's state.  An HTTP provider does its
+ * requests through the fetch engine (fetch.h); a provider that is not HTTP
+ * (SFTP, SMB, a script) answers from its own event-loop callbacks the same
+ * way.
  */
 #ifndef PROVIDER_H
 #define PROVIDER_H
 
 #include "watcher.h"
 #include "config.h"
+#include "index.h"
 
-/* index.c: known versions of one source: name -> digest, last check. */
-struct index;
-struct index	*index_create(void);
-void		 index_free(struct index *);		/* accepts NULL */
-/* Insert or replace; digest may be NULL (unknown).  checked_s: unix s. */
-void		 index_put(struct index *, const char *name, const char *digest,
-		    int64_t checked_s);
-int		 index_remove(struct index *, const char *name);
-/*
- * 1 if known (and *digest set, possibly to NULL), 0 if not.  *digest stays
- * valid until the next call on this index.
- */
-int		 index_get(const struct index *, const char *name,
-		    const char **digest);
-/* When the digest of name was last fetched (unix s), 0 if never/unknown. */
-int64_t		 index_checked(const struct index *, const char *name);
-size_t		 index_count(const struct index *);
-/* Calls fn for every entry; stops early when fn returns non-zero. */
-int		 index_foreach(const struct index *,
-		    int (*fn)(const char *name, const char *digest,
-		    int64_t checked_s, void *arg), void *arg);
-
-/* What a poll hands back: status 0 and versions (the callee's to free). */
-struct poll_result {
-	int		 status;	/* 0 ok, -1 failed */
-	const char	*cause;		/* when failed */
-	int64_t		 retry_after_s;	/* server asked to wait, else 0 */
-	struct versions	*versions;	/* on success: taken by the callback */
-	unsigned	 requests;	/* HTTP requests this poll made */
+/* What list() is asked for. */
+struct list_request {
+	long long	 max;		/* maxTags: list at most this many */
 	/*
-	 * Nothing changed since the last poll (a 304 for the listing):
-	 * versions is NULL and the core writes and emits nothing.
+	 * The previous listing was recorded by the core: a conditional
+	 * request (ETag) may stand for it, and answer `unchanged`.
 	 */
+	int		 may_be_unchanged;
+};
+
+/* What list() and resolve() hand back: status 0, or -1 with a cause. */
+struct provider_result {
+	int		 status;	/* 0 ok, -1 failed */
+	const char	*cause;		/* when failed: one line, no secret */
+	int64_t		 retry_after_s;	/* server asked to wait, else 0 */
+	unsigned	 requests;	/* requests this call made */
+	/*
+	 * list() only.  versions: on success, taken by the callback (free
+	 * with versions_free() and free()).  unchanged: the listing is the
+	 * one recorded (a 304), versions is NULL.
+	 */
+	struct versions	*versions;
 	int		 unchanged;
 };
-typedef void (*provider_done_cb)(const struct poll_result *, void *arg);
+typedef void (*provider_done_cb)(const struct provider_result *, void *arg);
 
 struct provider;
 struct provider_entry {
 	const char		*name;		/* source `type:` */
-	const char		*connector;	/* connector `type:` it needs */
-	const struct cfg_key	*connector_keys; /* connector spec: */
-	size_t			 connector_size;
+	const char		*connector;	/* connector `type:` it uses */
+	enum artifact_kind	 kind;		/* its events' data.kind */
 	const struct cfg_key	*source_keys;	/* source spec: */
 	size_t			 source_size;
+	unsigned		 flags;		/* PROVIDER_* */
 	/* Checks across keys after cfg_apply (may be NULL). */
 	int	(*check)(struct source_conf *, struct cfg_errors *);
+	/*
+	 * What the source watches, canonical (imagePath, bucket and prefix,
+	 * chart, plan key): with the connector's identity, the fingerprint
+	 * the store remembers.  A change re-baselines the source silently.
+	 * Allocated; NULL: the source's spec has nothing that identifies it.
+	 */
+	char	*(*identity)(const struct source_conf *);
+	/*
+	 * Make p->data and p->fields (the kind's fields every version of the
+	 * source shares, e.g. registry and repository).  May be NULL.
+	 */
 	int	(*init)(struct provider *, char **cause);
 	/*
-	 * Start one poll.  `done` runs exactly once, from the event loop,
-	 * unless cancel() is called first.  A provider never has two polls
-	 * of the same instance in flight.
+	 * Start a listing.  `done` runs exactly once, from the event loop
+	 * (never inside list()), unless cancel() comes first.  The core never
+	 * has two calls of one instance in flight.
 	 */
-	void	(*poll)(struct provider *, const struct index *known,
+	void	(*list)(struct provider *, const struct list_request *,
 		    provider_done_cb done, void *arg);
-	void	(*cancel)(struct provider *);
+	/*
+	 * Fill in v[0..n) what v[i]->want asks (digest, labels, fields);
+	 * set v[i]->gone when it vanished since the listing (a 404).  May be
+	 * NULL: the listing says everything.  Same rules for `done` (its
+	 * versions is NULL).
+	 */
+	void	(*resolve)(struct provider *, struct version **v, size_t n,
+		    provider_done_cb done, void *arg);
+	void	(*cancel)(struct provider *);	/* the call in flight */
 	void	(*free)(struct provider *);	/* frees what init made */
-	/* Registry host and repository for events (may be NULL). */
-	void	(*describe)(const struct provider *, const char **registry,
-		    const char **repository);
 };
+/*
+ * PROVIDER_TAGS: versions are tags that can be re-pointed (containers,
+ * OCI charts): the source takes the digest-check keys (mutableTagRegex,
+ * digestChecksPerPoll, digestCheckInterval, fetchLabels,
+ * includeSignatures) in its spec, and the core asks resolve() for the
+ * digests of mutable tags every poll.
+ */
+#define PROVIDER_TAGS		0x1
 
 struct provider {
 	const struct provider_entry	*entry;
 	const struct source_conf	*conf;
 	struct env			*env;
-	void				*data;	/* the instance's own state */
+	struct connector		*connector;	/* shared; NULL: none */
 	/*
-	 * The connector's TLS and proxy settings, loaded by provider_create()
-	 * before init(): every request of the instance carries them (struct
-	 * http_request's tls).  NULL for a source without a connector.
+	 * The connector's TLS and proxy settings (connector->tls, loaded
+	 * once per connector): every request of the instance carries them
+	 * (struct http_request's tls; the fetch engine does).  NULL for a
+	 * source without a connector.
 	 */
 	struct http_tls			*tls;
-	/*
-	 * Set by the core before poll().  baseline: the source has no state
-	 * yet, so every listed version is "new"; fetch no per-version digests
-	 * (digest checks fill them in over later polls) unless emitExisting.
-	 * list_only: the `versions` command; list, fetch nothing per version.
-	 */
-	int				 baseline;
-	int				 list_only;
-	/*
-	 * Set by the core before poll(): the previous cycle ended well, so
-	 * what it listed is in the index and a conditional request (ETag) may
-	 * stand for it.
-	 */
-	int				 last_ok;
+	void				*data;	/* the instance's own state */
+	cJSON				*fields; /* the source's kind fields */
 };
 
 /* provider.c */
 const struct provider_entry *provider_find(const char *source_type);
-/* The first provider whose connector type is `type`, or NULL. */
-const struct provider_entry *provider_find_connector(const char *type);
 /* Make an instance for a source; NULL and *cause on failure. */
 struct provider	*provider_create(struct env *, const struct source_conf *,
 		    char **cause);
 void		 provider_free(struct provider *);	/* accepts NULL */
+/*
+ * The source's fingerprint: a hash of its type, its connector's identity
+ * and its own.  Allocated, 16 hex characters.
+ */
+char		*provider_fingerprint(const struct source_conf *);
+/* "container", "file", …: data.kind of an event. */
+const char	*artifact_kind_name(enum artifact_kind);
 
 #endif

@@ -34,6 +34,8 @@ struct source_status {
 	uint64_t	 filtered;	/* versions dropped by filters/order */
 	uint64_t	 bursts;	/* times the burst policy acted */
 	int		 paused;	/* by an operator (source_pause) */
+	unsigned	 last_checks;	/* digest checks the last poll made */
+	uint64_t	 checks;	/* all of them */
 };
 
 struct source	*source_create(struct env *, const struct source_conf *,

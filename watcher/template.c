@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "event.h"
 #include "template.h"
 
 /* One step of a path: an object member, or an array index (key NULL). */
@@ -33,6 +34,7 @@ enum expr_tail {
 	TAIL_NONE,	/* nothing */
 	TAIL_KEY,	/* one member: .get("k"), ["k"] or .REST (dots kept) */
 	TAIL_PATH,	/* any path: .a.b, ["k"], [0], .get("k") */
+	TAIL_FIELD,	/* .NAME: a field of the event's data (any kind) */
 };
 struct expr_name {
 	const char	*name;
@@ -57,6 +59,8 @@ static const struct expr_name expr_names[] = {
 	{ "artifacts.primary.identifier", "data.sourceId", TAIL_NONE, 0 },
 	{ "artifacts.primary.metadata", "data.metadata", TAIL_KEY, 0 },
 	{ "artifacts.primary.label", "data.labels", TAIL_KEY, 0 },
+	/* Any field of the artifact's kind: chart, appVersion, path… */
+	{ "artifacts.primary", "data", TAIL_FIELD, 0 },
 	{ "event", "", TAIL_PATH, 0 },
 	{ "image", "data.image", TAIL_NONE, 1 },
 	{ "tag", "data.version", TAIL_NONE, 1 },
@@ -77,10 +81,26 @@ static const char *const event_fields[] = {
 	"datacontenttype", "data", NULL
 };
 static const char *const event_data_fields[] = {
-	"sourceId", "sourceType", "connectorRef", "registry", "repository",
-	"version", "digest", "previousDigest", "image", "pushedAt", "labels",
-	"metadata", "url", NULL
+	"sourceId", "sourceType", "connectorRef", "version", "digest",
+	"previousDigest", "pushedAt", "labels", "metadata", "url", NULL
 };
+
+/* A member of the event's data, common or of some kind (event.h). */
+static int
+expr_data_field(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; event_data_fields[i] != NULL; i++) {
+		if (strcmp(event_data_fields[i], key) == 0)
+			return (1);
+	}
+	for (i = 0; event_kind_fields[i] != NULL; i++) {
+		if (strcmp(event_kind_fields[i], key) == 0)
+			return (1);
+	}
+	return (0);
+}
 
 static void
 expr_push(struct expr *e, const char *key, size_t len, size_t index)
@@ -202,7 +222,7 @@ expr_event_path(struct expr *e, size_t first, const char *text, char **cause)
 		    "datacontenttype, data)", text,
 		    s[0].key != NULL ? s[0].key : "[]"));
 	if (n >= 2 && strcmp(s[0].key, "data") == 0 && (s[1].key == NULL ||
-	    !expr_field_known(event_data_fields, s[1].key)))
+	    !expr_data_field(s[1].key)))
 		return (fail(cause, "<+%s>: the event's data has no field "
 		    "\"%s\" (see the event in docs/templates.md)", text,
 		    s[1].key != NULL ? s[1].key : "[]"));
@@ -249,6 +269,7 @@ expr_compile(const char *text, size_t len, int flags, char **cause)
 		return (expr_compile(text + 2, len - 3, flags, cause));
 	copy = xstrndup(text, len);
 	if ((en = expr_name_find(text, len, flags)) == NULL) {
+unknown:
 		if (flags & EXPR_PLAIN)
 			fail(cause, "unknown key \"%s\" (known: image, tag, "
 			    "digest, SHA, labels.KEY, metadata.KEY, "
@@ -273,6 +294,16 @@ expr_compile(const char *text, size_t len, int flags, char **cause)
 	base = e->n;
 	p = text + strlen(en->name);
 	end = text + len;
+	if (en->tail == TAIL_FIELD) {
+		if (p >= end || (p = expr_step(e, p, end)) == NULL || p != end ||
+		    e->seg[base].key == NULL ||
+		    !expr_data_field(e->seg[base].key)) {
+			expr_free(e);
+			goto unknown;
+		}
+		free(copy);
+		return (e);
+	}
 	if (en->tail == TAIL_KEY && p < end && *p == '.' &&
 	    (end - p < 5 || strncmp(p, ".get(", 5) != 0)) {
 		if (p + 1 == end)

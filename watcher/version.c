@@ -1,5 +1,6 @@
 /*
- * version.c: the list of versions a provider hands back from a poll.
+ * version.c: the list of versions a provider hands back from a poll, and
+ * the setters of a version's kind fields and metadata.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ versions_add(struct versions *vs, const char *name)
 	v = &vs->v[vs->n++];
 	memset(v, 0, sizeof *v);
 	v->name = xstrdup(name);
+	v->size = -1;
 	return (v);
 }
 
@@ -30,6 +32,7 @@ version_clear(struct version *v)
 	free(v->digest);
 	cJSON_Delete(v->labels);
 	cJSON_Delete(v->metadata);
+	cJSON_Delete(v->fields);
 	memset(v, 0, sizeof *v);
 }
 
@@ -44,4 +47,35 @@ versions_free(struct versions *vs)
 		version_clear(&vs->v[i]);
 	free(vs->v);
 	memset(vs, 0, sizeof *vs);
+}
+
+static void
+object_set(cJSON **obj, const char *key, cJSON *item)
+{
+	if (*obj == NULL)
+		*obj = cJSON_CreateObject();
+	if (cJSON_GetObjectItemCaseSensitive(*obj, key) != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(*obj, key, item);
+	else
+		cJSON_AddItemToObject(*obj, key, item);
+}
+
+void
+version_set(struct version *v, const char *field, const char *value)
+{
+	object_set(&v->fields, field, value == NULL ? cJSON_CreateNull() :
+	    cJSON_CreateString(value));
+}
+
+void
+version_set_number(struct version *v, const char *field, double value)
+{
+	object_set(&v->fields, field, cJSON_CreateNumber(value));
+}
+
+void
+version_set_meta(struct version *v, const char *key, const char *value)
+{
+	object_set(&v->metadata, key, value == NULL ? cJSON_CreateNull() :
+	    cJSON_CreateString(value));
 }

@@ -74,13 +74,39 @@ void	 buf_printf(struct buf *, const char *, ...) printflike(2, 3);
 char	*buf_take(struct buf *);	/* hands the string over, resets */
 void	 buf_free(struct buf *);
 
-/* version.c: what a provider found: one entry per tag or version. */
+/*
+ * version.c: what a provider found: one entry per tag or version.
+ *
+ * The kind of artifact (DESIGN §4) is the provider's (provider_entry.kind);
+ * `fields` holds the fields of that kind which differ per version (a file's
+ * path and size, a build's result, a chart's appVersion), set by list() or
+ * resolve() with version_set*(); the fields every version of a source
+ * shares (registry, repository, bucket, server, chart) are the provider
+ * instance's (provider.fields).  The core reads both when it builds an
+ * event and never calls the provider back.
+ */
+enum artifact_kind {
+	KIND_CONTAINER,		/* registry, repository, image */
+	KIND_FILE,		/* bucket (or host, share), path, size */
+	KIND_MACHINE_IMAGE,	/* region, imageId, name, tags */
+	KIND_BUILD,		/* server, job, buildNumber, result, artifacts */
+	KIND_PACKAGE,		/* repository, package, group, format, downloadUrl */
+	KIND_CHART,		/* repository, chart, appVersion */
+	KIND_CUSTOM,		/* what the script gives, under metadata */
+};
+/* What the core asks resolve() for, per version (version.want). */
+#define RESOLVE_DIGEST	0x1	/* the digest (a HEAD, a checksum) */
+#define RESOLVE_DETAILS	0x2	/* labels, push time, the kind's fields */
 struct version {
 	char		*name;		/* tag, version or build number */
 	char		*digest;	/* "sha256:…", NULL when unknown */
 	int64_t		 pushed_at;	/* unix seconds, 0 when unknown */
+	int64_t		 size;		/* bytes, -1 when unknown */
 	cJSON		*labels;	/* object or NULL, owned */
 	cJSON		*metadata;	/* object or NULL, owned (SHA, url…) */
+	cJSON		*fields;	/* the kind's own fields, or NULL */
+	unsigned	 want;		/* RESOLVE_*: set by the core */
+	int		 gone;		/* resolve(): vanished since the list */
 };
 struct versions {
 	struct version	*v;
@@ -91,6 +117,14 @@ struct versions {
 struct version	*versions_add(struct versions *, const char *name);
 void		 versions_free(struct versions *);
 void		 version_clear(struct version *);	/* frees its parts */
+/* A field of the version's kind (fields), replaced if present. */
+void		 version_set(struct version *, const char *field,
+		    const char *value);		/* value NULL: null */
+void		 version_set_number(struct version *, const char *field,
+		    double);
+/* The same under metadata (what <+artifacts.primary.metadata.KEY> reads). */
+void		 version_set_meta(struct version *, const char *key,
+		    const char *value);
 
 /* timeutil.c: durations ("90s", "5m", "1h", "1h30m") and timestamps. */
 int	 duration_parse(const char *, int64_t *ms, char **cause);
@@ -131,6 +165,7 @@ struct env {
 	struct store		*store;
 	struct config		*conf;
 	struct limits		*limits;	/* limit.h: per connector */
+	struct connectors	*connectors;	/* connector.h: NULL: unshared */
 	struct leases		*leases;	/* lease.h: NULL: none taken */
 	int			 seeded;	/* AW_RANDOM_SEED was set */
 	uint64_t		 seed;		/* its value */

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fetch.h"
 #include "provider-docker.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -39,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 2:
-		if (docker_parse_token(body, len, 1767261600, &token, &t,
+		if (fetch_parse_token(body, len, 1767261600, &token, &t,
 		    &cause) == 0)
 			free(token);
 		break;

@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "connector.h"
 #include "provider.h"
 #include "sink.h"
 
@@ -540,7 +541,7 @@ Test(load, full_file)
 	cr_assert_str_eq(conf->connectors[0].id, "dockerhub");
 	cr_assert_str_eq(conf->connectors[0].type, "DockerRegistry");
 	cr_assert_eq(conf->connectors[0].entry,
-	    provider_find_connector("DockerRegistry"));
+	    connector_find("DockerRegistry"));
 	cr_assert_not_null(conf->connectors[0].data);
 	cr_assert_str_eq(cfg_node_get(conf->connectors[1].spec,
 	    "dockerRegistryUrl")->value, "http://127.0.0.1:5000");
@@ -800,4 +801,67 @@ Test(load, the_example_config_loads)
 	cr_assert(!config_routes(conf, config_source(conf, "myapp"),
 	    config_sink(conf, "ci")));
 	config_free(conf);
+}
+
+/*
+ * The digest-check keys belong to the DockerRegistry spec; the top level
+ * (where older files have them) still loads, and the spec wins.
+ */
+Test(load, docker_watch_keys_in_spec_and_at_top_level)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct config		*conf;
+	struct source_conf	*a, *b;
+
+	conf = load_text("aw-test-docker-keys.yaml",
+	    "connectors:\n"
+	    "  - connector:\n"
+	    "      identifier: reg\n"
+	    "      type: DockerRegistry\n"
+	    "      spec: { dockerRegistryUrl: 'http://127.0.0.1:5000' }\n"
+	    "sources:\n"
+	    "  - identifier: a\n"
+	    "    type: DockerRegistry\n"
+	    "    fetchLabels: true\n"
+	    "    digestChecksPerPoll: 7\n"
+	    "    spec:\n"
+	    "      connectorRef: reg\n"
+	    "      imagePath: app\n"
+	    "      digestChecksPerPoll: 9\n"
+	    "      digestCheckInterval: 0\n"
+	    "      includeSignatures: true\n"
+	    "      mutableTagRegex: '^latest$'\n"
+	    "  - identifier: b\n"
+	    "    type: DockerRegistry\n"
+	    "    spec: { connectorRef: reg, imagePath: app2 }\n", &errs);
+	cr_assert_not_null(conf, "%s", errs.n ? errs.msg[0] : "");
+	a = config_source(conf, "a");
+	cr_assert_eq(a->fetch_labels, 1, "top level still read");
+	cr_assert_eq(a->digest_checks, 9, "the spec wins");
+	cr_assert_eq(a->digest_check_ms, 0);
+	cr_assert_eq(a->include_signatures, 1);
+	cr_assert_str_eq(a->mutable_tag_regex, "^latest$");
+	b = config_source(conf, "b");
+	cr_assert_eq(b->digest_checks, 20);
+	cr_assert_eq(b->digest_check_ms, 3600000);
+	cr_assert_null(b->mutable_tag_regex);
+	config_free(conf);
+	cfg_errors_free(&errs);
+
+	cr_assert_null(load_text("aw-test-docker-keys.yaml",
+	    "connectors:\n"
+	    "  - connector:\n"
+	    "      identifier: reg\n"
+	    "      type: DockerRegistry\n"
+	    "      spec: { dockerRegistryUrl: 'http://127.0.0.1:5000' }\n"
+	    "sources:\n"
+	    "  - identifier: a\n"
+	    "    type: DockerRegistry\n"
+	    "    spec: { connectorRef: reg, imagePath: app,\n"
+	    "            mutableTagRegex: '(' }\n", &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_assert(strstr(errs.msg[0], "mutableTagRegex") != NULL, "%s",
+	    errs.msg[0]);
+	cfg_errors_free(&errs);
+	unlink("aw-test-docker-keys.yaml");
 }

@@ -90,6 +90,7 @@ Test(event, created_full)
 	    "\"data\":{\"sourceId\":\"nginx\","
 	    "\"sourceType\":\"DockerRegistry\","
 	    "\"connectorRef\":\"dockerhub\","
+	    "\"kind\":\"container\","
 	    "\"registry\":\"index.docker.io\","
 	    "\"repository\":\"library/nginx\","
 	    "\"version\":\"1.27.3\","
@@ -137,6 +138,7 @@ Test(event, updated_carries_previous_digest)
 	    "\"data\":{\"sourceId\":\"nginx\","
 	    "\"sourceType\":\"DockerRegistry\","
 	    "\"connectorRef\":\"dockerhub\","
+	    "\"kind\":\"container\","
 	    "\"registry\":\"index.docker.io\","
 	    "\"repository\":\"library/nginx\","
 	    "\"version\":\"latest\","
@@ -175,6 +177,7 @@ Test(event, unknowns_are_null)
 	    "\"data\":{\"sourceId\":\"builds\","
 	    "\"sourceType\":\"Jenkins\","
 	    "\"connectorRef\":null,"
+	    "\"kind\":\"container\","
 	    "\"registry\":null,"
 	    "\"repository\":null,"
 	    "\"version\":\"1.0\","
@@ -212,4 +215,72 @@ Test(event, hostile_names_stay_valid_json)
 	    "image")->valuestring, "repo:1.0\"}\n\\");
 	cJSON_Delete(parsed);
 	free(json);
+}
+
+/* Another kind: its own fields, its subject, no container fields. */
+Test(event, chart_kind_has_its_fields_and_subject)
+{
+	struct version		 v = { 0 };
+	struct event_info	 ei = { 0 };
+	cJSON			*fields, *ev, *data;
+	char			 id[33];
+
+	v.name = "1.4.0";
+	v.digest = "sha256:cccc";
+	version_set(&v, "appVersion", "2.9");
+	fields = cJSON_Parse("{\"repository\":\"https://charts.example\","
+	    "\"chart\":\"podinfo\"}");
+	ei.type = EVENT_CREATED;
+	ei.source_id = "charts";
+	ei.source_type = "HelmChart";
+	ei.kind = KIND_CHART;
+	ei.fields = fields;
+	ei.version = &v;
+	ei.detected_s = DETECTED;
+	ev = event_object(&ei, id);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(ev,
+	    "subject")->valuestring, "podinfo@1.4.0");
+	data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(data,
+	    "kind")->valuestring, "chart");
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(data,
+	    "chart")->valuestring, "podinfo");
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(data,
+	    "appVersion")->valuestring, "2.9");
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(data,
+	    "repository")->valuestring, "https://charts.example");
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(data, "image"));
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(data, "registry"));
+	cJSON_Delete(ev);
+	cJSON_Delete(fields);
+	cJSON_Delete(v.fields);
+}
+
+/* A file: the subject is its URL, size a number, no bucket-less host. */
+Test(event, file_kind_subject_is_its_url)
+{
+	struct version		 v = { 0 };
+	struct event_info	 ei = { 0 };
+	cJSON			*fields, *ev, *data;
+	char			 id[33];
+
+	v.name = "builds/app-1.2.tgz";
+	version_set(&v, "path", "builds/app-1.2.tgz");
+	version_set_number(&v, "size", 1234);
+	fields = cJSON_Parse("{\"bucket\":\"artifacts\"}");
+	ei.source_id = "s3";
+	ei.source_type = "AmazonS3";
+	ei.kind = KIND_FILE;
+	ei.fields = fields;
+	ei.version = &v;
+	ev = event_object(&ei, id);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(ev,
+	    "subject")->valuestring, "s3://artifacts/builds/app-1.2.tgz");
+	data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+	cr_assert_eq(cJSON_GetObjectItemCaseSensitive(data,
+	    "size")->valuedouble, 1234);
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(data, "host"));
+	cJSON_Delete(ev);
+	cJSON_Delete(fields);
+	cJSON_Delete(v.fields);
 }

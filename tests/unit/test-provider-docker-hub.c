@@ -9,7 +9,8 @@
 #include <criterion/criterion.h>
 
 #include "watcher.h"
-#include "../../providers/provider-docker.h"
+#include "../../providers/docker/provider-docker.h"
+#include "fetch.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 

@@ -13,7 +13,8 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
-#include "../../providers/provider-docker.h"
+#include "../../providers/docker/provider-docker.h"
+#include "fetch.h"
 
 #define FIXTURES	"tests/fixtures/docker"
 #define TOKEN_NOW	1800000000	/* 2027-01-15T08:00:00Z */
@@ -64,7 +65,7 @@ render_token(const char *body, size_t len, struct buf *out)
 	char	*token, *cause;
 	int64_t	 expires;
 
-	if (docker_parse_token(body, len, TOKEN_NOW, &token, &expires,
+	if (fetch_parse_token(body, len, TOKEN_NOW, &token, &expires,
 	    &cause) != 0) {
 		cr_assert_null(token);
 		buf_printf(out, "error: %s\n", cause);
@@ -229,6 +230,7 @@ Test(docker_parse, digest_grammar)
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "connector.h"
 #include "http.h"
 #include "provider.h"
 
@@ -349,7 +351,7 @@ fake_start(struct fake *f, struct event_base *base)
 }
 
 static void
-run_done(const struct poll_result *r, void *arg)
+run_done(const struct provider_result *r, void *arg)
 {
 	struct run	*run = arg;
 
@@ -371,7 +373,6 @@ struct world {
 	struct connector_conf	 cc;
 	struct source_conf	 sc;
 	struct provider		*p;
-	struct index		*known;
 };
 
 static void
@@ -384,13 +385,17 @@ world_init(struct world *w, int ntags, int page, long long max_tags)
 	w->env.base = w->base;
 	w->env.http = http_create(w->base, &cause);
 	cr_assert_not_null(w->env.http, "%s", cause);
+	w->env.connectors = connectors_create();
 	w->fake.ntags = ntags;
 	w->fake.page = page;
 	fake_start(&w->fake, w->base);
 	xasprintf(&w->conn.url, "http://127.0.0.1:%d/v2/", w->fake.port);
 	w->conn.kind = DOCKER_KIND_OTHER;
 	w->src.image_path = xstrdup("app");
+	w->cc.id = "reg";
 	w->cc.data = &w->conn;
+	w->cc.entry = connector_find("DockerRegistry");
+	cr_assert_not_null(w->cc.entry);
 	w->sc.id = xstrdup("test");
 	w->sc.connector = &w->cc;
 	w->sc.data = &w->src;
@@ -399,18 +404,47 @@ world_init(struct world *w, int ntags, int page, long long max_tags)
 	w->sc.max_tags = max_tags;
 	w->p = provider_create(&w->env, &w->sc, &cause);
 	cr_assert_not_null(w->p, "%s", cause);
-	w->known = index_create();
 }
 
 static void
-world_poll(struct world *w, struct run *run)
+world_wait(struct world *w, struct run *run)
 {
-	memset(run, 0, sizeof *run);
-	run->base = w->base;
-	w->p->entry->poll(w->p, w->known, run_done, run);
-	cr_assert_not(run->finished, "done ran inside poll()");
+	cr_assert_not(run->finished, "done ran inside the call");
 	event_base_dispatch(w->base);
 	cr_assert(run->finished);
+}
+
+static void
+world_list(struct world *w, struct run *run, int may_be_unchanged)
+{
+	struct list_request	 req = { 0 };
+
+	memset(run, 0, sizeof *run);
+	run->base = w->base;
+	req.max = w->sc.max_tags;
+	req.may_be_unchanged = may_be_unchanged;
+	w->p->entry->list(w->p, &req, run_done, run);
+	world_wait(w, run);
+}
+
+/* Resolve every version of vs with `want`. */
+static void
+world_resolve(struct world *w, struct run *run, struct versions *vs,
+    unsigned want)
+{
+	struct version	**todo;
+	size_t		 i;
+
+	todo = xcalloc(vs->n + 1, sizeof *todo);
+	for (i = 0; i < vs->n; i++) {
+		vs->v[i].want = want;
+		todo[i] = &vs->v[i];
+	}
+	memset(run, 0, sizeof *run);
+	run->base = w->base;
+	w->p->entry->resolve(w->p, todo, vs->n, run_done, run);
+	world_wait(w, run);
+	free(todo);
 }
 
 static void
@@ -427,7 +461,7 @@ static void
 world_free(struct world *w)
 {
 	provider_free(w->p);
-	index_free(w->known);
+	connectors_free(w->env.connectors);
 	http_free(w->env.http);
 	evhttp_free(w->fake.http);
 	event_base_free(w->base);
@@ -436,33 +470,38 @@ world_free(struct world *w)
 	free(w->sc.id);
 }
 
-Test(docker_poll, pages_by_link_and_heads_only_new_tags)
+Test(docker_poll, pages_by_link_then_resolves_only_what_is_asked)
 {
 	struct world	 w;
-	struct run	 run;
-	const char	*registry, *repository;
-	int		 i;
-	char		 name[8];
+	struct run	 run, res;
+	struct versions	 one = { 0 };
+	const cJSON	*reg;
 
 	world_init(&w, 25, 10, 10000);
-	w.p->entry->describe(w.p, &registry, &repository);
-	cr_assert_str_eq(repository, "app");
-	cr_assert_eq(strncmp(registry, "127.0.0.1:", 10), 0);
-	for (i = 0; i < 24; i++) {
-		snprintf(name, sizeof name, "t%02d", i);
-		index_put(w.known, name, NULL, now_ms() / 1000);
-	}
-	world_poll(&w, &run);
+	reg = cJSON_GetObjectItemCaseSensitive(w.p->fields, "registry");
+	cr_assert_eq(strncmp(reg->valuestring, "127.0.0.1:", 10), 0);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(w.p->fields,
+	    "repository")->valuestring, "app");
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, 0, "%s", run.cause);
 	cr_assert_eq(run.vs->n, 25);
 	cr_assert_not(run.vs->truncated);
 	cr_assert_eq(w.fake.lists, 3);
-	cr_assert_eq(w.fake.heads, 1);
-	cr_assert_eq(run.requests, 4);
+	cr_assert_eq(w.fake.heads, 0, "a listing costs no HEAD");
+	cr_assert_eq(run.requests, 3);
 	cr_assert_str_eq(run.vs->v[24].name, "t24");
-	cr_assert_str_eq(run.vs->v[24].digest, "sha256:"
+	cr_assert_null(run.vs->v[24].digest);
+
+	versions_add(&one, "t24");
+	world_resolve(&w, &res, &one, RESOLVE_DIGEST);
+	cr_assert_eq(res.status, 0, "%s", res.cause);
+	cr_assert_null(res.vs);
+	cr_assert_eq(res.requests, 1);
+	cr_assert_eq(w.fake.heads, 1);
+	cr_assert_str_eq(one.v[0].digest, "sha256:"
 	    "0000000000000000000000000000000000000000000000000000000000000024");
-	cr_assert_null(run.vs->v[0].digest);
+	versions_free(&one);
+	run_clear(&res);
 	run_clear(&run);
 	world_free(&w);
 }
@@ -473,13 +512,12 @@ Test(docker_poll, cap_stops_listing_and_marks_truncated)
 	struct run	 run;
 
 	world_init(&w, 25, 10, 12);
-	w.p->baseline = 1;
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, 0, "%s", run.cause);
 	cr_assert_eq(run.vs->n, 12);
 	cr_assert(run.vs->truncated);
 	cr_assert_eq(w.fake.lists, 2);
-	cr_assert_eq(w.fake.heads, 0, "a baseline fetches no digests");
+	cr_assert_eq(w.fake.heads, 0);
 	run_clear(&run);
 	world_free(&w);
 }
@@ -487,22 +525,25 @@ Test(docker_poll, cap_stops_listing_and_marks_truncated)
 Test(docker_poll, bearer_dance_cached_then_redone_once)
 {
 	struct world	 w;
-	struct run	 run;
+	struct run	 run, res;
 
 	world_init(&w, 3, 100, 10000);
 	w.fake.bearer = 1;
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, 0, "%s", run.cause);
 	cr_assert_eq(run.vs->n, 3);
 	cr_assert_eq(w.fake.tokens, 1);
+	cr_assert_eq(run.requests, 3, "401, token, listing");
+	world_resolve(&w, &res, run.vs, RESOLVE_DIGEST);
+	cr_assert_eq(res.status, 0, "%s", res.cause);
 	cr_assert_eq(w.fake.heads, 3);
+	cr_assert_eq(res.requests, 3, "the cached token is sent ahead");
+	cr_assert_eq(w.fake.tokens, 1);
+	run_clear(&res);
 	run_clear(&run);
 
 	/* The cached token is sent ahead: one listing, nothing else. */
-	index_put(w.known, "t00", NULL, now_ms() / 1000);
-	index_put(w.known, "t01", NULL, now_ms() / 1000);
-	index_put(w.known, "t02", NULL, now_ms() / 1000);
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, 0, "%s", run.cause);
 	cr_assert_eq(run.requests, 1);
 	cr_assert_eq(w.fake.tokens, 1);
@@ -510,11 +551,40 @@ Test(docker_poll, bearer_dance_cached_then_redone_once)
 
 	/* The server forgets the token: 401, a new token, success. */
 	w.fake.token_gen++;
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, 0, "%s", run.cause);
 	cr_assert_eq(run.requests, 3);
 	cr_assert_eq(w.fake.tokens, 2);
 	run_clear(&run);
+	world_free(&w);
+}
+
+/* Two sources on one connector: one instance, one token for the scope. */
+Test(docker_poll, sources_of_a_connector_share_its_tokens)
+{
+	struct world	 w;
+	struct run	 run;
+	struct provider	*p2;
+	char		*cause = NULL;
+
+	world_init(&w, 3, 100, 10000);
+	w.fake.bearer = 1;
+	p2 = provider_create(&w.env, &w.sc, &cause);
+	cr_assert_not_null(p2, "%s", cause);
+	cr_assert_eq(p2->connector, w.p->connector);
+	world_list(&w, &run, 0);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	run_clear(&run);
+	memset(&run, 0, sizeof run);
+	run.base = w.base;
+	p2->entry->list(p2, &(struct list_request){ .max = 100 }, run_done,
+	    &run);
+	world_wait(&w, &run);
+	cr_assert_eq(run.status, 0, "%s", run.cause);
+	/* The challenge is learnt per source, the token is the connector's. */
+	cr_assert_eq(w.fake.tokens, 1);
+	run_clear(&run);
+	provider_free(p2);
 	world_free(&w);
 }
 
@@ -525,7 +595,7 @@ Test(docker_poll, link_cycle_fails)
 
 	world_init(&w, 3, 100, 10000);
 	w.fake.cycle = 1;
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, -1);
 	cr_assert_null(run.vs);
 	cr_assert(strstr(run.cause, "(a cycle)") != NULL, "%s", run.cause);
@@ -542,12 +612,27 @@ Test(docker_poll, server_error_is_one_clear_cause)
 
 	world_init(&w, 3, 100, 10000);
 	w.fake.status = 500;
-	world_poll(&w, &run);
+	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, -1);
 	xasprintf(&want, "GET http://127.0.0.1:%d/v2/app/tags/list?n=1000: "
 	    "HTTP 500", w.fake.port);
 	cr_assert_str_eq(run.cause, want);
 	free(want);
+	run_clear(&run);
+	world_free(&w);
+}
+
+Test(docker_poll, garbage_listing_is_one_clear_cause)
+{
+	struct world	 w;
+	struct run	 run;
+
+	world_init(&w, 3, 100, 10000);
+	w.fake.status = 200;
+	world_list(&w, &run, 0);
+	cr_assert_eq(run.status, -1);
+	cr_assert(strstr(run.cause, "not JSON (an HTML or XML page)") !=
+	    NULL, "%s", run.cause);
 	run_clear(&run);
 	world_free(&w);
 }
@@ -560,7 +645,8 @@ Test(docker_poll, cancel_runs_no_callback)
 	world_init(&w, 3, 100, 10000);
 	memset(&run, 0, sizeof run);
 	run.base = w.base;
-	w.p->entry->poll(w.p, w.known, run_done, &run);
+	w.p->entry->list(w.p, &(struct list_request){ .max = 100 }, run_done,
+	    &run);
 	w.p->entry->cancel(w.p);
 	event_base_loop(w.base, EVLOOP_NONBLOCK);
 	cr_assert_not(run.finished);

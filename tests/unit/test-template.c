@@ -148,7 +148,7 @@ Test(expr, plain_keys_only_when_asked)
 Test(expr, unknown_and_malformed)
 {
 	static const char *const bad[] = {
-		"pipeline.name", "artifacts.primary.tags", "trigger.artifact",
+		"pipeline.name", "artifacts.primary.tagz", "trigger.artifact",
 		"artifacts.primary.label.get(\"x\"", "artifacts.primary.label.",
 		"artifacts.primary.label[0]", "event.data.version[",
 		"event.data..x", "event.nope", "event.data.verison",

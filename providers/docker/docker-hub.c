@@ -1,5 +1,5 @@
 /*
- * provider-docker-hub.c: Docker Hub's "Hub API" for a DockerRegistry source
+ * docker-hub.c: Docker Hub's "Hub API" for a DockerRegistry source
  * with providerType DockerHub (provider-protocols.md §1.6).  The registry's
  * tags/list has no order Hub keeps to; the Hub API lists newest push first
  * (ordering=last_updated), so the maxTags cap keeps the newest tags, and it
@@ -69,7 +69,23 @@ int
 docker_parse_hub_tags(const char *body, size_t len, struct docker_hub_tag **out,
     size_t *nout, char **next, char **cause)
 {
-	cJSON			*root;
+	cJSON	*root;
+	int	 rc;
+
+	*out = NULL;
+	*nout = 0;
+	*next = NULL;
+	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
+		return (fail(cause, "Hub API answer is not JSON"));
+	rc = docker_hub_tags_json(root, out, nout, next, cause);
+	cJSON_Delete(root);
+	return (rc);
+}
+
+int
+docker_hub_tags_json(const cJSON *root, struct docker_hub_tag **out,
+    size_t *nout, char **next, char **cause)
+{
 	const cJSON		*results, *r, *name, *digest, *nx;
 	struct docker_hub_tag	*tags;
 	size_t			 n = 0;
@@ -77,21 +93,16 @@ docker_parse_hub_tags(const char *body, size_t len, struct docker_hub_tag **out,
 	*out = NULL;
 	*nout = 0;
 	*next = NULL;
-	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
-		return (fail(cause, "Hub API answer is not JSON"));
 	results = cJSON_GetObjectItemCaseSensitive(root, "results");
 	nx = cJSON_GetObjectItemCaseSensitive(root, "next");
 	if (!cJSON_IsObject(root) || !cJSON_IsArray(results) ||
-	    (nx != NULL && !cJSON_IsNull(nx) && !cJSON_IsString(nx))) {
-		cJSON_Delete(root);
+	    (nx != NULL && !cJSON_IsNull(nx) && !cJSON_IsString(nx)))
 		return (fail(cause, "Hub API answer has no results list"));
-	}
 	tags = xcalloc((size_t)cJSON_GetArraySize(results) + 1, sizeof *tags);
 	cJSON_ArrayForEach(r, results) {
 		name = cJSON_GetObjectItemCaseSensitive(r, "name");
 		if (!cJSON_IsString(name) || !docker_tag_valid(name->valuestring)) {
 			docker_hub_tags_free(tags, n);
-			cJSON_Delete(root);
 			return (fail(cause, "Hub API result without a valid tag "
 			    "name"));
 		}
@@ -105,7 +116,6 @@ docker_parse_hub_tags(const char *body, size_t len, struct docker_hub_tag **out,
 	}
 	if (cJSON_IsString(nx) && *nx->valuestring != '\0')
 		*next = xstrdup(nx->valuestring);
-	cJSON_Delete(root);
 	*out = tags;
 	*nout = n;
 	return (0);

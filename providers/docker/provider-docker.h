@@ -1,8 +1,9 @@
 /*
- * provider-docker.h: private to the DockerRegistry provider
- * (provider-docker*.c).  The connector and source spec structs the config
- * loader fills from our key tables, the pure parsers of registry responses
- * (provider-docker-parse.c) and the token cache (provider-docker-auth.c).
+ * provider-docker.h: private to the docker family (providers/docker/): the
+ * DockerRegistry connector (connector-docker.c) and source
+ * (provider-docker.c, docker-list.c), the spec structs the config loader
+ * fills from their key tables, and the pure parsers of registry responses
+ * (docker-parse.c, docker-hub.c).
  */
 #ifndef PROVIDER_DOCKER_H
 #define PROVIDER_DOCKER_H
@@ -42,7 +43,7 @@ struct docker_manifest {
 };
 void	 docker_manifest_clear(struct docker_manifest *);
 
-/* provider-docker-parse.c: pure parsers, bytes in, values out. */
+/* docker-parse.c: pure parsers, bytes in, values out. */
 
 /* "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}" */
 int	 docker_tag_valid(const char *);
@@ -53,12 +54,6 @@ int	 docker_parse_tags(const char *body, size_t len, char ***tags,
 	    size_t *ntags, char **cause);
 void	 docker_tags_free(char **tags, size_t ntags);
 /*
- * A token response: token (or access_token), expires_in (default 60 s),
- * issued_at (optional, else now_s).  *expires_s: when it stops working.
- */
-int	 docker_parse_token(const char *body, size_t len, int64_t now_s,
-	    char **token, int64_t *expires_s, char **cause);
-/*
  * A manifest or an index/manifest list.  content_type (may be NULL) decides
  * when the body has no mediaType.
  */
@@ -68,7 +63,7 @@ int	 docker_parse_manifest(const char *body, size_t len,
 int	 docker_parse_config(const char *body, size_t len, cJSON **labels,
 	    int64_t *created_s, char **cause);
 
-/* provider-docker-hub.c: the Hub API's tag listing (providerType DockerHub). */
+/* docker-hub.c: the Hub API's tag listing (providerType DockerHub). */
 struct docker_hub_tag {
 	char		*name;
 	char		*digest;	/* NULL when absent or not a digest */
@@ -81,55 +76,40 @@ char	*docker_hub_tags_url(const char *api, const char *repository,
 int	 docker_parse_hub_tags(const char *body, size_t len,
 	    struct docker_hub_tag **tags, size_t *ntags, char **next,
 	    char **cause);
+/* The same from the parsed page (the fetch engine parsed it). */
+int	 docker_hub_tags_json(const cJSON *, struct docker_hub_tag **tags,
+	    size_t *ntags, char **next, char **cause);
 void	 docker_hub_tags_free(struct docker_hub_tag *, size_t);
 
-/* provider-docker-auth.c: tokens per (realm, service, scope). */
-struct docker_tokens;
-struct docker_tokens *docker_tokens_create(void);
-void	 docker_tokens_free(struct docker_tokens *);	/* accepts NULL */
-/* The cached token, or NULL when there is none or it is about to expire. */
-const char *docker_tokens_get(struct docker_tokens *, const char *realm,
-	    const char *service, const char *scope, int64_t now_s);
-void	 docker_tokens_put(struct docker_tokens *, const char *realm,
-	    const char *service, const char *scope, const char *token,
-	    int64_t now_s, int64_t expires_s);
-/* Forget the token of that key, if it is still `token`. */
-void	 docker_tokens_drop(struct docker_tokens *, const char *realm,
-	    const char *service, const char *scope, const char *token);
-char	*docker_token_url(const char *realm, const char *service,
-	    const char *scope);
-char	*docker_basic_header(const char *user, const char *password);
+/* connector-docker.c */
+int	 docker_is_hub_host(const char *host);
 
 /* One provider instance (provider->data); see provider-docker.c. */
-struct docker_poll;
+struct fetcher;
+struct docker_list;
 struct docker {
 	char			*base;		/* "https://host[:port]" */
 	char			*registry;	/* host[:port] for events */
 	char			*repository;	/* "library/nginx" */
-	struct docker_tokens	*tokens;
-	/* The last challenge seen: sent ahead on the next requests. */
-	char			*auth_scheme;	/* "Basic", "Bearer" or NULL */
-	char			*realm;
-	char			*service;
-	char			*scope;
-	char			*token_url;	/* realm?service=…&scope=… */
-	struct docker_poll	*poll;		/* in flight, or NULL */
-	/* Politeness (limit.h): the connector's limiter. */
-	struct limiter		*limiter;
-	struct limits		*own_limits;	/* when env has none */
-	/* ETag of the last complete listing, when one request stands for it. */
+	char			*tag;		/* spec.tag: one tag only */
+	struct fetcher		*fetcher;	/* fetch.h */
+	struct docker_list	*call;		/* list/resolve in flight */
+	/* ETag of the last listing's first page. */
 	char			*etag;
 	/* providerType DockerHub: list through the Hub API (newest first). */
 	char			*hub_tags_url;	/* its first page, or NULL */
 	char			*hub_origin;	/* where its `next` may point */
 };
 
-/* provider-docker-poll.c */
+/* docker-list.c: list() and resolve() on the fetch engine. */
 struct provider;
-struct index;
-struct poll_result;
-void	 docker_poll_start(struct provider *, const struct index *,
-	    void (*)(const struct poll_result *, void *), void *);
-void	 docker_poll_cancel(struct provider *);
+struct list_request;
+struct provider_result;
+struct version;
+void	 docker_list(struct provider *, const struct list_request *,
+	    void (*)(const struct provider_result *, void *), void *);
+void	 docker_resolve(struct provider *, struct version **, size_t,
+	    void (*)(const struct provider_result *, void *), void *);
+void	 docker_cancel(struct provider *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * provider-docker-parse.c: the pure parsers of the DockerRegistry provider.
+ * docker-parse.c: the pure parsers of the DockerRegistry provider.
  * Bytes of a registry response in, plain values out; no I/O, no clock.  A
  * registry is a stranger: every field is checked for its type, names and
  * digests for their grammar (they end up in URLs and events), and every
@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
 #include "provider-docker.h"
 
 /* Leading whitespace, then the first byte: tells HTML and empty apart. */
@@ -21,55 +22,6 @@ skip_space(const char *p, const char *end)
 	    *p == '\n'))
 		p++;
 	return (p);
-}
-
-/* The whole body must be one JSON value (of any type). */
-static cJSON *
-json_parse(const char *body, size_t len, char **cause)
-{
-	const char	*end = body + len, *first, *stop = NULL;
-	cJSON		*json;
-
-	first = skip_space(body, end);
-	if (first == end) {
-		fail(cause, "empty body");
-		return (NULL);
-	}
-	if (*first == '<') {
-		fail(cause, "not JSON (an HTML or XML page)");
-		return (NULL);
-	}
-	json = cJSON_ParseWithLengthOpts(body, len, &stop, 0);
-	if (json == NULL) {
-		if (stop == NULL || stop < body || stop > end)
-			fail(cause, "invalid JSON");
-		else
-			fail(cause, "invalid JSON at byte %zu",
-			    (size_t)(stop - body));
-		return (NULL);
-	}
-	if (skip_space(stop, end) != end) {
-		fail(cause, "invalid JSON at byte %zu: data after the value",
-		    (size_t)(skip_space(stop, end) - body));
-		cJSON_Delete(json);
-		return (NULL);
-	}
-	return (json);
-}
-
-static cJSON *
-json_object(const char *body, size_t len, char **cause)
-{
-	cJSON	*json;
-
-	if ((json = json_parse(body, len, cause)) == NULL)
-		return (NULL);
-	if (!cJSON_IsObject(json)) {
-		fail(cause, "not a JSON object");
-		cJSON_Delete(json);
-		return (NULL);
-	}
-	return (json);
 }
 
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
@@ -292,7 +244,7 @@ docker_parse_tags(const char *body, size_t len, char ***tags, size_t *ntags,
 	*ntags = 0;
 	if (docker_scan_tags(body, len, tags, ntags))
 		return (0);
-	if ((json = json_object(body, len, cause)) == NULL)
+	if (json_parse_object(body, len, &json, cause) != 0)
 		return (-1);
 	list = cJSON_GetObjectItemCaseSensitive(json, "tags");
 	if (list == NULL) {
@@ -339,89 +291,6 @@ docker_tags_free(char **tags, size_t ntags)
 	for (i = 0; i < ntags; i++)
 		free(tags[i]);
 	free(tags);
-}
-
-/* A number, or a string holding one (some servers quote them). */
-static int
-json_seconds(const cJSON *item, int64_t *out)
-{
-	char	*end;
-	double	 d;
-
-	if (cJSON_IsNumber(item))
-		d = item->valuedouble;
-	else if (cJSON_IsString(item)) {
-		d = strtod(item->valuestring, &end);
-		if (end == item->valuestring || *end != '\0')
-			return (-1);
-	} else
-		return (-1);
-	if (!(d >= 0 && d <= 10.0 * 365 * 86400))
-		return (-1);
-	*out = (int64_t)d;
-	return (0);
-}
-
-/* A token goes into a header: printable ASCII only, and not too long. */
-static int
-token_valid(const char *t)
-{
-	size_t	 n;
-
-	for (n = 0; t[n] != '\0'; n++) {
-		if (t[n] < 0x21 || t[n] > 0x7e || n >= 16384)
-			return (0);
-	}
-	return (n > 0);
-}
-
-int
-docker_parse_token(const char *body, size_t len, int64_t now_s, char **token,
-    int64_t *expires_s, char **cause)
-{
-	cJSON		*json, *item;
-	const char	*field = "token";
-	int64_t		 lifetime = 60, issued;
-
-	*token = NULL;
-	if ((json = json_object(body, len, cause)) == NULL)
-		return (-1);
-	item = cJSON_GetObjectItemCaseSensitive(json, "token");
-	if (item == NULL || cJSON_IsNull(item) ||
-	    (cJSON_IsString(item) && item->valuestring[0] == '\0')) {
-		field = "access_token";
-		item = cJSON_GetObjectItemCaseSensitive(json, field);
-	}
-	if (item == NULL || cJSON_IsNull(item)) {
-		cJSON_Delete(json);
-		return (fail(cause, "no token in the response"));
-	}
-	if (!cJSON_IsString(item) || !token_valid(item->valuestring)) {
-		cJSON_Delete(json);
-		return (fail(cause, "\"%s\" is not a usable token", field));
-	}
-	*token = xstrdup(item->valuestring);
-
-	item = cJSON_GetObjectItemCaseSensitive(json, "expires_in");
-	if (item != NULL && !cJSON_IsNull(item)) {
-		if (json_seconds(item, &lifetime) != 0 || lifetime == 0) {
-			free(*token);
-			*token = NULL;
-			cJSON_Delete(json);
-			return (fail(cause, "\"expires_in\" is not a duration "
-			    "in seconds"));
-		}
-	}
-	/* issued_at only counts when it is a time and not in our future. */
-	issued = now_s;
-	item = cJSON_GetObjectItemCaseSensitive(json, "issued_at");
-	if (cJSON_IsString(item) &&
-	    time_parse_rfc3339(item->valuestring, &issued) == 0 &&
-	    issued > now_s)
-		issued = now_s;
-	*expires_s = issued + lifetime;
-	cJSON_Delete(json);
-	return (0);
 }
 
 void
@@ -510,7 +379,7 @@ docker_parse_manifest(const char *body, size_t len, const char *content_type,
 	int		 rc;
 
 	memset(m, 0, sizeof *m);
-	if ((json = json_object(body, len, cause)) == NULL)
+	if (json_parse_object(body, len, &json, cause) != 0)
 		return (-1);
 	version = cJSON_GetObjectItemCaseSensitive(json, "schemaVersion");
 	if (cJSON_IsNumber(version) && version->valuedouble == 1) {
@@ -561,7 +430,7 @@ docker_parse_config(const char *body, size_t len, cJSON **labels,
 
 	*labels = NULL;
 	*created_s = 0;
-	if ((json = json_object(body, len, cause)) == NULL)
+	if (json_parse_object(body, len, &json, cause) != 0)
 		return (-1);
 	created = json_string(json, "created");
 	if (created != NULL && time_parse_rfc3339(created, created_s) != 0)
