@@ -81,6 +81,7 @@ api_source_json(struct source *s, cJSON *limits)
 	cJSON_AddBoolToObject(o, "truncated", st.truncated);
 	cJSON_AddBoolToObject(o, "held", st.held);
 	cJSON_AddNumberToObject(o, "failures", st.failures);
+	cJSON_AddNumberToObject(o, "lastDigestChecks", st.last_checks);
 	c = cJSON_AddObjectToObject(o, "counters");
 	cJSON_AddNumberToObject(c, "polls", (double)st.polls);
 	cJSON_AddNumberToObject(c, "errors", (double)st.errors);
@@ -88,6 +89,7 @@ api_source_json(struct source *s, cJSON *limits)
 	cJSON_AddNumberToObject(c, "updated", (double)st.updated);
 	cJSON_AddNumberToObject(c, "filtered", (double)st.filtered);
 	cJSON_AddNumberToObject(c, "bursts", (double)st.bursts);
+	cJSON_AddNumberToObject(c, "digestChecks", (double)st.checks);
 	if ((budget = api_connector(limits, sc->connector_ref)) != NULL)
 		cJSON_AddItemToObject(o, "rate", cJSON_Duplicate(budget, 1));
 	else

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "probe.h"
+#include "source.h"
 #include "store.h"
 
 struct cli {
@@ -225,12 +226,16 @@ versions_print(const struct cli *cli, const struct probe_result *r,
     cJSON *connectors)
 {
 	const struct versions	*vs = r->versions;
+	struct source_mutable	*m;
 	struct buf		 out = { 0 };
 	cJSON			*o, *arr, *v;
-	char			*s, when[32];
-	size_t			 i;
+	char			*s, when[32], *cause;
+	size_t			 i, nmutable = 0;
+	int			 is_mutable;
 
 	if (cli->json) {
+		m = source_mutable_create(r->src, &cause);
+		free(cause);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "source", r->src->id);
 		cJSON_AddBoolToObject(o, "truncated", vs->truncated);
@@ -240,6 +245,10 @@ versions_print(const struct cli *cli, const struct probe_result *r,
 		for (i = 0; i < vs->n; i++) {
 			v = cJSON_CreateObject();
 			cJSON_AddStringToObject(v, "name", vs->v[i].name);
+			is_mutable = vs->v[i].digest == NULL &&
+			    source_mutable_match(m, vs->v[i].name);
+			nmutable += is_mutable;
+			cJSON_AddBoolToObject(v, "mutable", is_mutable);
 			if (vs->v[i].digest != NULL)
 				cJSON_AddStringToObject(v, "digest",
 				    vs->v[i].digest);
@@ -253,6 +262,15 @@ versions_print(const struct cli *cli, const struct probe_result *r,
 				cJSON_AddNullToObject(v, "pushedAt");
 			cJSON_AddItemToArray(arr, v);
 		}
+		/*
+		 * Mutable tags whose digest the listing lacks: a poll checks
+		 * this many of them (digestChecksPerPoll at most).
+		 */
+		cJSON_AddNumberToObject(o, "mutable", (double)nmutable);
+		cJSON_AddNumberToObject(o, "digestChecks", (double)(
+		    (long long)nmutable < r->src->digest_checks ? (long long)
+		    nmutable : r->src->digest_checks));
+		source_mutable_free(m);
 		s = cJSON_PrintUnformatted(o);
 		printf("%s\n", s);
 		free(s);

@@ -30,8 +30,7 @@ struct source {
 	struct source_hooks		 hooks;
 	struct provider			*provider;
 	struct filter			*filter;
-	struct filter			*mutable_filter; /* mutableTagRegex */
-	int				 mutable_negate;	/* the default */
+	struct source_mutable		*mutable_tags;	/* NULL: no checks */
 	struct index			*index;
 	struct index			*mutable;	/* known mutable tags */
 	char				*fingerprint;	/* what it watches */

@@ -22,20 +22,65 @@
 #include "order.h"
 #include "source-int.h"
 
+/* The default mutableTagRegex: every tag that is not a full version. */
+#define FULL_VERSION	"^v?\\d+\\.\\d+\\.\\d+$"
+
+struct source_mutable {
+	struct filter	*filter;
+	int		 negate;	/* the default: not a full version */
+};
+
+struct source_mutable *
+source_mutable_create(const struct source_conf *conf, char **cause)
+{
+	struct source_mutable	*m;
+	struct filter_conf	 fc;
+
+	*cause = NULL;
+	if (!(conf->entry->flags & PROVIDER_TAGS) || conf->digest_checks <= 0)
+		return (NULL);
+	memset(&fc, 0, sizeof fc);
+	fc.include = conf->mutable_tag_regex != NULL ?
+	    conf->mutable_tag_regex : FULL_VERSION;
+	fc.keep_noise = 1;
+	m = xcalloc(1, sizeof *m);
+	m->negate = conf->mutable_tag_regex == NULL;
+	if ((m->filter = filter_create(&fc, cause)) == NULL) {
+		free(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+void
+source_mutable_free(struct source_mutable *m)
+{
+	if (m == NULL)
+		return;
+	filter_free(m->filter);
+	free(m);
+}
+
 int
-source_is_mutable(const struct source *s, const char *name)
+source_mutable_match(const struct source_mutable *m, const char *name)
 {
 	char	*key = NULL, *cause = NULL;
 	int	 r;
 
-	if (s->mutable_filter == NULL)
+	if (m == NULL)
 		return (0);
-	r = filter_match(s->mutable_filter, name, &key, &cause);
+	r = filter_match(m->filter, name, &key, &cause);
 	free(key);
 	free(cause);
 	if (r == -1)
 		return (0);
-	return (s->mutable_negate ? r != 1 : r == 1);
+	return (m->negate ? r != 1 : r == 1);
+}
+
+int
+source_is_mutable(const struct source *s, const char *name)
+{
+	return (source_mutable_match(s->mutable_tags, name));
 }
 
 void

@@ -22,9 +22,6 @@
 #include "source-int.h"
 #include "store.h"
 
-/* The default mutableTagRegex: every tag that is not a full version. */
-#define FULL_VERSION	"^v?\\d+\\.\\d+\\.\\d+$"
-
 char *
 source_new_epoch(const struct source *s)
 {
@@ -126,20 +123,14 @@ source_create(struct env *env, const struct source_conf *conf,
 	s->filter = f;
 	if (hooks != NULL)
 		s->hooks = *hooks;
-	if ((conf->entry->flags & PROVIDER_TAGS) && conf->digest_checks > 0) {
-		memset(&fc, 0, sizeof fc);
-		fc.include = conf->mutable_tag_regex != NULL ?
-		    conf->mutable_tag_regex : FULL_VERSION;
-		fc.keep_noise = 1;
-		s->mutable_negate = conf->mutable_tag_regex == NULL;
-		if ((s->mutable_filter = filter_create(&fc, cause)) == NULL) {
-			filter_free(f);
-			free(s);
-			return (NULL);
-		}
+	s->mutable_tags = source_mutable_create(conf, cause);
+	if (s->mutable_tags == NULL && *cause != NULL) {
+		filter_free(f);
+		free(s);
+		return (NULL);
 	}
 	if ((s->provider = provider_create(env, conf, cause)) == NULL) {
-		filter_free(s->mutable_filter);
+		source_mutable_free(s->mutable_tags);
 		filter_free(f);
 		free(s);
 		return (NULL);
@@ -195,7 +186,7 @@ source_free(struct source *s)
 	source_cycle_clear(s);
 	provider_free(s->provider);
 	filter_free(s->filter);
-	filter_free(s->mutable_filter);
+	source_mutable_free(s->mutable_tags);
 	index_free(s->index);
 	index_free(s->mutable);
 	free(s->fingerprint);

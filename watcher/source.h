@@ -38,6 +38,18 @@ struct source_status {
 	uint64_t	 checks;	/* all of them */
 };
 
+/*
+ * mutableTagRegex of a source (its default: every tag that is not a full
+ * version): NULL when the source checks no digests (not a source of tags,
+ * or digestChecksPerPoll 0), and NULL with *cause on a bad pattern.
+ */
+struct source_mutable;
+struct source_mutable *source_mutable_create(const struct source_conf *,
+		    char **cause);
+void		 source_mutable_free(struct source_mutable *);
+int		 source_mutable_match(const struct source_mutable *,
+		    const char *tag);
+
 struct source	*source_create(struct env *, const struct source_conf *,
 		    const struct source_hooks *, char **cause);
 /* Load state from the store, then poll every interval: first after delay. */

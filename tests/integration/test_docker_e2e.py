@@ -19,6 +19,8 @@ give one log line per failed poll while a healthy source still delivers;
 """
 
 import calendar
+import json
+import os
 import re
 import threading
 import time
@@ -295,6 +297,115 @@ class Reload(WatcherCase):
         REGISTRY.wait_more_polls(first)
         self.assertTrue(watcher.running())
         watcher.stop()
+
+
+class MutableTags(WatcherCase):
+    """DESIGN section 2: mutable tags are watched with no configuration."""
+
+    def test_latest_repointed_after_baseline_is_updated_by_default(self):
+        repo = "e2e/mutable"
+        old = self.client.push(repo, "latest")
+        self.client.push(repo, "1.0.0")
+        # The default config: no digestCheckInterval, no mutableTagRegex.
+        watcher = self.start(self.config([docker_source(
+            "mutable", "local", repo)]))
+        # The baseline records latest's digest (1.0.0's waits for its
+        # digestCheckInterval).
+        REGISTRY.wait_requests("HEAD", "/v2/%s/manifests/latest" % repo)
+        watcher.wait_log(r'msg="poll committed" source=mutable')
+        REGISTRY.wait_more_polls(repo)
+        self.assertEqual(self.hook.deliveries, [], "baseline emitted")
+
+        new = self.client.retag(repo, "latest", "rebuilt image")
+        self.assertNotEqual(new, old)
+        [delivery] = self.hook.wait_accepted(1)
+        self.assert_event(delivery, "updated", "mutable", repo, "latest",
+                          new, previous=old)
+        REGISTRY.wait_more_polls(repo)
+        self.assertEqual(len(self.hook.deliveries), 1, "event repeated")
+        watcher.stop()
+
+    def test_excluded_tags_cost_no_request(self):
+        repo = "e2e/excluded"
+        self.client.push(repo, "1.0.0")
+        source = docker_source("excluded", "local", repo)
+        source["spec"]["tagRegex"] = r"^\d+\.\d+\.\d+$"
+        watcher = self.start(self.config([source]))
+        REGISTRY.wait_listings(repo, 2)
+        signature = "sha256-%s.sig" % ("ab" * 32)
+        self.client.push(repo, "nightly-1")
+        self.client.push(repo, signature)
+        digest = self.client.push(repo, "2.0.0")
+        [delivery] = self.hook.wait_accepted(1)
+        self.assert_event(delivery, "created", "excluded", repo, "2.0.0",
+                          digest)
+        REGISTRY.wait_more_polls(repo)
+        self.assertEqual(len(self.hook.deliveries), 1)
+        # (the pushes above PUT those manifests: only reads count)
+        asked = [p for m, p, _ in REGISTRY.requests
+                 if m in ("GET", "HEAD") and "/manifests/" in p and
+                 ("nightly" in p or ".sig" in p)]
+        self.assertEqual(asked, [], "an excluded tag cost a request")
+        watcher.stop()
+
+    def test_versions_json_counts_digest_checks(self):
+        repo = "e2e/checks"
+        self.client.push(repo, "latest")
+        self.client.push(repo, "stable")
+        self.client.push(repo, "1.0.0")
+        source = docker_source("checks", "local", repo)
+        source["spec"]["digestChecksPerPoll"] = 1
+        watcher = self.watcher(self.config([source]))
+        result = watcher.run_cli("versions", "-c", watcher.write_config(),
+                                 "checks", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        out = json.loads(result.stdout)
+        self.assertEqual(out["digestChecks"], 1)
+        self.assertEqual(out["mutable"], 2)
+
+
+class Identity(WatcherCase):
+    """DESIGN section 2: a source's identity is what it watches."""
+
+    def check_rebaseline(self, store, name):
+        first, second = "e2e/ident-%s-a" % name, "e2e/ident-%s-b" % name
+        self.client.push(first, "1.0")
+        self.client.push(second, "2.0")
+        self.client.push(second, "2.1")
+        config = self.config([docker_source("ident-" + name, "local",
+                                            first)])
+        config["store"] = store
+        watcher = self.start(config)
+        watcher.wait_log(r'msg="poll committed" source=ident-%s' % name)
+        watcher.stop()
+
+        config["sources"][0]["spec"]["imagePath"] = second
+        watcher = self.start(config)
+        watcher.wait_log(r'msg="the source watches something else now.*'
+                         r'source=ident-%s' % name)
+        REGISTRY.wait_listings(second, 3)
+        self.assertEqual(self.hook.deliveries, [],
+                         "the new target's tags were emitted as new")
+        digest = self.client.push(second, "2.2")
+        [delivery] = self.hook.wait_accepted(1)
+        self.assert_event(delivery, "created", "ident-" + name, second,
+                          "2.2", digest)
+        watcher.stop()
+
+        # Unchanged target: a restart says nothing of the kind.
+        watcher = self.start(config)
+        REGISTRY.wait_more_polls(second, 3)
+        self.assertEqual(
+            [line for line in watcher.logs if "something else" in line], [])
+        self.assertEqual(len(self.hook.deliveries), 1)
+        watcher.stop()
+
+    def test_changed_image_path_rebaselines_silently_redis(self):
+        self.check_rebaseline({"type": "redis", "url": REDIS.url}, "redis")
+
+    def test_changed_image_path_rebaselines_silently_lmdb(self):
+        self.check_rebaseline({"type": "lmdb", "path": os.path.join(
+            WORKDIR.path, "ident-lmdb")}, "lmdb")
 
 
 class Auth(WatcherCase):

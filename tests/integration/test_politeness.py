@@ -353,10 +353,13 @@ class Politeness(unittest.TestCase):
         watcher = Watcher(self.workdir, config, env=ENV)
         watcher.start()
         self.addCleanup(watcher.kill)
-        # Digests are learnt by the checks, behind unchanged listings.
-        # (the baseline, then the checks' first digests).
+        # Digests are learnt by the checks, behind unchanged listings:
+        # the baseline records latest's (a mutable tag), the next poll's
+        # checks 1.0's (due by digestCheckInterval).
         watcher.wait_log(r'msg="poll committed" source=rp .*recorded=2',
-                         count=2, timeout=20)
+                         timeout=20)
+        watcher.wait_log(r'msg="poll committed" source=rp .*recorded=1',
+                         timeout=20)
         mark = self.fake.requests()[-1]["seq"]
         self.fake.tags("rp/app", ["latest"])
         self.hook.wait_subjects(["rp/app:latest"], timeout=20)
