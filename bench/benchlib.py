@@ -42,8 +42,10 @@ def config_text(port, sources, state_dir, interval="1s", max_tags=10000,
                 digest_check="0"):
     """A watcher config: one connector on the fake, one source per image.
 
-    digestCheckInterval 0: a poll of a known repository is exactly one
-    tag listing (no manifest HEADs), so a poll can be counted as a request.
+    digestCheckInterval 0 and digestChecksPerPoll 0: a poll of a known
+    repository is exactly one tag listing (no manifest HEADs, not even of
+    the fake's tags v1..vN, which are mutable tags by default), so a poll
+    can be counted as a request.
     """
     lines = [
         "store:",
@@ -67,6 +69,7 @@ def config_text(port, sources, state_dir, interval="1s", max_tags=10000,
             "    interval: %s" % interval,
             "    maxTags: %d" % max_tags,
             "    digestCheckInterval: %s" % digest_check,
+            "    digestChecksPerPoll: 0",
             "    spec:",
             "      connectorRef: fake",
             "      imagePath: %s" % image,
