@@ -28,7 +28,7 @@
 #include "xml.h"
 
 struct fetcher {
-	struct provider		*p;
+	struct env		*env;
 	struct connector	*conn;
 	char			*default_scope;
 	size_t			 inflight;
@@ -93,11 +93,17 @@ static void	fetch_check(struct fetch *);
 struct fetcher *
 fetcher_create(struct provider *p, const struct fetcher_conf *fc)
 {
+	return (fetcher_create_connector(p->connector, fc));
+}
+
+struct fetcher *
+fetcher_create_connector(struct connector *c, const struct fetcher_conf *fc)
+{
 	struct fetcher	*fr;
 
 	fr = xcalloc(1, sizeof *fr);
-	fr->p = p;
-	fr->conn = p->connector;
+	fr->env = c->env;
+	fr->conn = c;
 	if (fc != NULL && fc->default_scope != NULL)
 		fr->default_scope = xstrdup(fc->default_scope);
 	fr->inflight = fc != NULL && fc->inflight > 0 ? fc->inflight :
@@ -254,7 +260,7 @@ fetch_start(struct fetcher *fr, fetch_done_cb done, void *arg)
 	TAILQ_INIT(&f->queued);
 	TAILQ_INIT(&f->reqs);
 	TAILQ_INIT(&f->waiting);
-	if ((f->later = evtimer_new(fr->p->env->base, fetch_later_cb,
+	if ((f->later = evtimer_new(fr->env->base, fetch_later_cb,
 	    f)) == NULL)
 		fatalx("evtimer_new failed");
 	fr->cur = f;

@@ -49,6 +49,10 @@ struct fetcher_conf {
 	size_t		 inflight;	/* requests at once, 0: FETCH_INFLIGHT */
 };
 struct fetcher	*fetcher_create(struct provider *, const struct fetcher_conf *);
+/* The same without a source: a connector's own requests (its probe). */
+struct connector;
+struct fetcher	*fetcher_create_connector(struct connector *,
+		    const struct fetcher_conf *);
 void		 fetcher_free(struct fetcher *);	/* accepts NULL */
 
 /* How the next page is found (struct fetch_request.paging). */

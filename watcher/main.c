@@ -105,7 +105,54 @@ parse_since(const char *s, int64_t *ms)
 	return (-1);
 }
 
-/* check --connect: list every source once; exit 1 if one cannot be. */
+/* The connectors no source names: their own probes. */
+static int
+check_connectors(struct config *conf, size_t *failed)
+{
+	const struct connector_conf	**ccs;
+	size_t				  i, j, n = 0;
+	char				**causes, *cause;
+	int				 *ok;
+
+	ccs = xcalloc(conf->nconnectors + 1, sizeof *ccs);
+	for (i = 0; i < conf->nconnectors; i++) {
+		for (j = 0; j < conf->nsources; j++) {
+			if (conf->sources[j].connector == &conf->connectors[i])
+				break;
+		}
+		if (j == conf->nsources)
+			ccs[n++] = &conf->connectors[i];
+	}
+	ok = xcalloc(n + 1, sizeof *ok);
+	causes = xcalloc(n + 1, sizeof *causes);
+	if (n > 0 && probe_connectors(conf, ccs, n, ok, causes, &cause) != 0) {
+		fprintf(stderr, "artifact-watcher: %s\n", cause);
+		free(cause);
+		free(ccs);
+		free(ok);
+		free(causes);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (ok[i])
+			printf("connector %s: reachable\n", ccs[i]->id);
+		else {
+			printf("connector %s: FAILED: %s\n", ccs[i]->id,
+			    causes[i]);
+			(*failed)++;
+		}
+		free(causes[i]);
+	}
+	free(ccs);
+	free(ok);
+	free(causes);
+	return (0);
+}
+
+/*
+ * check --connect: list every source once, and probe every connector no
+ * source names; exit 1 if one cannot be reached.
+ */
 static int
 check_connect(struct config *conf)
 {
@@ -114,8 +161,8 @@ check_connect(struct config *conf)
 	char				 *cause;
 	size_t				  i, failed = 0;
 
-	srcs = xcalloc(conf->nsources, sizeof *srcs);
-	r = xcalloc(conf->nsources, sizeof *r);
+	srcs = xcalloc(conf->nsources + 1, sizeof *srcs);
+	r = xcalloc(conf->nsources + 1, sizeof *r);
 	for (i = 0; i < conf->nsources; i++)
 		srcs[i] = &conf->sources[i];
 	if (probe_sources(conf, srcs, conf->nsources, r, NULL, &cause) != 0) {
@@ -139,6 +186,8 @@ check_connect(struct config *conf)
 	probe_results_free(r, conf->nsources);
 	free(srcs);
 	free(r);
+	if (check_connectors(conf, &failed) != 0)
+		return (EXIT_INTERNAL);
 	return (failed > 0 ? EXIT_POLL : EXIT_OK);
 }
 

@@ -110,3 +110,78 @@ probe_results_free(struct probe_result *r, size_t n)
 		}
 	}
 }
+
+struct probe_conn {
+	int		*ok;
+	char		**cause;
+	size_t		*left;
+	struct event_base *base;
+};
+
+static void
+probe_conn_done(int ok, const char *cause, void *arg)
+{
+	struct probe_conn	*pc = arg;
+
+	*pc->ok = ok;
+	if (!ok)
+		*pc->cause = xstrdup(cause != NULL ? cause : "probe failed");
+	if (--*pc->left == 0)
+		event_base_loopbreak(pc->base);
+}
+
+int
+probe_connectors(struct config *conf, const struct connector_conf **ccs,
+    size_t n, int *ok, char **causes, char **cause)
+{
+	struct connector	**conns;
+	struct probe_conn	*pcs;
+	struct env		 env;
+	size_t			 i, left = 0;
+
+	memset(&env, 0, sizeof env);
+	env.conf = conf;
+	if ((env.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((env.http = http_create(env.base, cause)) == NULL) {
+		event_base_free(env.base);
+		return (-1);
+	}
+	env.limits = limits_create(env.base, env.http,
+	    (size_t)conf->max_inflight);
+	env.connectors = connectors_create();
+	conns = xcalloc(n + 1, sizeof *conns);
+	pcs = xcalloc(n + 1, sizeof *pcs);
+	for (i = 0; i < n; i++) {
+		ok[i] = 1;
+		causes[i] = NULL;
+		pcs[i].ok = &ok[i];
+		pcs[i].cause = &causes[i];
+		pcs[i].left = &left;
+		pcs[i].base = env.base;
+		if (ccs[i]->entry == NULL || ccs[i]->entry->probe == NULL)
+			continue;
+		if ((conns[i] = connector_get(&env, ccs[i], &causes[i])) ==
+		    NULL) {
+			ok[i] = 0;
+			continue;
+		}
+		left++;
+	}
+	for (i = 0; i < n; i++) {
+		if (conns[i] != NULL)
+			conns[i]->entry->probe(conns[i], probe_conn_done,
+			    &pcs[i]);
+	}
+	if (left > 0)
+		event_base_dispatch(env.base);
+	for (i = 0; i < n; i++)
+		connector_put(conns[i]);
+	free(conns);
+	free(pcs);
+	connectors_free(env.connectors);
+	limits_free(env.limits);
+	http_free(env.http);
+	event_base_free(env.base);
+	return (0);
+}

@@ -27,4 +27,13 @@ int	 probe_sources(struct config *, const struct source_conf **srcs,
 	    char **cause);
 void	 probe_results_free(struct probe_result *, size_t);
 
+/*
+ * check --connect of connectors: each connector's own probe (one cheap
+ * authenticated request), for the ones no source names.  ok[i] and
+ * causes[i] (allocated, NULL when ok) are ccs[i]'s; a type without a probe
+ * is ok.  -1 with *cause when the HTTP engine cannot start.
+ */
+int	 probe_connectors(struct config *, const struct connector_conf **ccs,
+	    size_t n, int *ok, char **causes, char **cause);
+
 #endif

@@ -11,7 +11,9 @@
 #include <strings.h>
 
 #include "connector.h"
+#include "fetch.h"
 #include "http.h"
+#include "provider.h"
 #include "provider-docker.h"
 
 static const char *const docker_kinds[] = { "DockerHub", "Other", NULL };
@@ -143,6 +145,64 @@ docker_connector_credentials(struct connector *conn,
 	return (0);
 }
 
+/* check --connect: GET /v2/, the API root, with the connector's auth. */
+struct docker_probe {
+	struct fetcher	*fetcher;
+	void		(*done)(int, const char *, void *);
+	void		*arg;
+};
+
+static int
+docker_probe_page(__unused struct fetch *f, __unused struct fetch_page *pg,
+    __unused void *arg)
+{
+	return (FETCH_STOP);
+}
+
+static void
+docker_probe_done(struct provider_result *r, void *arg)
+{
+	struct docker_probe	*dp = arg;
+
+	dp->done(r->status == 0, r->cause, dp->arg);
+	fetcher_free(dp->fetcher);
+	free(dp);
+}
+
+static void
+docker_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct docker_connector	*c = conn->conf->data;
+	struct docker_probe		*dp;
+	struct fetch_request		 rq;
+	struct fetch			*f;
+	char				*origin, *host, *url;
+
+	host = url_host(c->url);
+	if (host != NULL && docker_is_hub_host(host))
+		origin = xstrdup("https://registry-1.docker.io");
+	else
+		origin = url_origin(c->url);
+	free(host);
+	dp = xcalloc(1, sizeof *dp);
+	dp->fetcher = fetcher_create_connector(conn, NULL);
+	dp->done = done;
+	dp->arg = arg;
+	f = fetch_start(dp->fetcher, docker_probe_done, dp);
+	if (origin == NULL) {
+		fetch_fail(f, 0, "dockerRegistryUrl %s is not a URL", c->url);
+		return;
+	}
+	xasprintf(&url, "%s/v2/", origin);
+	memset(&rq, 0, sizeof rq);
+	rq.url = url;
+	rq.max_body = 64 * 1024;
+	fetch_submit(f, &rq, docker_probe_page, dp);
+	free(url);
+	free(origin);
+}
+
 const struct connector_entry connector_docker_entry = {
 	.name = "DockerRegistry",
 	.keys = docker_connector_keys,
@@ -151,4 +211,5 @@ const struct connector_entry connector_docker_entry = {
 	.check = docker_connector_check,
 	.identity = docker_connector_identity,
 	.credentials = docker_connector_credentials,
+	.probe = docker_connector_probe,
 };

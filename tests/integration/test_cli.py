@@ -88,6 +88,24 @@ class Cli(unittest.TestCase):
                              "--connect")
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
 
+    def test_check_connect_probes_connectors_no_source_names(self):
+        config = self.config()
+        config["connectors"].append(
+            docker_connector("spare", config["connectors"][0]["connector"]
+                             ["spec"]["dockerRegistryUrl"]))
+        config["connectors"].append(
+            docker_connector("dead", "http://127.0.0.1:%d" % free_port()))
+        watcher = Watcher(self.workdir, config)
+        probed = watcher.run_cli("check", "-c", watcher.write_config(),
+                                 "--connect")
+        self.assertEqual(probed.returncode, 1, probed.stdout)
+        self.assertIn("source app: reachable", probed.stdout)
+        self.assertIn("connector spare: reachable", probed.stdout)
+        self.assertRegex(probed.stdout,
+                         r"connector dead: FAILED: GET http://127\.0\.0\.1")
+        self.assertNotIn("connector local", probed.stdout,
+                         "a connector with a source was probed twice")
+
     def test_check_reports_every_error_with_position(self):
         path = self.workdir.file("bad.yaml", "\n".join([
             "store:",
