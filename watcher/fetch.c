@@ -12,6 +12,7 @@
  * one repository), the tokens on the connector (shared by its sources).
  */
 #include <sys/queue.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,11 +40,12 @@ struct fetcher {
 	char			*scope;
 	char			*token_url;
 	struct fetch		*cur;
+	struct event		*later;		/* the batch's, reused */
 };
 
 struct freq {
 	struct fetch		*f;
-	char			*method;
+	char			 method[16];
 	char			*url;
 	char			**headers;	/* the caller's, NULL-ended */
 	char			*body;
@@ -81,7 +83,7 @@ struct fetch {
 	int			 failed;
 	char			*cause;
 	int64_t			 retry_after;
-	struct event		*later;
+	int			 armed;		/* fr->later is pending */
 	int			 creds_done;
 	struct connector_creds	 creds;
 	char			*basic;		/* Authorization: Basic … */
@@ -138,7 +140,6 @@ freq_free(struct freq *r)
 	size_t	 i;
 
 	limit_cancel(r->http);
-	free(r->method);
 	free(r->url);
 	for (i = 0; r->headers != NULL && r->headers[i] != NULL; i++)
 		free(r->headers[i]);
@@ -169,8 +170,8 @@ fetch_free(struct fetch *f)
 		TAILQ_REMOVE(&f->queued, r, entry);
 		freq_free(r);
 	}
-	if (f->later != NULL)
-		event_free(f->later);
+	if (f->armed)
+		evtimer_del(f->fr->later);
 	connector_creds_clear(&f->creds);
 	secret_free(f->basic);
 	free(f->cause);
@@ -187,6 +188,8 @@ fetcher_free(struct fetcher *fr)
 	fetch_cancel(fr);
 	fetcher_forget(fr);
 	free(fr->default_scope);
+	if (fr->later != NULL)
+		event_free(fr->later);
 	free(fr);
 }
 
@@ -226,15 +229,22 @@ fetch_finish(struct fetch *f)
 static void
 fetch_later_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 {
-	fetch_check(arg);
+	struct fetcher	*fr = arg;
+
+	if (fr->cur != NULL) {
+		fr->cur->armed = 0;
+		fetch_check(fr->cur);
+	}
 }
 
+/* Look at the batch from the loop: it failed, or may have no request. */
 static void
 fetch_arm(struct fetch *f)
 {
 	struct timeval	 now = { 0, 0 };
 
-	evtimer_add(f->later, &now);
+	evtimer_add(f->fr->later, &now);
+	f->armed = 1;
 }
 
 /* Finish when failed, or when nothing is left. */
@@ -260,8 +270,9 @@ fetch_start(struct fetcher *fr, fetch_done_cb done, void *arg)
 	TAILQ_INIT(&f->queued);
 	TAILQ_INIT(&f->reqs);
 	TAILQ_INIT(&f->waiting);
-	if ((f->later = evtimer_new(fr->env->base, fetch_later_cb,
-	    f)) == NULL)
+	if (fr->later == NULL &&
+	    (fr->later = evtimer_new(fr->env->base, fetch_later_cb, fr)) ==
+	    NULL)
 		fatalx("evtimer_new failed");
 	fr->cur = f;
 	fetch_arm(f);	/* a batch with no request ends from the loop */
@@ -333,7 +344,8 @@ fetch_submit(struct fetch *f, const struct fetch_request *rq, fetch_cb cb,
 		return;
 	r = xcalloc(1, sizeof *r);
 	r->f = f;
-	r->method = xstrdup(rq->method != NULL ? rq->method : "GET");
+	snprintf(r->method, sizeof r->method, "%s",
+	    rq->method != NULL ? rq->method : "GET");
 	r->url = xstrdup(rq->url);
 	for (n = 0; rq->headers != NULL && rq->headers[n] != NULL; n++)
 		/* count */;
@@ -354,14 +366,18 @@ fetch_submit(struct fetch *f, const struct fetch_request *rq, fetch_cb cb,
 		r->paging = *rq->paging;
 		if (r->paging.max_pages == 0)
 			r->paging.max_pages = FETCH_MAX_PAGES;
-		r->origin = url_origin(rq->paging->origin != NULL ?
-		    rq->paging->origin : rq->url);
-		r->visited = index_create();
-		index_put(r->visited, r->url, NULL, 0);
+		/* The origin and the pages seen: when a next page comes. */
+		if (rq->paging->origin != NULL)
+			r->origin = url_origin(rq->paging->origin);
 	}
 	r->page = 1;
 	r->cb = cb;
 	r->arg = arg;
+	if (f->armed && !f->failed) {
+		/* It has a request now: its end comes from that. */
+		evtimer_del(f->fr->later);
+		f->armed = 0;
+	}
 	if (f->active >= f->fr->inflight) {
 		TAILQ_INSERT_TAIL(&f->queued, r, entry);
 		return;
@@ -391,7 +407,7 @@ freq_token(struct fetch *f)
 
 	r = xcalloc(1, sizeof *r);
 	r->f = f;
-	r->method = xstrdup("GET");
+	memcpy(r->method, "GET", 4);
 	r->url = xstrdup(f->fr->token_url);
 	r->headers = xcalloc(1, sizeof *r->headers);
 	r->max_body = 1024 * 1024;
@@ -723,6 +739,13 @@ freq_follow(struct freq *r, char *next)
 {
 	char	*origin;
 
+	if (r->visited == NULL) {
+		/* The first next page: the first page's URL is r->url. */
+		r->visited = index_create();
+		index_put(r->visited, r->url, NULL, 0);
+		if (r->origin == NULL)
+			r->origin = url_origin(r->url);
+	}
 	origin = url_origin(next);
 	if (origin == NULL || r->origin == NULL ||
 	    strcmp(origin, r->origin) != 0) {

@@ -47,6 +47,7 @@ struct docker_list {
 	struct versions		*vs;		/* list: what it found */
 	struct index		*seen;
 	long long		 max;
+	int			 listing;	/* a list() call */
 	int			 unchanged;	/* a 304 */
 	int			 complete;	/* its ETag may stand for it */
 	char			*etag;		/* of the first page */
@@ -102,7 +103,7 @@ call_done(struct provider_result *r, void *arg)
 	void			*done_arg = l->arg;
 
 	d->call = NULL;
-	if (r->status == 0 && l->seen != NULL) {
+	if (r->status == 0 && l->listing) {
 		if (l->unchanged)
 			r->unchanged = 1;
 		else {
@@ -153,6 +154,8 @@ list_add(struct docker_list *l, char **name, char **digest, int64_t pushed)
 {
 	struct version	*v;
 
+	if (l->seen == NULL)
+		l->seen = index_create();	/* not for a 304 */
 	if (index_get(l->seen, *name, NULL))
 		return (0);
 	if ((long long)l->vs->n >= l->max) {
@@ -275,8 +278,8 @@ docker_list(struct provider *p, const struct list_request *req,
 	char			*url;
 
 	l = call_new(p, done, arg);
+	l->listing = 1;
 	l->vs = xcalloc(1, sizeof *l->vs);
-	l->seen = index_create();
 	l->max = req->max > 0 ? req->max : 10000;
 	f = fetch_start(d->fetcher, call_done, l);
 	memset(&rq, 0, sizeof rq);
