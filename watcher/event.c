@@ -142,8 +142,9 @@ event_field(const struct event_info *ei, const char *name)
 {
 	const cJSON	*v;
 
-	if (ei->version->fields != NULL && (v =
-	    cJSON_GetObjectItemCaseSensitive(ei->version->fields, name)) != NULL)
+	v = ei->version->fields == NULL ? NULL :
+	    cJSON_GetObjectItemCaseSensitive(ei->version->fields, name);
+	if (v != NULL)
 		return (v);
 	if (ei->fields != NULL &&
 	    (v = cJSON_GetObjectItemCaseSensitive(ei->fields, name)) != NULL)

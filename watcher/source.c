@@ -77,7 +77,7 @@ source_load_done(int status, struct store_state *st, const char *cause,
 	} else if (st->present) {
 		free(s->epoch);
 		s->epoch = xstrdup(st->epoch);
-		/* A marker from before fingerprints: the next commit adds it. */
+		/* A marker older than fingerprints: the next commit adds. */
 		s->remark = fp == NULL;
 		for (i = 0; i < st->versions.n; i++) {
 			index_put(s->index, st->versions.v[i].name,

@@ -295,8 +295,8 @@ unknown:
 	p = text + strlen(en->name);
 	end = text + len;
 	if (en->tail == TAIL_FIELD) {
-		if (p >= end || (p = expr_step(e, p, end)) == NULL || p != end ||
-		    e->seg[base].key == NULL ||
+		if (p >= end || (p = expr_step(e, p, end)) == NULL ||
+		    p != end || e->seg[base].key == NULL ||
 		    !expr_data_field(e->seg[base].key)) {
 			expr_free(e);
 			goto unknown;
