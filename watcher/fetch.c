@@ -573,6 +573,19 @@ freq_unauthorized(struct freq *r, const struct http_response *resp)
 			    "without a realm", r->method, r->url);
 			return (-1);
 		}
+		if (strncasecmp(r->url, "https:", 6) == 0 &&
+		    strncasecmp(ch.realm, "http:", 5) == 0 &&
+		    !fr->conn->http_realm_ok) {
+			/* The realm gets the password and hands out tokens. */
+			fetch_fail(f, 0, "%s %s: HTTP 401: the server is https "
+			    "but its token realm %s is plain http, where the "
+			    "password and the token would cross the network in "
+			    "clear; refused (set allowHttpTokenRealm: true in "
+			    "the connector's spec to accept it)", r->method,
+			    r->url, log_q(ch.realm));
+			challenge_clear(&ch);
+			return (-1);
+		}
 		if (r->sent_token != NULL)
 			fetch_tokens_drop(fr->conn->tokens, fr->realm,
 			    fr->service, fr->scope, r->sent_token);
@@ -746,17 +759,21 @@ freq_follow(struct freq *r, char *next)
 		if (r->origin == NULL)
 			r->origin = url_origin(r->url);
 	}
-	origin = url_origin(next);
-	if (origin == NULL || r->origin == NULL ||
-	    strcmp(origin, r->origin) != 0) {
-		fetch_fail(r->f, 0, "%s %s: the next page %s is not on %s",
-		    r->method, r->url, log_q(next), r->origin != NULL ?
-		    r->origin : "the same origin");
+	/*
+	 * The next page gets the connector's credentials: it must stay on
+	 * the first page's origin (scheme, host, port: no https -> http).
+	 */
+	if (r->origin == NULL || !url_same_origin(next, r->origin)) {
+		origin = url_origin(next);
+		fetch_fail(r->f, 0, "%s %s: the next page points to another "
+		    "origin (%s, not %s); it is not followed, so the "
+		    "connector's credentials stay with its server", r->method,
+		    r->url, origin != NULL ? origin : "not a URL",
+		    r->origin != NULL ? r->origin : "a URL");
 		free(origin);
 		free(next);
 		return (-1);
 	}
-	free(origin);
 	if (index_get(r->visited, next, NULL)) {
 		fetch_fail(r->f, 0, "%s %s: the next page goes back to %s "
 		    "(a cycle)", r->method, r->url, next);

@@ -94,6 +94,11 @@ docker_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 		    "hubApiUrl must start with http:// or https://");
 		n++;
 	}
+	if (c->http_realm)
+		log_warn("allowHttpTokenRealm: a plain http token realm is "
+		    "accepted for an https registry; the password and the "
+		    "tokens may cross the network in clear", "connector=%s",
+		    log_q(cc->id));
 	if (c->auth_type == DOCKER_AUTH_PASSWORD &&
 	    (c->username == NULL || c->password_ref == NULL)) {
 		cfg_error(errs, node_or(cc->spec, "auth", cc->node),
@@ -142,6 +147,15 @@ docker_connector_credentials(struct connector *conn,
 		return (-1);
 	}
 	cr->username = xstrdup(c->username);
+	return (0);
+}
+
+static int
+docker_connector_init(struct connector *conn, __unused char **cause)
+{
+	const struct docker_connector	*c = conn->conf->data;
+
+	conn->http_realm_ok = c->http_realm;
 	return (0);
 }
 
@@ -211,5 +225,6 @@ const struct connector_entry connector_docker_entry = {
 	.check = docker_connector_check,
 	.identity = docker_connector_identity,
 	.credentials = docker_connector_credentials,
+	.init = docker_connector_init,
 	.probe = docker_connector_probe,
 };
