@@ -23,7 +23,7 @@
 
 #include "diff.h"
 #include "provider.h"
-#include "../providers/provider-docker.h"
+#include "../providers/docker/provider-docker.h"
 
 #define PAGE_TAGS	1000
 

@@ -1,6 +1,6 @@
 /*
  * test-provider-docker-hub.c: the Hub API pieces of the DockerRegistry
- * provider (provider-docker-hub.c): the first page's URL and the parser of
+ * provider (providers/docker/docker-hub.c): the first page's URL and the parser of
  * a page, on recorded-shape answers and hostile ones.
  */
 #include <stdlib.h>
