@@ -480,3 +480,28 @@ Test(template, built_json_templates_render_json)
 	}
 	cJSON_Delete(ev);
 }
+
+/* <+artifacts.primary.FIELD>: any field of any kind reads data.FIELD. */
+Test(expr, artifact_fields_of_every_kind)
+{
+	cJSON	*chart;
+	char	*cause;
+
+	check_value("artifacts.primary.registry", 0, "index.docker.io");
+	check_value("artifacts.primary.repository", 0, "library/nginx");
+	chart = cJSON_Parse("{\"data\":{\"kind\":\"chart\",\"version\":\"1.4.0\","
+	    "\"chart\":\"podinfo\",\"appVersion\":\"2.9\","
+	    "\"metadata\":{\"url\":\"https://charts.example/podinfo\"}}}");
+	cr_assert_not_null(chart);
+	cJSON_Delete(event);
+	event = chart;
+	check_value("artifacts.primary.tag", 0, "1.4.0");
+	check_value("artifacts.primary.chart", 0, "podinfo");
+	check_value("artifacts.primary.appVersion", 0, "2.9");
+	check_value("artifacts.primary.metadata.url", 0,
+	    "https://charts.example/podinfo");
+	check_value("event.data.kind", 0, "chart");
+	cause = compile_error("artifacts.primary.appversion", 0);
+	cr_assert(strstr(cause, "unknown expression") != NULL, "%s", cause);
+	free(cause);
+}
