@@ -333,6 +333,17 @@ fetch_credentials(struct fetch *f)
 	return (0);
 }
 
+static void
+freq_method(struct freq *r, const char *method)
+{
+	size_t	 n = strlen(method);
+
+	if (n >= sizeof r->method)
+		n = sizeof r->method - 1;
+	memcpy(r->method, method, n);
+	r->method[n] = '\0';
+}
+
 void
 fetch_submit(struct fetch *f, const struct fetch_request *rq, fetch_cb cb,
     void *arg)
@@ -344,8 +355,7 @@ fetch_submit(struct fetch *f, const struct fetch_request *rq, fetch_cb cb,
 		return;
 	r = xcalloc(1, sizeof *r);
 	r->f = f;
-	snprintf(r->method, sizeof r->method, "%s",
-	    rq->method != NULL ? rq->method : "GET");
+	freq_method(r, rq->method != NULL ? rq->method : "GET");
 	r->url = xstrdup(rq->url);
 	for (n = 0; rq->headers != NULL && rq->headers[n] != NULL; n++)
 		/* count */;
