@@ -134,8 +134,11 @@ check_connectors(struct config *conf, size_t *failed)
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
-		if (ok[i])
+		if (ok[i] == 1)
 			printf("connector %s: reachable\n", ccs[i]->id);
+		else if (ok[i] == -1)
+			printf("connector %s: not probed (type %s has no "
+			    "probe)\n", ccs[i]->id, ccs[i]->type);
 		else {
 			printf("connector %s: FAILED: %s\n", ccs[i]->id,
 			    causes[i]);

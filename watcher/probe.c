@@ -159,8 +159,10 @@ probe_connectors(struct config *conf, const struct connector_conf **ccs,
 		pcs[i].cause = &causes[i];
 		pcs[i].left = &left;
 		pcs[i].base = env.base;
-		if (ccs[i]->entry == NULL || ccs[i]->entry->probe == NULL)
+		if (ccs[i]->entry == NULL || ccs[i]->entry->probe == NULL) {
+			ok[i] = -1;
 			continue;
+		}
 		if ((conns[i] = connector_get(&env, ccs[i], &causes[i])) ==
 		    NULL) {
 			ok[i] = 0;

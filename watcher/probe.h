@@ -29,9 +29,10 @@ void	 probe_results_free(struct probe_result *, size_t);
 
 /*
  * check --connect of connectors: each connector's own probe (one cheap
- * authenticated request), for the ones no source names.  ok[i] and
- * causes[i] (allocated, NULL when ok) are ccs[i]'s; a type without a probe
- * is ok.  -1 with *cause when the HTTP engine cannot start.
+ * authenticated request), for the ones no source names.  ok[i] (1
+ * reachable, 0 failed, -1 not probed: its type has no probe) and causes[i]
+ * (allocated, NULL unless failed) are ccs[i]'s.  -1 with *cause when the
+ * HTTP engine cannot start.
  */
 int	 probe_connectors(struct config *, const struct connector_conf **ccs,
 	    size_t n, int *ok, char **causes, char **cause);
