@@ -13,6 +13,7 @@ extern const struct sink_entry sink_slack_entry;
 extern const struct sink_entry sink_teams_entry;
 extern const struct sink_entry sink_discord_entry;
 extern const struct sink_entry sink_googlechat_entry;
+extern const struct sink_entry sink_exec_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -21,6 +22,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_teams_entry,
 	&sink_discord_entry,
 	&sink_googlechat_entry,
+	&sink_exec_entry,
 };
 
 const struct sink_entry *
