@@ -14,6 +14,7 @@ extern const struct sink_entry sink_teams_entry;
 extern const struct sink_entry sink_discord_entry;
 extern const struct sink_entry sink_googlechat_entry;
 extern const struct sink_entry sink_exec_entry;
+extern const struct sink_entry sink_amqp_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -23,6 +24,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_discord_entry,
 	&sink_googlechat_entry,
 	&sink_exec_entry,
+	&sink_amqp_entry,
 };
 
 const struct sink_entry *
