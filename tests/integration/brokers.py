@@ -12,6 +12,7 @@ the port to accept connections (and, for RabbitMQ, for the broker to answer
 the AMQP handshake), never for a fixed time.
 """
 
+import getpass
 import os
 import shutil
 import signal
@@ -171,6 +172,9 @@ class Mosquitto:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         path = os.path.join(self.dir, "mosquitto.conf")
         with open(path, "w") as f:
+            # As root it would switch to the mosquitto user, who cannot
+            # read this private directory; as anyone else this is a no-op.
+            f.write("user %s\n" % getpass.getuser())
             f.write("listener %d 127.0.0.1\nallow_anonymous false\n"
                     "password_file %s\npersistence true\n"
                     "persistence_location %s/\nlog_dest stderr\n"
