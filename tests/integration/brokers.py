@@ -153,7 +153,8 @@ class Mosquitto:
     USER = "aw-mqtt"
     PASSWORD = "aw-mqtt-pass-9012"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, anonymous=False):
+        self.anonymous = anonymous
         self.dir = workdir.sub("mosquitto-%d" % id(self))
         self.port = free_port()
         self.process = None
@@ -175,12 +176,16 @@ class Mosquitto:
             # As root it would switch to the mosquitto user, who cannot
             # read this private directory; as anyone else this is a no-op.
             f.write("user %s\n" % getpass.getuser())
-            f.write("listener %d 127.0.0.1\nallow_anonymous false\n"
-                    "password_file %s\npersistence true\n"
+            f.write("listener %d 127.0.0.1\n" % self.port)
+            if self.anonymous:
+                f.write("allow_anonymous true\n")
+            else:
+                f.write("allow_anonymous false\npassword_file %s\n"
+                        % passwd)
+            f.write("persistence true\n"
                     "persistence_location %s/\nlog_dest stderr\n"
                     "log_type error\nlog_type warning\n"
-                    "max_queued_messages 100000\n"
-                    % (self.port, passwd, self.dir))
+                    "max_queued_messages 100000\n" % self.dir)
         return path
 
     def start(self):
