@@ -56,10 +56,8 @@ slurp(const char *path, size_t *len)
 }
 
 static void
-die_rpc(amqp_connection_state_t c, const char *what)
+die_rpc(amqp_rpc_reply_t r, const char *what)
 {
-	amqp_rpc_reply_t	 r = amqp_get_rpc_reply(c);
-
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return;
 	fprintf(stderr, "bare-amqp: %s failed (%d)\n", what, r.reply_type);
@@ -112,13 +110,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "bare-amqp: cannot connect\n");
 		return (1);
 	}
-	amqp_login(c, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, argv[4],
-	    getenv(argv[5]) != NULL ? getenv(argv[5]) : "");
-	die_rpc(c, "login");
+	die_rpc(amqp_login(c, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+	    argv[4], getenv(argv[5]) != NULL ? getenv(argv[5]) : ""), "login");
 	amqp_channel_open(c, 1);
-	die_rpc(c, "channel.open");
+	die_rpc(amqp_get_rpc_reply(c), "channel.open");
 	amqp_confirm_select(c, 1);
-	die_rpc(c, "confirm.select");
+	die_rpc(amqp_get_rpc_reply(c), "confirm.select");
 
 	memset(&p, 0, sizeof p);
 	p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
