@@ -147,6 +147,7 @@ struct amqp_sink {
 	int64_t			 retry_at;	/* mono ms: connect again */
 	int			 expect;	/* handshake: method id */
 	int			 blocked;	/* connection.blocked */
+	char			*returned;	/* basic.return awaiting header */
 	uint64_t		 next_tag;
 
 	struct amqp_msg		*msgs;		/* in delivery order */
@@ -347,6 +348,8 @@ amqp_close(struct amqp_sink *as)
 	as->fd = -1;
 	as->state = AMQP_DOWN;
 	as->blocked = 0;
+	free(as->returned);
+	as->returned = NULL;
 }
 
 /* The connection is gone: every delivery not yet answered is retried. */
@@ -602,42 +605,46 @@ amqp_confirm(struct amqp_sink *as, uint64_t tag, int multiple, int ack)
 }
 
 /*
- * basic.return comes before the message's ack, followed by its header
- * frame (whose message_id names it) and body frames, which are skipped.
+ * basic.return comes before the message's ack, followed by its content
+ * header frame, whose message_id names the message, then body frames.
+ * The reason waits here for the header (amqp_return_header).
  */
 static void
 amqp_returned(struct amqp_sink *as, const amqp_basic_return_t *r)
 {
-	amqp_frame_t			 f;
-	const amqp_basic_properties_t	*p;
-	struct timeval			 zero = { 0, 0 };
-	struct amqp_msg			*m;
-	char				*reason, *id = NULL;
-
-	xasprintf(&reason, "%d %.*s (exchange \"%.*s\", routing key "
+	free(as->returned);
+	xasprintf(&as->returned, "%d %.*s (exchange \"%.*s\", routing key "
 	    "\"%.*s\")", r->reply_code, (int)r->reply_text.len,
 	    (char *)r->reply_text.bytes, (int)r->exchange.len,
 	    (char *)r->exchange.bytes, (int)r->routing_key.len,
 	    (char *)r->routing_key.bytes);
-	/* The header frame is in the same read in practice; wait if not. */
-	if (amqp_simple_wait_frame_noblock(as->conn, &f, &zero) ==
-	    AMQP_STATUS_OK && f.frame_type == AMQP_FRAME_HEADER) {
-		p = f.payload.properties.decoded;
-		if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-			id = xstrndup(p->message_id.bytes, p->message_id.len);
-	}
+}
+
+static void
+amqp_return_header(struct amqp_sink *as, const amqp_frame_t *f)
+{
+	const amqp_basic_properties_t	*p = f->payload.properties.decoded;
+	struct amqp_msg			*m = NULL;
+	char				*id = NULL;
+
+	if (as->returned == NULL)
+		return;
+	if (p != NULL && (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
+		id = xstrndup(p->message_id.bytes, p->message_id.len);
 	for (m = as->msgs; m != NULL && id != NULL; m = m->next) {
 		if (!m->finished && m->tag != 0 && m->returned == NULL &&
-		    strcmp(m->id, id) == 0) {
-			m->returned = reason;
-			reason = NULL;
+		    strcmp(m->id, id) == 0)
 			break;
-		}
 	}
 	log_warn("amqp: message returned unroutable", "sink=%s id=%s "
 	    "reason=%s", log_q(as->id), log_q(id != NULL ? id : "?"),
-	    log_q(m != NULL ? m->returned : reason));
-	free(reason);
+	    log_q(as->returned));
+	if (m != NULL) {
+		m->returned = as->returned;
+		as->returned = NULL;
+	}
+	free(as->returned);
+	as->returned = NULL;
 	free(id);
 }
 
@@ -707,7 +714,9 @@ amqp_readable(evutil_socket_t fd __unused, short what __unused, void *arg)
 		}
 		if (f.frame_type == AMQP_FRAME_METHOD)
 			amqp_method(as, &f.payload.method);
-		/* Stray header or body frames (of a return) are skipped. */
+		else if (f.frame_type == AMQP_FRAME_HEADER)
+			amqp_return_header(as, &f);
+		/* Body frames (of a returned message) are skipped. */
 	}
 	if (as->conn != NULL && !amqp_frames_enqueued(as->conn) &&
 	    !amqp_data_in_buffer(as->conn))
