@@ -153,8 +153,9 @@ class Mosquitto:
     USER = "aw-mqtt"
     PASSWORD = "aw-mqtt-pass-9012"
 
-    def __init__(self, workdir, anonymous=False):
+    def __init__(self, workdir, anonymous=False, tls=None):
         self.anonymous = anonymous
+        self.tls = tls          # (cafile, certfile, keyfile) or None
         self.dir = workdir.sub("mosquitto-%d" % id(self))
         self.port = free_port()
         self.process = None
@@ -162,7 +163,8 @@ class Mosquitto:
 
     @property
     def url(self):
-        return "mqtt://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("mqtts" if self.tls else "mqtt",
+                                      self.port)
 
     def write_config(self):
         passwd = os.path.join(self.dir, "passwd")
@@ -177,6 +179,8 @@ class Mosquitto:
             # read this private directory; as anyone else this is a no-op.
             f.write("user %s\n" % getpass.getuser())
             f.write("listener %d 127.0.0.1\n" % self.port)
+            if self.tls:
+                f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % self.tls)
             if self.anonymous:
                 f.write("allow_anonymous true\n")
             else:
@@ -215,6 +219,27 @@ class Mosquitto:
     def cleanup(self):
         self.stop()
         self.log.close()
+
+
+def make_ca(directory, name="aw-test-ca"):
+    """A CA and a server certificate for 127.0.0.1 and localhost (openssl):
+    returns (ca.pem, server.pem, server.key)."""
+    ca_key = os.path.join(directory, name + ".key")
+    ca = os.path.join(directory, name + ".pem")
+    key = os.path.join(directory, name + "-server.key")
+    csr = os.path.join(directory, name + "-server.csr")
+    cert = os.path.join(directory, name + "-server.pem")
+    ext = os.path.join(directory, name + "-server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName = IP:127.0.0.1, DNS:localhost\n")
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+        "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=" + name)
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+        "-out", csr, "-subj", "/CN=127.0.0.1")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+        "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext)
+    return ca, cert, key
 
 
 def have(*programs):

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import unittest
 
-from brokers import Mosquitto
+from brokers import Mosquitto, make_ca
 from harness import (Registry, Waitable, Watcher, Workdir, docker_connector,
                      docker_source)
 
@@ -229,6 +229,60 @@ class MqttCase(unittest.TestCase):
     def broker_up(self):
         if BROKER.process is None:
             BROKER.start()
+
+
+class MqttTls(unittest.TestCase):
+    """mqtts:// against a mosquitto TLS listener whose certificate a CA of
+    the test signed: the CA by caCertRef works; another CA is refused (a
+    TLS error, retried) and nothing arrives."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = WORKDIR.sub("tls")
+        cls.ca, cert, key = make_ca(cls.dir)
+        cls.other_ca, _, _ = make_ca(cls.dir, "aw-other-ca")
+        cls.broker = Mosquitto(WORKDIR, tls=(cls.ca, cert, key))
+        cls.broker.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.cleanup()
+
+    def run_watcher(self, name, ca):
+        repo = "mqtt/tls-" + name
+        config = {
+            "store": {"type": "lmdb", "path": WORKDIR.sub("state-tls-" +
+                                                          name)},
+            "secrets": {"mqtt_user": "env:AW_IT_MQTT_USER",
+                        "mqtt_pw": "env:AW_IT_MQTT_PASSWORD",
+                        "mqtt_ca": "file:" + ca},
+            "connectors": [docker_connector("local", REGISTRY.url)],
+            "sources": [docker_source("app", "local", repo)],
+            "sinks": [{"identifier": "bus", "type": "Mqtt", "spec": {
+                "url": self.broker.url, "topic": "aw/tls/" + name,
+                "usernameRef": "mqtt_user", "passwordRef": "mqtt_pw",
+                "caCertRef": "mqtt_ca"}}],
+        }
+        client = REGISTRY.client()
+        client.push(repo, "0.1.0")
+        watcher = Watcher(WORKDIR, config, env=ENV)
+        watcher.start()
+        self.addCleanup(watcher.kill)
+        REGISTRY.wait_listings(repo, 2)
+        client.push(repo, "1.0.0")
+        return watcher
+
+    def test_ca_cert_ref_verifies_the_broker(self):
+        watcher = self.run_watcher("good", self.ca)
+        watcher.wait_log(r"msg=\"dispatch: delivered\" sink=bus")
+        watcher.stop()
+
+    def test_other_ca_is_refused_and_retried(self):
+        watcher = self.run_watcher("bad", self.other_ca)
+        watcher.wait_log(r"will retry\" sink=bus .*error=\"mqtt bus: ",
+                         count=2, timeout=30)
+        self.assertEqual(watcher.matching(r"dispatch: delivered"), [])
+        watcher.stop()
 
 
 class MqttConfig(unittest.TestCase):
