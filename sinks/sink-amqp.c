@@ -147,6 +147,7 @@ struct amqp_sink {
 	int64_t			 retry_at;	/* mono ms: connect again */
 	int			 expect;	/* handshake: method id */
 	int			 blocked;	/* connection.blocked */
+	int			 closing;	/* the broker closed it */
 	char			*returned;	/* basic.return awaiting header */
 	uint64_t		 next_tag;
 
@@ -158,6 +159,7 @@ static void	amqp_drop(struct amqp_sink *, const char *cause);
 static void	amqp_flush(evutil_socket_t, short, void *);
 static void	amqp_timeout(evutil_socket_t, short, void *);
 static void	amqp_reconnect(evutil_socket_t, short, void *);
+static int	amqp_room(struct amqp_sink *, size_t);
 
 static int
 amqp_check(struct sink_conf *sc, struct cfg_errors *errs)
@@ -330,6 +332,8 @@ amqp_finish(struct amqp_sink *as, struct amqp_msg *m, enum delivery result,
 static void
 amqp_close(struct amqp_sink *as)
 {
+	amqp_connection_close_t	 close_m;
+
 	if (as->dns_req != NULL) {
 		evdns_getaddrinfo_cancel(as->dns_req);
 		as->dns_req = NULL;
@@ -340,6 +344,14 @@ amqp_close(struct amqp_sink *as)
 		event_free(as->ev_write);
 	as->ev_io = as->ev_write = NULL;
 	evtimer_del(as->timer);
+	if (as->state == AMQP_READY && !as->closing && amqp_room(as, 512)) {
+		/* Say goodbye without waiting for close-ok: one small frame. */
+		close_m.reply_code = AMQP_REPLY_SUCCESS;
+		close_m.reply_text = amqp_cstring_bytes("bye");
+		close_m.class_id = close_m.method_id = 0;
+		(void)amqp_send_method(as->conn, 0,
+		    AMQP_CONNECTION_CLOSE_METHOD, &close_m);
+	}
 	if (as->conn != NULL)
 		amqp_destroy_connection(as->conn);	/* closes the fd */
 	else if (as->fd != -1)
@@ -348,6 +360,7 @@ amqp_close(struct amqp_sink *as)
 	as->fd = -1;
 	as->state = AMQP_DOWN;
 	as->blocked = 0;
+	as->closing = 0;
 	free(as->returned);
 	as->returned = NULL;
 }
@@ -501,14 +514,17 @@ amqp_closed(struct amqp_sink *as, const amqp_method_t *m)
 	if (m->id == AMQP_CONNECTION_CLOSE_METHOD) {
 		code = cc->reply_code;
 		text = cc->reply_text;
-		(void)amqp_send_method(as->conn, 0,
-		    AMQP_CONNECTION_CLOSE_OK_METHOD, &cok);
+		if (amqp_room(as, 512))
+			(void)amqp_send_method(as->conn, 0,
+			    AMQP_CONNECTION_CLOSE_OK_METHOD, &cok);
 	} else {
 		code = ch->reply_code;
 		text = ch->reply_text;
-		(void)amqp_send_method(as->conn, AMQP_CHANNEL,
-		    AMQP_CHANNEL_CLOSE_OK_METHOD, &chok);
+		if (amqp_room(as, 512))
+			(void)amqp_send_method(as->conn, AMQP_CHANNEL,
+			    AMQP_CHANNEL_CLOSE_OK_METHOD, &chok);
 	}
+	as->closing = 1;	/* no goodbye of our own after this */
 	if (code == AMQP_ACCESS_REFUSED && as->state == AMQP_HANDSHAKE &&
 	    as->expect != AMQP_CHANNEL_OPEN_OK_METHOD &&
 	    as->expect != AMQP_CONFIRM_SELECT_OK_METHOD)
@@ -818,7 +834,7 @@ amqp_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 {
 	struct amqp_sink	*as = arg;
 	char			*cause;
-	int			 fd, one = 1;
+	int			 fd, one = 1, idle = 60, intvl = 10, cnt = 3;
 
 	as->dns_req = NULL;
 	if (err != 0) {
@@ -845,7 +861,11 @@ amqp_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 	}
 	evutil_freeaddrinfo(ai);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* No AMQP heartbeats: let TCP notice a dead peer within minutes. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 	as->fd = fd;
 	as->state = AMQP_CONNECTING;
 	as->ev_write = event_new(as->base, fd, EV_WRITE, amqp_connected, as);

@@ -397,6 +397,8 @@ mqtt_close(struct mqtt_sink *ms)
 	ms->ev_read = ms->ev_write = NULL;
 	event_del(ms->misc);
 	evtimer_del(ms->timer);
+	if (ms->state == MQTT_READY)
+		(void)mosquitto_disconnect(ms->mosq);	/* best effort */
 	if (ms->mosq != NULL)
 		mosquitto_destroy(ms->mosq);	/* closes the socket */
 	ms->mosq = NULL;
