@@ -8,9 +8,11 @@
  * Nothing waits on the loop: the child is started with posix_spawn (its own
  * process group, every descriptor of the daemon closed), its three pipes are
  * non-blocking and watched by libevent, and its exit is seen through a
- * pidfd.  At the timeout, or when the command exits, whatever is left of its
- * process group is killed, so a child it forked does not outlive it.  Output
- * is capped: stdout is read and dropped, the last 4 KiB of stderr are kept.
+ * pidfd (where there is none, e.g. under valgrind, looked for every 20 ms).
+ * At the timeout, or when the command exits, whatever is left of its
+ * process group is killed, so a child it forked does not outlive it.
+ * Output is capped: stdout is read and dropped, the last 4 KiB of stderr
+ * are kept.
  *
  * The environment is built, not inherited: the daemon's own environment may
  * hold the values of env: secrets.  Only PATH, HOME, LANG, LC_ALL, TZ and
@@ -488,6 +490,21 @@ exec_exited(evutil_socket_t fd __unused, short what __unused, void *arg)
 	exec_finish(r);
 }
 
+/* Without a pidfd: has the child exited?  Looked at, not reaped. */
+static void
+exec_poll_exit(evutil_socket_t fd __unused, short what __unused, void *arg)
+{
+	struct exec_run	*r = arg;
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == 0)
+		return;
+	event_del(r->ev_exit);
+	exec_exited(-1, 0, r);
+}
+
 static void
 exec_timeout(evutil_socket_t fd __unused, short what __unused, void *arg)
 {
@@ -560,9 +577,8 @@ exec_spawn(struct exec_run *r, char **envp)
 		r->spawn_error = xstrdup(strerror(err));
 		goto out;
 	}
+	/* Linux 5.3 and later; else exec_poll_exit() looks every 20 ms. */
 	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (r->pidfd == -1)
-		fatal("pidfd_open");	/* Linux 5.3 and later */
 	r->in = p_in[1];
 	r->out = p_out[0];
 	r->err = p_err[0];
@@ -587,7 +603,7 @@ exec_deliver(struct sink *s, const struct outbox_entry *e,
 {
 	struct exec_sink	*es = s->data;
 	struct exec_run		*r;
-	struct timeval		 tv;
+	struct timeval		 tv, poll_tv = { 0, 20000 };
 	char			**envp;
 	int64_t			 ms = es->ec->timeout_ms;
 
@@ -620,14 +636,19 @@ exec_deliver(struct sink *s, const struct outbox_entry *e,
 	    exec_readable, r);
 	r->ev_err = event_new(es->base, r->err, EV_READ | EV_PERSIST,
 	    exec_readable, r);
-	r->ev_exit = event_new(es->base, r->pidfd, EV_READ, exec_exited, r);
+	if (r->pidfd != -1)
+		r->ev_exit = event_new(es->base, r->pidfd, EV_READ,
+		    exec_exited, r);
+	else
+		r->ev_exit = event_new(es->base, -1, EV_PERSIST,
+		    exec_poll_exit, r);
 	if (r->ev_in == NULL || r->ev_out == NULL || r->ev_err == NULL ||
 	    r->ev_exit == NULL)
 		fatalx("event_new failed");
 	event_add(r->ev_in, NULL);
 	event_add(r->ev_out, NULL);
 	event_add(r->ev_err, NULL);
-	event_add(r->ev_exit, NULL);
+	event_add(r->ev_exit, r->pidfd != -1 ? NULL : &poll_tv);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(r->timer, &tv);
