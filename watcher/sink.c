@@ -13,6 +13,9 @@ extern const struct sink_entry sink_slack_entry;
 extern const struct sink_entry sink_teams_entry;
 extern const struct sink_entry sink_discord_entry;
 extern const struct sink_entry sink_googlechat_entry;
+extern const struct sink_entry sink_exec_entry;
+extern const struct sink_entry sink_amqp_entry;
+extern const struct sink_entry sink_mqtt_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -21,6 +24,9 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_teams_entry,
 	&sink_discord_entry,
 	&sink_googlechat_entry,
+	&sink_exec_entry,
+	&sink_amqp_entry,
+	&sink_mqtt_entry,
 };
 
 const struct sink_entry *
