@@ -596,6 +596,14 @@ limit_done(const struct http_response *resp, void *arg)
 	limits_pump(ls);
 }
 
+void
+limiter_throttle(struct limiter *l, int64_t ms, long status)
+{
+	l->c.throttled++;
+	limiter_pause(l, l->ls->io.now_ms(l->ls->io.arg), ms, status);
+	limits_pump(l->ls);
+}
+
 int64_t
 limiter_pause_left(const struct limiter *l)
 {

@@ -86,6 +86,11 @@ struct limit_req *limiter_submit(struct limiter *, const struct http_request *,
 		    http_done_cb done, void *arg);
 /* Abandon a request, queued or in flight: its callback never runs. */
 void		 limit_cancel(struct limit_req *);	/* accepts NULL */
+/*
+ * A throttling answer the limiter cannot see in the status (AWS's
+ * ThrottlingException is a 400): pause the connector for ms, as a 429.
+ */
+void		 limiter_throttle(struct limiter *, int64_t ms, long status);
 /* How long the connector stays paused, in ms (0: not paused). */
 int64_t		 limiter_pause_left(const struct limiter *);
 const char	*limiter_id(const struct limiter *);

@@ -76,6 +76,9 @@ class State:
         self.imds_role = None   # (name, access key)
         self.imds_tokens = set()
         self.faults = {}        # service -> [kind, count]
+        self.ecr_passwords = set()  # GetAuthorizationToken's
+        self.blobs = {}         # digest -> (media type, bytes)
+        self.registry_log = []  # (path, authorized)
         self.log = []           # (service, action, access key or None)
 
 
@@ -279,6 +282,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parsed.path.startswith("/latest/"):
             self.imds(parsed.path)
             return
+        if parsed.path.startswith("/v2/"):
+            self.registry(parsed.path)
+            return
         self.query_api(urllib.parse.parse_qs(parsed.query,
                                              keep_blank_values=True), b"")
 
@@ -408,6 +414,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def ecr_token(self):
         password = base64.b64encode(uuid.uuid4().bytes).decode()
+        with self.server.state.lock:
+            self.server.state.ecr_passwords.add(password)
         expires = datetime.datetime.now(
             datetime.timezone.utc).timestamp() + 12 * 3600
         host = self.headers.get("Host")
@@ -416,6 +424,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ("AWS:" + password).encode()).decode(),
             "expiresAt": round(expires, 3),
             "proxyEndpoint": "http://%s" % host}]}
+
+    def registry(self, path):
+        """ECR's registry API: Basic "AWS:<password of a token>"."""
+        self.action = "registry"
+        st = self.server.state
+        auth = self.headers.get("Authorization", "")
+        ok = False
+        if auth.startswith("Basic "):
+            try:
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(
+                    ":")
+                with st.lock:
+                    ok = user == "AWS" and pw in st.ecr_passwords
+            except ValueError:
+                ok = False
+        with st.lock:
+            st.registry_log.append((path, ok))
+        if not ok:
+            self.send(401, json.dumps({"errors": [{
+                "code": "DENIED", "message": "Your authorization token "
+                "has expired. Reauthenticate and try again."}]}),
+                "application/json", {"WWW-Authenticate": 'Basic realm="'
+                'https://%s/",service="ecr.amazonaws.com"' % ACCOUNT})
+            return
+        ref = path.rsplit("/", 1)[-1]
+        with st.lock:
+            blob = st.blobs.get(ref)
+            if blob is None and "/manifests/" in path:
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                for i in st.ecr.get(repo, []):
+                    if ref in i["tags"]:
+                        blob = st.blobs.get(i["digest"])
+        if blob is None:
+            self.send(404, json.dumps({"errors": [{
+                "code": "MANIFEST_UNKNOWN" if "/manifests/" in path else
+                "BLOB_UNKNOWN", "message": "not found"}]}),
+                "application/json")
+            return
+        media, data = blob
+        self.send(200, data, media,
+                  {"Docker-Content-Digest": "sha256:" +
+                   hashlib.sha256(data).hexdigest()})
 
     # -------------------------------------------------------------- EC2
 
@@ -688,6 +738,35 @@ class AwsFake:
             images.append({"digest": digest, "tags": list(tags),
                            "pushed_at": pushed_at, "size": size})
 
+    def ecr_image_with_labels(self, repo, tags, labels, pushed_at,
+                              created="2024-01-01T09:00:00Z"):
+        """An image whose manifest and config blob the registry serves;
+        its digest is the manifest's."""
+        config = json.dumps({"architecture": "amd64", "os": "linux",
+                             "created": created,
+                             "config": {"Labels": labels}}).encode()
+        cdigest = "sha256:" + hashlib.sha256(config).hexdigest()
+        manifest = json.dumps({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2"
+                         "+json",
+            "config": {"mediaType": "application/vnd.docker.container."
+                       "image.v1+json", "size": len(config),
+                       "digest": cdigest},
+            "layers": []}).encode()
+        mdigest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+        with self.state.lock:
+            self.state.blobs[cdigest] = ("application/octet-stream", config)
+            self.state.blobs[mdigest] = (
+                "application/vnd.docker.distribution.manifest.v2+json",
+                manifest)
+        self.ecr_image(repo, mdigest, tags, pushed_at, size=len(manifest))
+        return mdigest
+
+    def registry_requests(self):
+        with self.state.lock:
+            return list(self.state.registry_log)
+
     def ec2_image(self, image_id, name, created, owner=ACCOUNT,
                   state="available", tags=None, description=""):
         with self.state.lock:
@@ -714,6 +793,14 @@ class AwsFake:
         """How long issued temporary credentials last."""
         with self.state.lock:
             self.state.session_seconds = seconds
+
+    def expire_temporary_keys(self):
+        """Every temporary key issued so far is expired from now on."""
+        with self.state.lock:
+            for akid, (secret, token, expires) in list(
+                    self.state.keys.items()):
+                if token is not None:
+                    self.state.keys[akid] = (secret, token, 1.0)
 
     def fault(self, service, kind, count=1):
         with self.state.lock:

@@ -14,11 +14,12 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-docker)	seeds="tests/fixtures/docker" ;;
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
+	fuzz-aws)	seeds="tests/fixtures/aws" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
 	for d in $seeds; do
-		find "$d" -type f \( -name '*.json' -o -name '*.yaml' \) \
+		find "$d" -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.xml' \) \
 		    -exec cp {} "$corpus/" \;
 	done
 	echo "== $name: ${secs}s"

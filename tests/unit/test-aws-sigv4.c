@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "watcher.h"
+#include "aws/aws.h"
 #include "aws/aws-sigv4.h"
 
 #define SUITE_DIR "shared/testdata/aws-sig-v4-test-suite/aws-sig-v4-test-suite"
@@ -393,4 +394,90 @@ Test(aws_sigv4, amz_date_format)
 
 	aws_amz_date(1440938160, d);
 	cr_assert_str_eq(d, "20150830T123600Z");
+}
+
+/* aws-sign.c: the vectors again, through the request-level signer. */
+static char *
+signed_line(char **lines, const char *name)
+{
+	size_t	 i, n = strlen(name);
+
+	for (i = 0; lines[i] != NULL; i++)
+		if (strncasecmp(lines[i], name, n) == 0 && lines[i][n] == ':')
+			return (lines[i] + n + 2);
+	return (NULL);
+}
+
+Test(aws_sign, request_level_vectors_ecr_and_s3)
+{
+	struct aws_creds	 c = { .access_key = "AKIAIOSFODNN7EXAMPLE",
+	    .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+	const char		*ecr_h[] = {
+	    "Content-Type: application/x-amz-json-1.1",
+	    "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeImages",
+	    NULL };
+	const char		*body = "{\"repositoryName\":\"my-app\","
+	    "\"maxResults\":100,\"filter\":{\"tagStatus\":\"TAGGED\"}}";
+	struct aws_request	 r = { .method = "POST",
+	    .url = "https://api.ecr.us-east-1.amazonaws.com/",
+	    .headers = ecr_h, .body = body, .body_len = strlen(body),
+	    .region = "us-east-1", .service = "ecr", .now_s = 1704110400 };
+	char			**lines, *cause = NULL;
+
+	cr_assert_eq(aws_sign_request(&r, &c, &lines, &cause), 0, "%s", cause);
+	cr_assert_str_eq(signed_line(lines, "X-Amz-Target"),
+	    "AmazonEC2ContainerRegistry_V20150921.DescribeImages");
+	cr_assert_str_eq(signed_line(lines, "x-amz-date"), "20240101T120000Z");
+	cr_assert_null(signed_line(lines, "host"), "libcurl sends Host");
+	cr_assert_not_null(strstr(signed_line(lines, "Authorization"),
+	    "Signature=769157cb776748c16b90d166b2288db4b50b7c1a9d54e113ed2ef3c"
+	    "478acd8d4"));
+	aws_lines_free(lines);
+
+	r = (struct aws_request){ .url = "https://examplebucket.s3.us-west-2."
+	    "amazonaws.com/?list-type=2&prefix=releases%2F&max-keys=1000&"
+	    "continuation-token=1%2FabC%2Bx%3D%3D", .s3 = 1,
+	    .region = "us-west-2", .service = "s3", .now_s = 1704110400 };
+	cr_assert_eq(aws_sign_request(&r, &c, &lines, &cause), 0, "%s", cause);
+	cr_assert_str_eq(signed_line(lines, "x-amz-content-sha256"),
+	    AWS_EMPTY_SHA256);
+	cr_assert_not_null(strstr(signed_line(lines, "Authorization"),
+	    "Signature=97cc56f3802d2a4b9e3227f67c3887b337ab74181229fd8054a59dd"
+	    "98cda079f"));
+	aws_lines_free(lines);
+}
+
+Test(aws_sign, session_token_is_sent_and_signed)
+{
+	struct aws_creds	 c = { .access_key = "ASIA", .secret_key = "s",
+	    .session_token = "tok/en" };
+	struct aws_request	 r = { .url = "http://127.0.0.1:9000/b?x=1",
+	    .region = "us-east-1", .service = "s3", .s3 = 1, .now_s = 0 };
+	char			**lines;
+
+	cr_assert_eq(aws_sign_request(&r, &c, &lines, NULL), 0);
+	cr_assert_str_eq(signed_line(lines, "x-amz-security-token"), "tok/en");
+	cr_assert_not_null(strstr(signed_line(lines, "Authorization"),
+	    "SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
+	    "x-amz-security-token,"));
+	aws_lines_free(lines);
+	c.secret_key = NULL;
+	cr_assert_eq(aws_sign_request(&r, &c, &lines, NULL), -1);
+}
+
+Test(aws_sign, host_header_as_libcurl_sends_it)
+{
+	char	*h;
+
+	cr_assert_str_eq(h = aws_host_header("https://s3.amazonaws.com/b"),
+	    "s3.amazonaws.com");
+	free(h);
+	cr_assert_str_eq(h = aws_host_header("https://h:443/"), "h");
+	free(h);
+	cr_assert_str_eq(h = aws_host_header("http://127.0.0.1:8080?x"),
+	    "127.0.0.1:8080");
+	free(h);
+	cr_assert_str_eq(h = aws_host_header("http://u:p@h:80/x"), "h");
+	free(h);
+	cr_assert_null(aws_host_header("ftp://h/"));
 }
