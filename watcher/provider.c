@@ -14,9 +14,11 @@
 #include "provider.h"
 
 extern const struct provider_entry provider_docker_entry;
+extern const struct provider_entry provider_helm_chart_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
+	&provider_helm_chart_entry,
 };
 
 const struct provider_entry *

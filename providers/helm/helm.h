@@ -2,12 +2,34 @@
  * helm.h: private to the HelmChart provider (providers/helm/).  A Helm HTTP
  * chart repository publishes one index.yaml listing every chart and version;
  * helm-parse.c is its pure parser (bytes in, the versions of one chart out),
- * helm.c the connector and provider entries and the poll.
+ * connector-http-helm-repo.c the HttpHelmRepo connector type and
+ * provider-helm-chart.c the HelmChart provider (its keys and its listing).
  */
 #ifndef HELM_H
 #define HELM_H
 
 #include "watcher.h"
+
+/* An index.yaml larger than this fails the poll (they run to tens of MB). */
+#define HELM_MAX_INDEX		(64 * 1024 * 1024)
+
+/* Indexes into the `choices` of auth.type. */
+enum helm_auth_type { HELM_AUTH_ANONYMOUS, HELM_AUTH_PASSWORD };
+
+/* connector spec: (HttpHelmRepo) */
+struct helm_connector {
+	char		*url;		/* helmRepoUrl */
+	int		 auth_type;	/* auth.type */
+	char		*username;	/* auth.spec.username */
+	char		*password_ref;	/* auth.spec.passwordRef (a secret) */
+};
+
+/* source spec: (HelmChart) */
+struct helm_source {
+	char		*connector_ref;	/* resolved by the loader */
+	char		*chart_name;	/* chartName */
+	char		*chart_version;	/* accepted, ignored (warned) */
+};
 
 /* One version of the chart, as entries.<chart>[i] gives it. */
 struct helm_entry {

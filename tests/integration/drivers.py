@@ -25,8 +25,6 @@ class DockerFakeDriver(Driver):
     KIND = "container"
     FEATURES = frozenset(("pages", "repoint", "auth"))
     PAGE_SIZE = 10
-    # Known tags get their digest checked every poll.
-    WATCH = {"digestCheckInterval": "1s"}
 
     def start(self, workdir):
         self.fake = FakeServer()
