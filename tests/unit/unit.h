@@ -1,7 +1,7 @@
 /*
  * unit.h: what the Criterion unit tests share, so that no suite keeps its
  * own copy: reading a fixture file, walking a directory of recorded
- * responses against their .expect files, an event loop with a guard timer
+ * inputs against their .expect files, an event loop with a guard timer
  * and run_until(), and one evhttp stub server on a free loopback port.
  *
  * Everything is static in this header (each test is one program); the
@@ -25,72 +25,113 @@
 
 #include "watcher.h"
 
-/* A whole file, NUL-terminated (it may hold NULs: *len says how long). */
+/*
+ * A whole file, NUL-terminated (it may hold NULs: *len says how long), or
+ * NULL when it cannot be opened.
+ */
+static __unused char *
+ut_read_file(const char *path, size_t *len)
+{
+	FILE		*f;
+	struct buf	 b = { 0 };
+	char		 chunk[4096];
+	size_t		 n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return (NULL);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	cr_assert_not(ferror(f), "cannot read %s", path);
+	fclose(f);
+	if (b.data == NULL)
+		buf_adds(&b, "");
+	if (len != NULL)
+		*len = b.len;
+	return (buf_take(&b));
+}
+
+/* The same, failing the test when the file is not there. */
 static __unused char *
 ut_slurp(const char *path, size_t *len)
 {
-	FILE	*f;
 	char	*data;
-	long	 size;
 
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s (run from the top directory)",
+	data = ut_read_file(path, len);
+	cr_assert_not_null(data, "cannot open %s (run from the top directory)",
 	    path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	cr_assert_geq(size, 0);
-	rewind(f);
-	data = xmalloc((size_t)size + 1);
-	cr_assert_eq(fread(data, 1, (size_t)size, f), (size_t)size);
-	data[size] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)size;
 	return (data);
 }
 
 /*
- * The fixture walker: every file NAME.EXT in dir (but .expect files) is a
- * recorded input; render() writes what the code under test made of it as
- * text, which must equal NAME.expect.  A new case is a new pair of files.
- * Returns how many inputs it checked.
+ * The fixture walker: every file PREFIX…EXT in dir (ext with its dot, ""
+ * for any; never the .expect files themselves) is a case beside
+ * NAME.expect; check(dir, file, expect text, arg) runs for each.  Returns
+ * how many cases it found.
  */
-typedef void (*ut_render_fn)(const char *body, size_t len, struct buf *out);
+typedef void (*ut_check_fn)(const char *dir, const char *file,
+    const char *expect, void *arg);
 
 static __unused size_t
-ut_fixtures(const char *dir, ut_render_fn render)
+ut_expect_files(const char *dir, const char *prefix, const char *ext,
+    ut_check_fn check, void *arg)
 {
 	DIR		*d;
 	struct dirent	*de;
-	struct buf	 got = { 0 };
-	char		*path, *expect_path, *body, *expect, *dot;
-	size_t		 len, checked = 0;
+	char		*expect_path, *expect, *dot;
+	size_t		 checked = 0;
 
 	d = opendir(dir);
 	cr_assert_not_null(d, "no %s (run from the top directory)", dir);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    (dot = strrchr(de->d_name, '.')) == NULL ||
-		    strcmp(dot, ".expect") == 0)
+		    strcmp(dot, ".expect") == 0 ||
+		    strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    (*ext != '\0' && strcmp(dot, ext) != 0))
 			continue;
-		xasprintf(&path, "%s/%s", dir, de->d_name);
 		xasprintf(&expect_path, "%s/%.*s.expect", dir,
 		    (int)(dot - de->d_name), de->d_name);
-		body = ut_slurp(path, &len);
 		expect = ut_slurp(expect_path, NULL);
-		render(body, len, &got);
-		cr_expect_str_eq(got.data != NULL ? got.data : "", expect,
-		    "%s: got\n%s\nwanted\n%s", path,
-		    got.data != NULL ? got.data : "", expect);
-		buf_free(&got);
-		free(body);
+		check(dir, de->d_name, expect, arg);
 		free(expect);
-		free(path);
 		free(expect_path);
 		checked++;
 	}
 	closedir(d);
 	return (checked);
+}
+
+/*
+ * The common case: render() writes what the code under test made of the
+ * file's bytes as text, which must equal NAME.expect.  A new case is a new
+ * pair of files.
+ */
+typedef void (*ut_render_fn)(const char *body, size_t len, struct buf *out);
+
+static __unused void
+ut_check_render(const char *dir, const char *file, const char *expect,
+    void *arg)
+{
+	ut_render_fn	 render = *(ut_render_fn *)arg;
+	struct buf	 got = { 0 };
+	char		*path, *body;
+	size_t		 len;
+
+	xasprintf(&path, "%s/%s", dir, file);
+	body = ut_slurp(path, &len);
+	render(body, len, &got);
+	cr_expect_str_eq(got.data != NULL ? got.data : "", expect,
+	    "%s: got\n%s\nwanted\n%s", path,
+	    got.data != NULL ? got.data : "", expect);
+	buf_free(&got);
+	free(body);
+	free(path);
+}
+
+static __unused size_t
+ut_fixtures(const char *dir, ut_render_fn render)
+{
+	return (ut_expect_files(dir, "", "", ut_check_render, &render));
 }
 
 /*
