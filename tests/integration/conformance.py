@@ -255,7 +255,7 @@ class ConformanceCases:
         versions = ["1.0.%d" % i for i in range(25)]
         target = self.driver.target(self.name("cap"), versions)
         conn, src = self.blocks("cap", target, maxTags=10)
-        watcher = self.watcher(self.config([src], [conn], secrets=SECRETS))
+        watcher = self.new_watcher(self.config([src], [conn], secrets=SECRETS))
         out = watcher.run_cli("versions", "-c", watcher.write_config(),
                               "cap", "--json")
         self.assertEqual(out.returncode, 0, out.stderr)

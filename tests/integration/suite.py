@@ -95,7 +95,8 @@ class WatcherCase(unittest.TestCase):
         config.update(top)
         return config
 
-    def watcher(self, config, env=None):
+    def new_watcher(self, config, env=None):
+        """A Watcher on config (not started), killed when the test ends."""
         all_env = self.env()
         all_env.update(env or {})
         watcher = Watcher(self.workdir, config, env=all_env)
@@ -103,7 +104,7 @@ class WatcherCase(unittest.TestCase):
         return watcher
 
     def start(self, config, env=None):
-        return self.watcher(config, env).start()
+        return self.new_watcher(config, env).start()
 
     # ------------------------------------------------ what the log says
 
