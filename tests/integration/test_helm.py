@@ -182,6 +182,8 @@ class Helm(WatcherCase):
         self.assertRegex(logfmt(line)["error"],
                          r"chart absent is not in the index")
         self.assertIn(url + "index.yaml", logfmt(line)["error"])
+        # The healthy source's baseline must be over before the push.
+        self.wait_polls(watcher, "present", 1)
         self.helm.push("mixed", "present", "1.1.0")
         [delivery] = self.hook.wait_accepted(1)
         self.assertEqual(delivery["event"]["subject"], "present@1.1.0")
