@@ -337,7 +337,7 @@ class MutableTags(WatcherCase):
         self.client.push(repo, "1.0.0")
         source = docker_source("checks", "local", repo)
         source["spec"]["digestChecksPerPoll"] = 1
-        watcher = self.watcher(self.config([source]))
+        watcher = self.new_watcher(self.config([source]))
         result = watcher.run_cli("versions", "-c", watcher.write_config(),
                                  "checks", "--json")
         self.assertEqual(result.returncode, 0, result.stderr)
