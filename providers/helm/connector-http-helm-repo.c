@@ -3,13 +3,16 @@
  * connector for Helm chart repositories served over HTTP: ChartMuseum,
  * GitHub Pages, Nexus, Artifactory, S3 or GCS static sites).  Its keys, its
  * auth (Anonymous or UsernamePassword, sent as Basic when the repository
- * challenges), and what it points at: the repository URL.
+ * challenges), what it points at (the repository URL), and its `check
+ * --connect` probe: the index must come, with the credentials, and be one.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connector.h"
+#include "fetch.h"
+#include "provider.h"
 #include "helm.h"
 
 static const char *const helm_auth_types[] = {
@@ -116,6 +119,59 @@ helm_connector_credentials(struct connector *conn,
 	return (0);
 }
 
+/* check --connect: GET index.yaml and see that it is an index. */
+struct helm_probe {
+	struct fetcher	*fetcher;
+	void		(*done)(int, const char *, void *);
+	void		*arg;
+};
+
+static int
+helm_probe_page(struct fetch *f, struct fetch_page *pg, __unused void *arg)
+{
+	struct helm_index	 idx;
+	char			*cause = NULL;
+
+	if (helm_parse_index(pg->resp->body.data, pg->resp->body.len, "",
+	    &idx, &cause) != 0) {
+		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
+		free(cause);
+		return (FETCH_FAILED);
+	}
+	helm_index_clear(&idx);
+	return (FETCH_STOP);
+}
+
+static void
+helm_probe_done(struct provider_result *r, void *arg)
+{
+	struct helm_probe	*hp = arg;
+
+	hp->done(r->status == 0, r->cause, hp->arg);
+	fetcher_free(hp->fetcher);
+	free(hp);
+}
+
+static void
+helm_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct helm_connector	*c = conn->conf->data;
+	struct helm_probe		*hp;
+	struct fetch			*f;
+	char				*url;
+
+	hp = xcalloc(1, sizeof *hp);
+	hp->fetcher = fetcher_create_connector(conn, NULL);
+	hp->done = done;
+	hp->arg = arg;
+	f = fetch_start(hp->fetcher, helm_probe_done, hp);
+	url = helm_index_url(c->url);
+	fetch_submit(f, &(struct fetch_request){ .url = url,
+	    .max_body = HELM_MAX_INDEX }, helm_probe_page, hp);
+	free(url);
+}
+
 const struct connector_entry connector_http_helm_repo_entry = {
 	.name = "HttpHelmRepo",
 	.keys = helm_connector_keys,
@@ -124,4 +180,5 @@ const struct connector_entry connector_http_helm_repo_entry = {
 	.check = helm_connector_check,
 	.identity = helm_connector_identity,
 	.credentials = helm_connector_credentials,
+	.probe = helm_connector_probe,
 };

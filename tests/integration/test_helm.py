@@ -14,7 +14,9 @@ repeated here; these are Helm's own cases:
 - Basic auth after a challenge, the password never logged;
 - an index in JSON; a chart missing from the index fails that source
   with one clear line; an entry with a bad version is skipped with one
-  warning while the others still count.
+  warning while the others still count;
+- `check --connect` probes a repository no source names (the index must
+  come, with the credentials, and be an index).
 """
 
 import re
@@ -204,6 +206,32 @@ class Helm(WatcherCase):
         [delivery] = self.hook.wait_accepted(1)
         self.assertEqual(delivery["event"]["data"]["version"], "1.0.1")
         watcher.stop()
+
+    def test_check_connect_probes_unused_repositories(self):
+        self.helm.repo("probe", credentials=("helm-user", PASSWORD))
+        self.helm.charts("probe", "p", ["1.0.0"])
+        self.helm.repo("page")
+        self.helm.charts("page", "p", ["1.0.0"])
+        self.helm.fault("/page/", fault="html")
+        config = self.config(
+            [source("p", "c-used", "p")],
+            [connector("c-used", self.helm.url("probe"), "helm-user"),
+             connector("spare", self.helm.url("probe"), "helm-user"),
+             connector("login", self.helm.url("page")),
+             connector("gone", self.helm.base + "/nothing/")],
+            secrets=SECRETS)
+        watcher = self.new_watcher(config)
+        out = watcher.run_cli("check", "-c", watcher.write_config(),
+                              "--connect")
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("source p: reachable, 1 versions", out.stdout)
+        self.assertIn("connector spare: reachable", out.stdout)
+        self.assertRegex(out.stdout, r"connector login: FAILED: GET "
+                         r"http://127\.0\.0\.1:\d+/page/index\.yaml: not an "
+                         r"index \(an HTML or XML page\)")
+        self.assertRegex(out.stdout, r"connector gone: FAILED: .*404")
+        for line in out.stdout.splitlines() + out.stderr.splitlines():
+            self.assertNotIn(PASSWORD, line)
 
 
 if __name__ == "__main__":
