@@ -13,10 +13,12 @@
 #include "limit.h"
 
 extern const struct connector_entry connector_docker_entry;
+extern const struct connector_entry connector_http_helm_repo_entry;
 extern const struct connector_entry connector_aws_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
+	&connector_http_helm_repo_entry,
 	&connector_aws_entry,
 };
 

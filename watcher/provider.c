@@ -14,12 +14,14 @@
 #include "provider.h"
 
 extern const struct provider_entry provider_docker_entry;
+extern const struct provider_entry provider_helm_chart_entry;
 extern const struct provider_entry provider_ecr_entry;
 extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
+	&provider_helm_chart_entry,
 	&provider_ecr_entry,
 	&provider_s3_entry,
 	&provider_ami_entry,

@@ -14,6 +14,7 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-docker)	seeds="tests/fixtures/docker" ;;
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
+	fuzz-helm)	seeds="tests/fixtures/helm" ;;
 	fuzz-aws)	seeds="tests/fixtures/aws" ;;
 	*)		seeds="" ;;
 	esac

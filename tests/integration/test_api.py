@@ -28,8 +28,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import (Watcher, Webhook, Workdir, docker_source, free_port,
-                     webhook_sink)
+import suite
+from harness import Workdir, docker_source, free_port, webhook_sink
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "fakes"))
@@ -196,12 +196,13 @@ class ExpositionParser(unittest.TestCase):
 
 # ------------------------------------------------------------ the tests
 
-class ApiTest(unittest.TestCase):
+class ApiTest(suite.WatcherCase):
+    HOOK_SECRET = HOOK_SECRET
+    ENV = ENV
+
     def setUp(self):
+        super().setUp()
         self.repo = "api/%s" % self._testMethodName
-        self.hook = Webhook(secret=HOOK_SECRET)
-        self.hook.start()
-        self.addCleanup(self.hook.stop)
         self.watcher = None
         self.port = None
         self.token = None
@@ -226,9 +227,7 @@ class ApiTest(unittest.TestCase):
         }
 
     def start(self, config):
-        self.watcher = Watcher(WORKDIR, config, env=ENV)
-        self.watcher.start()
-        self.addCleanup(self.watcher.kill)
+        self.watcher = super().start(config)
         line = self.watcher.wait_log(r'msg="api listening"')[0]
         self.port = int(re.search(r"addr=127\.0\.0\.1:(\d+)",
                                   line).group(1))
@@ -472,8 +471,8 @@ class ApiTest(unittest.TestCase):
         self.watcher.stop()
 
     def test_wide_address_needs_a_token(self):
-        watcher = Watcher(WORKDIR, self.config(
-            api={"listen": "0.0.0.0:%d" % free_port()}), env=ENV)
+        watcher = self.new_watcher(self.config(
+            api={"listen": "0.0.0.0:%d" % free_port()}))
         out = watcher.run_cli("check", "-c", watcher.write_config())
         self.assertEqual(out.returncode, 2, out.stderr)
         self.assertIn("api.listen 0.0.0.0:", out.stderr)

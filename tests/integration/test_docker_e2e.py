@@ -27,8 +27,9 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import (Redis, Registry, Watcher, Webhook, Workdir,
-                     docker_connector, docker_source, logfmt, webhook_sink)
+import suite
+from harness import (Redis, Registry, Workdir, docker_connector,
+                     docker_source, logfmt, webhook_sink)
 
 HOOK_SECRET = "e2e-hook-secret-value"
 REGISTRY_SECRET_ENV = "AW_E2E_REGISTRY_PASSWORD"
@@ -61,25 +62,16 @@ def parse_time(text):
     return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%SZ"))
 
 
-class WatcherCase(unittest.TestCase):
+class WatcherCase(suite.WatcherCase):
     """Fresh Redis data, a webhook and helpers for every test."""
+
+    HOOK_SECRET = HOOK_SECRET
+    ENV = ENV
 
     def setUp(self):
         REDIS.cli("FLUSHALL")
-        self.hook = Webhook(secret=HOOK_SECRET)
-        self.hook.start()
-        self.addCleanup(self.hook.stop)
+        super().setUp()
         self.client = REGISTRY.client()
-        self.watchers = []
-        self.addCleanup(self.kill_watchers)
-
-    def kill_watchers(self):
-        """Stop what a failed test left running, showing its last log."""
-        for watcher in self.watchers:
-            if watcher.running():
-                print("--- log tail of a watcher left running:\n" +
-                      watcher.tail(40))
-            watcher.kill()
 
     def config(self, sources, connectors=None, sinks=None):
         return {
@@ -92,18 +84,8 @@ class WatcherCase(unittest.TestCase):
             "sinks": sinks or [webhook_sink("hook", self.hook)],
         }
 
-    def watcher(self, config):
-        watcher = Watcher(WORKDIR, config, env=ENV)
-        self.watchers.append(watcher)
-        return watcher
-
-    def start(self, config):
-        return self.watcher(config).start()
-
     def assert_no_secret_logged(self, watcher):
-        for line in watcher.logs + watcher.stdout:
-            self.assertNotIn(HOOK_SECRET, line)
-            self.assertNotIn(Registry.PASSWORD, line)
+        super().assert_no_secret_logged(watcher, Registry.PASSWORD)
 
     def assert_event(self, delivery, kind, source, repo, tag, digest,
                      previous=None, registry=None, connector="local"):
@@ -355,7 +337,7 @@ class MutableTags(WatcherCase):
         self.client.push(repo, "1.0.0")
         source = docker_source("checks", "local", repo)
         source["spec"]["digestChecksPerPoll"] = 1
-        watcher = self.watcher(self.config([source]))
+        watcher = self.new_watcher(self.config([source]))
         result = watcher.run_cli("versions", "-c", watcher.write_config(),
                                  "checks", "--json")
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -602,7 +584,7 @@ class Once(WatcherCase):
     def test_once_exit_codes(self):
         repo = "e2e/once"
         self.client.push(repo, "1.0")
-        watcher = self.watcher(self.config(
+        watcher = self.new_watcher(self.config(
             [docker_source("once", "local", repo)]))
 
         baseline = watcher.run_cli("once", "-c", watcher.write_config())
@@ -627,7 +609,7 @@ class Once(WatcherCase):
         self.client.push(repo, "1.0")
         connectors = [docker_connector("local", REGISTRY.url),
                       docker_connector("hostile", fake.url)]
-        watcher = self.watcher(self.config(
+        watcher = self.new_watcher(self.config(
             [docker_source("good", "local", repo),
              docker_source("bad", "hostile", "error")],
             connectors=connectors))

@@ -27,7 +27,8 @@ import sys
 import time
 import unittest
 
-from harness import (Redis, Watcher, Webhook, Workdir, docker_connector,
+import suite
+from harness import (Redis, Watcher, Workdir, docker_connector,
                      docker_source, logfmt, webhook_sink)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -62,18 +63,19 @@ def tearDownModule():
         WORKDIR.cleanup()
 
 
-class Replicas(unittest.TestCase):
+class Replicas(suite.WatcherCase):
+    HOOK_SECRET = HOOK_SECRET
+    ENV = ENV
+
     def setUp(self):
+        super().setUp()
         name = self.id().rsplit(".", 1)[-1]
         self.prefix = name
         self.repo = "replicas/" + name
         self.listing = "/v2/%s/tags/list" % self.repo
         FAKE.repo(name=self.repo, tags=["base-1", "base-2"])
-        self.hook = Webhook(secret=HOOK_SECRET)
-        self.hook.start()
         # A kill resets the watcher's connection; that is expected here.
         self.hook.server.handle_error = lambda request, address: None
-        self.addCleanup(self.hook.stop)
         config = {
             "store": {"type": "redis", "url": REDIS.url, "prefix": name},
             "secrets": {"hook_key": "env:AW_REPLICAS_HOOK_KEY"},
@@ -84,7 +86,7 @@ class Replicas(unittest.TestCase):
         }
         self.watchers = []
         for _ in range(REPLICAS):
-            watcher = Watcher(WORKDIR, config, env=ENV)
+            watcher = Watcher(WORKDIR, config, env=self.env())
             self.addCleanup(watcher.kill)
             self.watchers.append(watcher.start())
         self.pushed = set()

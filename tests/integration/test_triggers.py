@@ -13,8 +13,8 @@ does not name must print nothing.
 import json
 import unittest
 
-from harness import (Registry, Watcher, Webhook, Workdir, docker_connector,
-                     to_yaml)
+import suite
+from harness import Registry, Watcher, Workdir, docker_connector, to_yaml
 
 HOOK_SECRET = "trigger-hook-secret-value"
 ENV = {"AW_IT_TRIGGER_HOOK_KEY": HOOK_SECRET}
@@ -80,16 +80,17 @@ class RawConfigWatcher(Watcher):
         return self.path
 
 
-class HarnessTrigger(unittest.TestCase):
+class HarnessTrigger(suite.WatcherCase):
+    HOOK_SECRET = HOOK_SECRET
+    ENV = ENV
+
     def setUp(self):
+        super().setUp()
         self.workdir = Workdir()
         self.addCleanup(self.workdir.cleanup)
         self.registry = Registry(self.workdir, "anonymous")
         self.registry.start()
         self.addCleanup(self.registry.stop)
-        self.hook = Webhook(secret=HOOK_SECRET)
-        self.hook.start()
-        self.addCleanup(self.hook.stop)
 
     def config_text(self):
         base = {

@@ -18,27 +18,10 @@
 #include "watcher.h"
 #include "aws/aws.h"
 #include "aws/aws-sigv4.h"
+#include "unit.h"
 
 #define SUITE_DIR "shared/testdata/aws-sig-v4-test-suite/aws-sig-v4-test-suite"
 #define SECRET	"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE		*f = fopen(path, "rb");
-	struct buf	 b = { 0 };
-	char		 chunk[4096];
-	size_t		 n;
-
-	if (f == NULL)
-		return (NULL);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (len != NULL)
-		*len = b.len;
-	return (buf_take(&b));
-}
 
 /* DIR/NAME.EXT, or NULL when there is none. */
 static char *
@@ -47,7 +30,7 @@ case_file(const char *dir, const char *name, const char *ext)
 	char	*path, *text;
 
 	xasprintf(&path, "%s/%s.%s", dir, name, ext);
-	text = slurp(path, NULL);
+	text = ut_read_file(path, NULL);
 	free(path);
 	return (text);
 }

@@ -19,6 +19,7 @@
 #include "connector.h"
 #include "provider.h"
 #include "sink.h"
+#include "unit.h"
 
 #define FIXTURES	"tests/fixtures/config"
 
@@ -27,23 +28,6 @@ static void
 in_fixtures(void)
 {
 	cr_assert_eq(chdir(FIXTURES), 0, "run from the top of the tree");
-}
-
-static char *
-read_text(const char *path)
-{
-	FILE	*f = fopen(path, "r");
-	struct buf b = { 0 };
-	char	 chunk[4096];
-	size_t	 n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.data == NULL)
-		buf_adds(&b, "");
-	return (buf_take(&b));
 }
 
 static char *
@@ -633,36 +617,28 @@ Test(load, missing_file)
 	cfg_errors_free(&errs);
 }
 
+static void
+check_bad_file(__unused const char *dir, const char *file, const char *want,
+    __unused void *arg)
+{
+	struct cfg_errors	 errs = { 0 };
+	char			*got;
+
+	cr_expect_null(config_load(file, &errs), "%s loaded", file);
+	got = joined(&errs);
+	cr_expect_str_eq(got, want, "%s: got\n%s", file, got);
+	cr_expect_gt(errs.n, 0, "%s", file);
+	free(got);
+	cfg_errors_free(&errs);
+}
+
 /* Each bad-NAME.yaml must give exactly the lines of bad-NAME.expect. */
 Test(load, bad_files_give_expected_errors)
 {
-	struct cfg_errors	 errs = { 0 };
-	struct dirent		*de;
-	DIR			*dir;
-	char			 expect[512], *want, *got;
-	size_t			 len, files = 0;
+	size_t	 files;
 
 	in_fixtures();
-	cr_assert_not_null(dir = opendir("."));
-	while ((de = readdir(dir)) != NULL) {
-		len = strlen(de->d_name);
-		if (strncmp(de->d_name, "bad-", 4) != 0 || len < 5 ||
-		    strcmp(de->d_name + len - 5, ".yaml") != 0)
-			continue;
-		snprintf(expect, sizeof expect, "%.*s.expect", (int)len - 5,
-		    de->d_name);
-		want = read_text(expect);
-		cr_expect_null(config_load(de->d_name, &errs), "%s loaded",
-		    de->d_name);
-		got = joined(&errs);
-		cr_expect_str_eq(got, want, "%s: got\n%s", de->d_name, got);
-		cr_expect_gt(errs.n, 0, "%s", de->d_name);
-		free(got);
-		free(want);
-		cfg_errors_free(&errs);
-		files++;
-	}
-	closedir(dir);
+	files = ut_expect_files(".", "bad-", ".yaml", check_bad_file, NULL);
 	cr_assert_geq(files, 15, "the fixtures were not found");
 }
 

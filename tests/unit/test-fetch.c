@@ -24,10 +24,10 @@
 #include "json.h"
 #include "provider.h"
 #include "xml.h"
+#include "unit.h"
 
 struct srv {
-	struct evhttp	*http;
-	int		 port;
+	struct ut_stub	 stub;		/* unit.h: evhttp and its port */
 	int		 hits;
 };
 
@@ -98,7 +98,7 @@ srv_cb(struct evhttp_request *req, void *arg)
 	}
 	if (strncmp(uri, "/evil", 5) == 0) {
 		snprintf(body, sizeof body, "{\"items\":[\"a\"],\"next\":"
-		    "\"http://127.0.0.2:%d/evil?page=2\"}", s->port);
+		    "\"http://127.0.0.2:%d/evil?page=2\"}", s->stub.port);
 		reply(req, 200, body);
 		return;
 	}
@@ -159,9 +159,6 @@ struct world {
 static void
 world_init(struct world *w)
 {
-	struct evhttp_bound_socket	*sock;
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof ss;
 	char				*cause = NULL;
 
 	memset(w, 0, sizeof *w);
@@ -169,13 +166,7 @@ world_init(struct world *w)
 	w->env.base = w->base;
 	w->env.http = http_create(w->base, &cause);
 	cr_assert_not_null(w->env.http, "%s", cause);
-	w->srv.http = evhttp_new(w->base);
-	evhttp_set_gencb(w->srv.http, srv_cb, &w->srv);
-	sock = evhttp_bind_socket_with_handle(w->srv.http, "127.0.0.1", 0);
-	cr_assert_not_null(sock);
-	cr_assert_eq(getsockname(evhttp_bound_socket_get_fd(sock),
-	    (struct sockaddr *)&ss, &len), 0);
-	w->srv.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	ut_stub_start(&w->srv.stub, w->base, NULL, srv_cb, &w->srv);
 	w->cc.id = "t";
 	w->cc.entry = &test_connector;
 	w->p.env = &w->env;
@@ -190,7 +181,7 @@ world_free(struct world *w)
 	fetcher_free(w->fr);
 	connector_put(w->p.connector);
 	http_free(w->env.http);
-	evhttp_free(w->srv.http);
+	ut_stub_stop(&w->srv.stub);
 	event_base_free(w->base);
 	buf_free(&w->items);
 	free(w->cause);
@@ -214,7 +205,7 @@ url(struct world *w, const char *path)
 {
 	char	*u;
 
-	xasprintf(&u, "http://127.0.0.1:%d%s", w->srv.port, path);
+	xasprintf(&u, "http://127.0.0.1:%d%s", w->srv.stub.port, path);
 	return (u);
 }
 

@@ -28,16 +28,16 @@
 
 #include "watcher.h"
 #include "http.h"
+#include "unit.h"
 
 #define GUARD_S		20	/* no test may wait longer */
 #define MAX_SLOW	256	/* /slow requests held open by the server */
 
 struct fixture {
-	struct event_base	*base;
+	struct ut_loop		 loop;		/* unit.h: base and guard */
+	struct event_base	*base;		/* loop.base */
 	struct http		*http;
 	struct evhttp		*srv;
-	struct event		*guard;
-	int			 timed_out;
 	int			 port;		/* evhttp on 127.0.0.1 */
 	int			 port2;		/* evhttp on 127.0.0.2 */
 	struct evhttp_request	*slow[MAX_SLOW];	/* never answered */
@@ -102,30 +102,9 @@ on_done(const struct http_response *r, void *arg)
 	}
 }
 
-/* Step the loop until *cond is non-zero or the guard fires. */
-static void
-run_until(const int *cond)
-{
-	while (*cond == 0 && !F.timed_out)
-		event_base_loop(F.base, EVLOOP_ONCE);
-	cr_assert(!F.timed_out, "timed out waiting");
-}
-
-/* Step the loop until *counter reaches n or the guard fires. */
-static void
-run_until_count(const int *counter, int n)
-{
-	while (*counter < n && !F.timed_out)
-		event_base_loop(F.base, EVLOOP_ONCE);
-	cr_assert(!F.timed_out, "timed out waiting: %d of %d", *counter, n);
-}
-
-static void
-guard_fired(__unused evutil_socket_t fd, __unused short what,
-    __unused void *arg)
-{
-	F.timed_out = 1;
-}
+/* Step the loop until *cond is non-zero (or n) or the guard fires. */
+#define run_until(cond)		ut_run_until(&F.loop, (cond))
+#define run_until_count(c, n)	ut_run_until_count(&F.loop, (c), (n))
 
 static const char *
 query_value(struct evhttp_request *req, const char *key, char *out,
@@ -254,34 +233,23 @@ serve(struct evhttp_request *req, __unused void *arg)
 }
 
 static int
-bound_port(evutil_socket_t fd)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
-
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return (ntohs(sin.sin_port));
-}
-
-static int
 listen_on(const char *addr)
 {
 	struct evhttp_bound_socket	*bs;
 
 	bs = evhttp_bind_socket_with_handle(F.srv, addr, 0);
 	cr_assert_not_null(bs, "cannot bind %s", addr);
-	return (bound_port(evhttp_bound_socket_get_fd(bs)));
+	return (ut_bound_port(evhttp_bound_socket_get_fd(bs)));
 }
 
 static void
 setup(void)
 {
-	struct timeval	 tv = { GUARD_S, 0 };
 	char		*cause = NULL;
 
 	memset(&F, 0, sizeof F);
-	F.base = event_base_new();
-	cr_assert_not_null(F.base);
+	ut_loop_init(&F.loop, GUARD_S);
+	F.base = F.loop.base;
 	F.http = http_create(F.base, &cause);
 	cr_assert_not_null(F.http, "http_create: %s", cause);
 	F.srv = evhttp_new(F.base);
@@ -289,8 +257,6 @@ setup(void)
 	evhttp_set_gencb(F.srv, serve, NULL);
 	F.port = listen_on("127.0.0.1");
 	F.port2 = listen_on("127.0.0.2");
-	F.guard = evtimer_new(F.base, guard_fired, NULL);
-	evtimer_add(F.guard, &tv);
 }
 
 static void
@@ -302,8 +268,7 @@ teardown(void)
 	for (i = 0; i < F.nslow; i++)
 		evhttp_send_reply(F.slow[i], 200, "OK", NULL);
 	evhttp_free(F.srv);
-	event_free(F.guard);
-	event_base_free(F.base);
+	ut_loop_free(&F.loop);
 }
 
 TestSuite(http, .init = setup, .fini = teardown, .timeout = 60);
@@ -366,7 +331,7 @@ Test(http, link_next_on_a_live_response)
 
 	r.url = u;
 	http_submit(F.http, &r, on_done_link, &next);
-	while (next == NULL && !F.timed_out && http_inflight(F.http) > 0)
+	while (next == NULL && !F.loop.timed_out && http_inflight(F.http) > 0)
 		event_base_loop(F.base, EVLOOP_ONCE);
 	cr_assert_not_null(next);
 	xasprintf(&want, "http://127.0.0.1:%d/hello?p=2", F.port);
@@ -558,7 +523,7 @@ Test(http, connection_refused)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	port = bound_port(fd);
+	port = ut_bound_port(fd);
 	close(fd);
 
 	xasprintf(&u, "http://127.0.0.1:%d/", port);
@@ -650,7 +615,7 @@ Test(http, truncated_body)
 	    (struct sockaddr *)&sin, sizeof sin);
 	cr_assert_not_null(l);
 	xasprintf(&u, "http://127.0.0.1:%d/",
-	    bound_port(evconnlistener_get_fd(l)));
+	    ut_bound_port(evconnlistener_get_fd(l)));
 	r.url = u;
 	http_submit(F.http, &r, on_done, &g);
 	free(u);

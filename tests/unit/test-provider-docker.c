@@ -15,31 +15,10 @@
 
 #include "../../providers/docker/provider-docker.h"
 #include "fetch.h"
+#include "unit.h"
 
 #define FIXTURES	"tests/fixtures/docker"
 #define TOKEN_NOW	1800000000	/* 2027-01-15T08:00:00Z */
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*data;
-	long	 size;
-
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s (run from the top directory)",
-	    path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	cr_assert_geq(size, 0);
-	rewind(f);
-	data = xmalloc((size_t)size + 1);
-	cr_assert_eq(fread(data, 1, (size_t)size, f), (size_t)size);
-	data[size] = '\0';
-	fclose(f);
-	*len = (size_t)size;
-	return (data);
-}
 
 static void
 render_tags(const char *body, size_t len, struct buf *out)
@@ -116,61 +95,24 @@ render_config(const char *body, size_t len, struct buf *out)
 	cJSON_Delete(labels);
 }
 
-/* Runs `render` over every response in dir; returns how many it checked. */
-static size_t
-run_fixtures(const char *dir,
-    void (*render)(const char *, size_t, struct buf *))
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct buf	 got = { 0 };
-	char		*path, *expect_path, *body, *expect, *dot;
-	size_t		 len, elen, checked = 0;
-
-	d = opendir(dir);
-	cr_assert_not_null(d, "no %s (run from the top directory)", dir);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    (dot = strrchr(de->d_name, '.')) == NULL ||
-		    strcmp(dot, ".expect") == 0)
-			continue;
-		xasprintf(&path, "%s/%s", dir, de->d_name);
-		xasprintf(&expect_path, "%s/%.*s.expect", dir,
-		    (int)(dot - de->d_name), de->d_name);
-		body = slurp(path, &len);
-		expect = slurp(expect_path, &elen);
-		render(body, len, &got);
-		cr_expect_str_eq(got.data, expect, "%s: got\n%s\nwanted\n%s",
-		    path, got.data, expect);
-		buf_free(&got);
-		free(body);
-		free(expect);
-		free(path);
-		free(expect_path);
-		checked++;
-	}
-	closedir(d);
-	return (checked);
-}
-
 Test(docker_parse, tag_lists)
 {
-	cr_assert_geq(run_fixtures(FIXTURES "/tags", render_tags), 10);
+	cr_assert_geq(ut_fixtures(FIXTURES "/tags", render_tags), 10);
 }
 
 Test(docker_parse, token_responses)
 {
-	cr_assert_geq(run_fixtures(FIXTURES "/token", render_token), 10);
+	cr_assert_geq(ut_fixtures(FIXTURES "/token", render_token), 10);
 }
 
 Test(docker_parse, manifests)
 {
-	cr_assert_geq(run_fixtures(FIXTURES "/manifest", render_manifest), 10);
+	cr_assert_geq(ut_fixtures(FIXTURES "/manifest", render_manifest), 10);
 }
 
 Test(docker_parse, config_blobs)
 {
-	cr_assert_geq(run_fixtures(FIXTURES "/config", render_config), 10);
+	cr_assert_geq(ut_fixtures(FIXTURES "/config", render_config), 10);
 }
 
 Test(docker_parse, content_type_decides_without_media_type)
@@ -235,8 +177,7 @@ Test(docker_parse, digest_grammar)
 #include "provider.h"
 
 struct fake {
-	struct evhttp	*http;
-	int		 port;
+	struct ut_stub	 stub;		/* unit.h: evhttp and its port */
 	int		 ntags;		/* t00 … */
 	int		 page;		/* tags per page, at most */
 	int		 bearer;	/* demand a token */
@@ -292,7 +233,7 @@ fake_cb(struct evhttp_request *req, void *arg)
 	if (f->bearer && (auth == NULL || strcmp(auth, want) != 0)) {
 		snprintf(hdr, sizeof hdr, "Bearer realm=\"http://127.0.0.1:%d"
 		    "/token\",service=\"fake\",scope=\"repository:app:pull\"",
-		    f->port);
+		    f->stub.port);
 		evhttp_add_header(out, "WWW-Authenticate", hdr);
 		fake_reply(req, 401, "{\"errors\":[]}");
 		return;
@@ -334,23 +275,6 @@ fake_cb(struct evhttp_request *req, void *arg)
 }
 
 static void
-fake_start(struct fake *f, struct event_base *base)
-{
-	struct evhttp_bound_socket	*s;
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof ss;
-
-	f->http = evhttp_new(base);
-	evhttp_set_allowed_methods(f->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(f->http, fake_cb, f);
-	s = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
-	cr_assert_not_null(s);
-	cr_assert_eq(getsockname(evhttp_bound_socket_get_fd(s),
-	    (struct sockaddr *)&ss, &len), 0);
-	f->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
-
-static void
 run_done(const struct provider_result *r, void *arg)
 {
 	struct run	*run = arg;
@@ -388,8 +312,8 @@ world_init(struct world *w, int ntags, int page, long long max_tags)
 	w->env.connectors = connectors_create();
 	w->fake.ntags = ntags;
 	w->fake.page = page;
-	fake_start(&w->fake, w->base);
-	xasprintf(&w->conn.url, "http://127.0.0.1:%d/v2/", w->fake.port);
+	ut_stub_start(&w->fake.stub, w->base, NULL, fake_cb, &w->fake);
+	xasprintf(&w->conn.url, "http://127.0.0.1:%d/v2/", w->fake.stub.port);
 	w->conn.kind = DOCKER_KIND_OTHER;
 	w->src.image_path = xstrdup("app");
 	w->cc.id = "reg";
@@ -463,7 +387,7 @@ world_free(struct world *w)
 	provider_free(w->p);
 	connectors_free(w->env.connectors);
 	http_free(w->env.http);
-	evhttp_free(w->fake.http);
+	ut_stub_stop(&w->fake.stub);
 	event_base_free(w->base);
 	free(w->conn.url);
 	free(w->src.image_path);
@@ -615,7 +539,7 @@ Test(docker_poll, server_error_is_one_clear_cause)
 	world_list(&w, &run, 0);
 	cr_assert_eq(run.status, -1);
 	xasprintf(&want, "GET http://127.0.0.1:%d/v2/app/tags/list?n=1000: "
-	    "HTTP 500", w.fake.port);
+	    "HTTP 500", w.fake.stub.port);
 	cr_assert_str_eq(run.cause, want);
 	free(want);
 	run_clear(&run);

@@ -16,10 +16,13 @@
 #include "config.h"
 #include "retention.h"
 #include "store.h"
+#include "unit.h"
 
 #define WAIT_MS	5000
+#define GUARD_S	20	/* the whole test, unit.h guard */
 
 struct fixture {
+	struct ut_loop		 loop;		/* unit.h: env.base, guard */
 	char			 dir[32];
 	struct config		 conf;
 	struct env		 env;
@@ -37,17 +40,8 @@ rm_one(const char *path, __unused const struct stat *sb, __unused int flag,
 	return (remove(path));
 }
 
-/* Run the loop until *flag is set, failing after WAIT_MS. */
-static void
-run_until(struct fixture *f, const int *flag)
-{
-	int64_t	 deadline = mono_ms() + WAIT_MS;
-
-	while (!*flag) {
-		cr_assert_lt(mono_ms(), deadline, "timed out");
-		event_base_loop(f->env.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	}
-}
+/* Run the loop until *flag is set, failing after GUARD_S. */
+#define run_until(f, flag)	ut_run_until(&(f)->loop, (flag))
 
 static void
 done_cb(int status, const char *cause, void *arg)
@@ -106,7 +100,8 @@ setup(struct fixture *f, int64_t retention_ms)
 	f->conf.store.path = f->dir;
 	f->conf.store.retention_ms = retention_ms;
 	f->env.conf = &f->conf;
-	f->env.base = event_base_new();
+	ut_loop_init(&f->loop, GUARD_S);
+	f->env.base = f->loop.base;
 	f->env.store = store_open(f->env.base, &f->conf.store, &cause);
 	cr_assert_not_null(f->env.store, "%s", cause);
 
@@ -151,7 +146,7 @@ teardown(struct fixture *f)
 		free(f->ids[i]);
 	}
 	store_close(f->env.store);
-	event_base_free(f->env.base);
+	ut_loop_free(&f->loop);
 	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 

@@ -17,24 +17,9 @@
 #include "config.h"
 #include "cond.h"
 #include "trigger.h"
+#include "unit.h"
 
 #define FIXTURES	"tests/fixtures/triggers"
-
-static char *
-read_text(const char *path)
-{
-	FILE		*f = fopen(path, "r");
-	struct buf	 b = { NULL, 0, 0 };
-	char		 chunk[4096];
-	size_t		 n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	buf_add(&b, "", 0);
-	return (buf_take(&b));
-}
 
 /* Loads YAML text written to a file in a fresh temporary directory. */
 static struct config *
@@ -302,33 +287,25 @@ joined(const struct cfg_errors *errs)
 	return (buf_take(&b));
 }
 
-Test(fixtures, bad_files_give_expected_errors)
+static void
+check_bad_file(__unused const char *dir, const char *file, const char *want,
+    __unused void *arg)
 {
 	struct cfg_errors	 errs = { 0 };
-	struct dirent		*de;
-	DIR			*dir;
-	char			 expect[512], *want, *got;
-	size_t			 len, files = 0;
+	char			*got;
+
+	cr_expect_null(config_load(file, &errs), "%s loaded", file);
+	got = joined(&errs);
+	cr_expect_str_eq(got, want, "%s: got\n%s", file, got);
+	free(got);
+	cfg_errors_free(&errs);
+}
+
+Test(fixtures, bad_files_give_expected_errors)
+{
+	size_t	 files;
 
 	cr_assert_eq(chdir(FIXTURES), 0, "run from the top of the tree");
-	cr_assert_not_null(dir = opendir("."));
-	while ((de = readdir(dir)) != NULL) {
-		len = strlen(de->d_name);
-		if (strncmp(de->d_name, "bad-", 4) != 0 || len < 5 ||
-		    strcmp(de->d_name + len - 5, ".yaml") != 0)
-			continue;
-		snprintf(expect, sizeof expect, "%.*s.expect", (int)len - 5,
-		    de->d_name);
-		want = read_text(expect);
-		cr_expect_null(config_load(de->d_name, &errs), "%s loaded",
-		    de->d_name);
-		got = joined(&errs);
-		cr_expect_str_eq(got, want, "%s: got\n%s", de->d_name, got);
-		free(got);
-		free(want);
-		cfg_errors_free(&errs);
-		files++;
-	}
-	closedir(dir);
+	files = ut_expect_files(".", "bad-", ".yaml", check_bad_file, NULL);
 	cr_assert_geq(files, 2, "the fixtures were not found");
 }

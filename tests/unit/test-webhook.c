@@ -21,13 +21,13 @@
 
 #include "http.h"
 #include "sink.h"
+#include "unit.h"
 
 #define SECRET	"s3cr3t-hook-key"
 
 /* The receiver: what to answer, and what it saw. */
 struct receiver {
-	struct evhttp		*http;
-	int			 port;
+	struct ut_stub		 srv;		/* unit.h: evhttp, port */
 	int			 status;
 	const char		*retry_after;	/* header to send, or NULL */
 	int			 hang;		/* never answer */
@@ -102,16 +102,6 @@ receiver_cb(struct evhttp_request *req, void *arg __unused)
 	evhttp_send_reply(req, rx.status, "Status", NULL);
 }
 
-static int
-bound_port(evutil_socket_t fd)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
-
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return (ntohs(sin.sin_port));
-}
-
 /* A loopback port that nobody listens on (bound, read, closed). */
 static int
 closed_port(void)
@@ -124,7 +114,7 @@ closed_port(void)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	port = bound_port(fd);
+	port = ut_bound_port(fd);
 	close(fd);
 	return (port);
 }
@@ -132,19 +122,13 @@ closed_port(void)
 static void
 setup(void)
 {
-	struct evhttp_bound_socket	*bs;
 	char				*cause = NULL;
 
 	base = event_base_new();
 	cr_assert_not_null(base);
 	memset(&rx, 0, sizeof rx);
 	rx.status = 200;
-	rx.http = evhttp_new(base);
-	cr_assert_not_null(rx.http);
-	evhttp_set_gencb(rx.http, receiver_cb, NULL);
-	bs = evhttp_bind_socket_with_handle(rx.http, "127.0.0.1", 0);
-	cr_assert_not_null(bs);
-	rx.port = bound_port(evhttp_bound_socket_get_fd(bs));
+	ut_stub_start(&rx.srv, base, NULL, receiver_cb, NULL);
 
 	memset(&env, 0, sizeof env);
 	env.base = base;
@@ -157,7 +141,7 @@ static void
 teardown(void)
 {
 	http_free(env.http);
-	evhttp_free(rx.http);
+	ut_stub_stop(&rx.srv);
 	config_free(conf);
 	conf = NULL;
 	if (conf_path[0] != '\0')
@@ -213,7 +197,7 @@ sink_at(const char *extra)
 	char		*spec;
 	struct sink	*s;
 
-	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/hook\"%s }", rx.port,
+	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/hook\"%s }", rx.srv.port,
 	    extra);
 	s = make_sink(spec);
 	free(spec);
@@ -394,7 +378,7 @@ Test(webhook, redirect_is_permanent_and_not_followed)
 	size_t			 i;
 
 	xasprintf(&spec, "{ url: \"http://127.0.0.1:%d/old?token=t0p\" }",
-	    rx.port);
+	    rx.srv.port);
 	s = make_sink(spec);
 	free(spec);
 	for (i = 0; i < nitems(codes); i++) {
@@ -406,7 +390,7 @@ Test(webhook, redirect_is_permanent_and_not_followed)
 		    "requests", codes[i], rx.requests);
 		xasprintf(&want, "webhook ci: HTTP %d, a redirect to "
 		    "http://127.0.0.1:%d/hook; redirects are not followed: set "
-		    "url to the final address", codes[i], rx.port);
+		    "url to the final address", codes[i], rx.srv.port);
 		cr_assert_str_eq(o.cause, want);
 		cr_assert_null(strstr(o.cause, "t0p"));
 		free(want);
@@ -502,7 +486,7 @@ Test(webhook, secret_is_resolved_at_init)
 
 	unsetenv("AW_TEST_HOOK_KEY");
 	snprintf(spec, sizeof spec, "{ url: \"http://127.0.0.1:%d/\", "
-	    "secretRef: hook_key }", rx.port);
+	    "secretRef: hook_key }", rx.srv.port);
 	snprintf(conf_path, sizeof conf_path, "/tmp/test-webhook-XXXXXX");
 	fd = mkstemp(conf_path);
 	f = fdopen(fd, "w");
