@@ -39,6 +39,7 @@ import http.server
 import json
 import socketserver
 import threading
+import time
 import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
@@ -79,6 +80,9 @@ class State:
         self.ecr_passwords = set()  # GetAuthorizationToken's
         self.blobs = {}         # digest -> (media type, bytes)
         self.registry_log = []  # (path, authorized)
+        self.repo_faults = {}   # repository -> [kind, count, retry_after]
+        self.page_limit = {}    # repository -> most images a page
+        self.listings = {}      # repository -> [(unix s, status)]
         self.log = []           # (service, action, access key or None)
 
 
@@ -154,7 +158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         return True
 
-    def error(self, service, e):
+    def error(self, service, e, headers=None):
         if service == "ecr":
             body = json.dumps({"__type": e.code, "message": e.message})
             self.send(e.status, body, "application/x-amz-json-1.1")
@@ -163,7 +167,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "<Errors><Error><Code>%s</Code><Message>%s</Message>"
                     "</Error></Errors><RequestID>%s</RequestID></Response>"
                     % (e.code, escape(e.message), uuid.uuid4()))
-            self.send(e.status, body, "text/xml;charset=UTF-8")
+            self.send(e.status, body, "text/xml;charset=UTF-8", headers)
         elif service == "sts":
             body = ("<ErrorResponse xmlns=\"%s\"><Error><Type>Sender</Type>"
                     "<Code>%s</Code><Message>%s</Message></Error>"
@@ -315,6 +319,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.sts_web_identity(params)     # not signed, by design
                 return
             akid = self.verify(service, body)
+            if action == "DescribeImages" and self.ec2_target_fault(params):
+                return
             if action == "DescribeImages":
                 self.ec2_describe(params)
             elif action == "AssumeRole":
@@ -333,6 +339,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         op = target[len(ECR_PREFIX):] if target.startswith(ECR_PREFIX) \
             else None
         self.action = op or target
+        req = None
         try:
             kind = self.fault("ecr")
             if kind and self.play_fault(kind, "ecr"):
@@ -348,15 +355,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise AwsError(400, "SerializationException",
                                "Start of structure or map found where not "
                                "expected.")
+            if op == "DescribeImages" and self.repo_fault(req):
+                return
             if op == "DescribeImages":
                 out = self.ecr_describe(req)
+                self.listed(req, 200)
             elif op == "GetAuthorizationToken":
                 out = self.ecr_token()
             else:
                 raise AwsError(400, "UnknownOperationException", "")
             self.send(200, json.dumps(out), "application/x-amz-json-1.1")
         except AwsError as e:
+            if op == "DescribeImages" and isinstance(req, dict):
+                self.listed(req, e.status)
             self.error("ecr", e)
+
+    def listed(self, req, status):
+        st = self.server.state
+        with st.lock:
+            st.listings.setdefault(req.get("repositoryName"), []).append(
+                (time.time(), status))
+
+    def repo_fault(self, req):
+        """A fault set on this repository's listing: played, True."""
+        st = self.server.state
+        name = req.get("repositoryName")
+        with st.lock:
+            rule = st.repo_faults.get(name)
+            if not rule or rule[1] == 0:
+                return False
+            rule[1] -= 1
+            kind, retry_after = rule[0], rule[2]
+        if kind == "429":
+            self.listed(req, 429)
+            self.send(429, json.dumps({"__type": "ThrottlingException",
+                                       "message": "Rate exceeded"}),
+                      "application/x-amz-json-1.1",
+                      {"Retry-After": retry_after or "1"})
+            return True
+        self.listed(req, 200)
+        return self.play_fault(kind, "ecr")
 
     def ecr_describe(self, req):
         name = req.get("repositoryName")
@@ -384,6 +422,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise AwsError(400, "InvalidParameterException",
                            "maxResults must be between 1 and 1000")
+        with st.lock:
+            limit = min(limit, st.page_limit.get(name, limit))
         start = 0
         if req.get("nextToken"):
             try:
@@ -513,6 +553,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise AwsError(400, "InvalidParameterValue",
                            "Value (%d) for parameter maxResults is invalid. "
                            "Expecting a value between 5 and 1000." % limit)
+        with self.server.state.lock:
+            limit = min(limit, self.server.state.page_limit.get(
+                ("ec2", self.ec2_target(params)), limit))
         page = out[start:start + limit]
         items = []
         for i in page:
@@ -541,6 +584,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "</DescribeImagesResponse>"
                 % (EC2_NS, uuid.uuid4(), "".join(items), token))
         self.send(200, body, "text/xml;charset=UTF-8")
+
+    @staticmethod
+    def ec2_target(params):
+        """The value of the first tag:Conf filter: a test's target."""
+        for k, v in params.items():
+            if k.endswith(".Name") and k.startswith("Filter.") and \
+                    v[0] == "tag:Conf":
+                return (params.get(k[:-len("Name")] + "Value.1") or
+                        [None])[0]
+        return None
+
+    def ec2_target_fault(self, params):
+        target = self.ec2_target(params)
+        st = self.server.state
+        with st.lock:
+            rule = st.repo_faults.get(("ec2", target))
+            if not rule or rule[1] == 0:
+                st.listings.setdefault(("ec2", target), []).append(
+                    (time.time(), 200))
+                return False
+            rule[1] -= 1
+            kind, retry_after = rule[0], rule[2]
+            st.listings.setdefault(("ec2", target), []).append(
+                (time.time(), 429 if kind == "429" else 200))
+        if kind == "429":
+            self.error("ec2", AwsError(429, "RequestLimitExceeded",
+                                       "Request limit exceeded."),
+                       {"Retry-After": retry_after or "1"})
+            return True
+        return self.play_fault(kind, "ec2")
 
     @staticmethod
     def ec2_match(image, name, values):
@@ -793,6 +866,52 @@ class AwsFake:
         """How long issued temporary credentials last."""
         with self.state.lock:
             self.state.session_seconds = seconds
+
+    def ecr_reset(self):
+        """Forget every repository, its faults and its listings."""
+        with self.state.lock:
+            self.state.ecr = {}
+            self.state.repo_faults = {}
+            self.state.page_limit = {}
+            self.state.listings = {}
+
+    def ecr_page_limit(self, repo, n):
+        """At most n images a DescribeImages page of repo (real ECR may
+        answer fewer than maxResults, with a nextToken)."""
+        with self.state.lock:
+            self.state.page_limit[repo] = n
+
+    def ecr_fault(self, repo, kind, count=-1, retry_after=None):
+        """Fault the listings of repo: 429 (with Retry-After), garbage,
+        html, truncate, huge, throttle, 500; count -1: until cleared."""
+        with self.state.lock:
+            self.state.repo_faults[repo] = [kind, count, retry_after]
+
+    def ec2_fault(self, target, kind, count=-1, retry_after=None):
+        """Fault the DescribeImages whose tag:Conf filter is target."""
+        with self.state.lock:
+            self.state.repo_faults[("ec2", target)] = [kind, count,
+                                                       retry_after]
+
+    def ec2_page_limit(self, target, n):
+        with self.state.lock:
+            self.state.page_limit[("ec2", target)] = n
+
+    def ec2_listings(self, target):
+        with self.state.lock:
+            return list(self.state.listings.get(("ec2", target), []))
+
+    def ec2_reset(self):
+        with self.state.lock:
+            self.state.ec2 = []
+            for key in [k for k in self.state.repo_faults
+                        if isinstance(k, tuple)]:
+                del self.state.repo_faults[key]
+
+    def ecr_listings(self, repo):
+        """(unix s, status) of each DescribeImages of repo."""
+        with self.state.lock:
+            return list(self.state.listings.get(repo, []))
 
     def expire_temporary_keys(self):
         """Every temporary key issued so far is expired from now on."""

@@ -26,6 +26,7 @@ import os
 import socket
 import socketserver
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -132,15 +133,85 @@ class Front(http.server.BaseHTTPRequestHandler):
             self.reply(refused[0], refused[1],
                        [("Content-Type", "application/xml")])
             return
+        bucket, path = self.listing()
+        if bucket is not None and self.fault(bucket):
+            return
         conn = http.client.HTTPConnection("127.0.0.1", self.server.backend,
                                           timeout=30)
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in ("connection", "keep-alive")}
-        conn.request(self.command, self.path, body=body, headers=headers)
+        conn.request(self.command, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         self.reply(resp.status, data, resp.getheaders())
         conn.close()
+        if bucket is not None:
+            self.listed(bucket, resp.status)
+
+    def listing(self):
+        """(bucket, path to send) of a ListObjectsV2, else (None, path).
+        A bucket's page limit lowers max-keys (the signature was checked
+        on the request as sent)."""
+        parts = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        bucket = parts.path.strip("/")
+        if self.command != "GET" or "/" in bucket or not bucket or \
+                ("list-type", "2") not in query:
+            return None, self.path
+        with self.server.lock:
+            limit = self.server.page_limit.get(bucket)
+        if limit is None:
+            return bucket, self.path
+        query = [(k, str(min(int(v), limit)) if k == "max-keys" else v)
+                 for k, v in query]
+        return bucket, parts.path + "?" + urllib.parse.urlencode(
+            query, quote_via=urllib.parse.quote)
+
+    def listed(self, bucket, status):
+        with self.server.lock:
+            self.server.listings.setdefault(bucket, []).append(
+                (time.time(), status))
+
+    def fault(self, bucket):
+        """A fault on this bucket's listings: played, True."""
+        with self.server.lock:
+            rule = self.server.faults.get(bucket)
+            if not rule or rule[1] == 0:
+                return False
+            rule[1] -= 1
+            kind, retry_after = rule[0], rule[2]
+        self.listed(bucket, 429 if kind == "429" else 200)
+        if kind == "429":
+            status, body = s3_error("SlowDown", "Please reduce your "
+                                    "request rate.", 429)
+            self.reply(status, body, [("Content-Type", "application/xml"),
+                                      ("Retry-After", retry_after or "1")])
+        elif kind == "garbage":
+            self.reply(200, b"\x00\xffnot xml{<", [("Content-Type",
+                                                     "application/xml")])
+        elif kind == "html":
+            self.reply(200, b"<html><body>Sign in</body></html>",
+                       [("Content-Type", "text/html")])
+        elif kind == "truncate":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"<?xml version=\"1.0\"?><ListBucketResult>")
+            self.close_connection = True
+        elif kind == "huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            size = 80 * 1024 * 1024
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            try:
+                for _ in range(size // 65536):
+                    self.wfile.write(b" " * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
+        return True
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = forward
 
@@ -148,19 +219,29 @@ class Front(http.server.BaseHTTPRequestHandler):
 class FrontServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        """A client that went away mid-answer (a watcher stopped) is not
+        an error of the fake; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                              ConnectionResetError)):
+            super().handle_error(request, client_address)
+
 
 class S3Front:
     """s3rver on a free port, the checking front on another."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, secret=SECRET):
         self.dir = os.path.join(workdir, "s3rver")
         os.makedirs(self.dir, exist_ok=True)
         self.backend = free_port()
         self.server = FrontServer(("127.0.0.1", 0), Front)
         self.server.backend = self.backend
-        self.server.secrets = {KEY: SECRET}
+        self.server.secrets = {KEY: secret}
         self.server.lock = threading.Lock()
         self.server.log = []
+        self.server.faults = {}      # bucket -> [kind, count, retry_after]
+        self.server.page_limit = {}  # bucket -> most keys a page
+        self.server.listings = {}    # bucket -> [(unix s, status)]
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
         self.process = None
@@ -214,7 +295,7 @@ class S3Front:
         url = self.url + path
         req = AWSRequest(method=method, url=url, data=body, headers={
             "x-amz-content-sha256": hashlib.sha256(body).hexdigest()})
-        S3SigV4Auth(Credentials(KEY, SECRET), "s3",
+        S3SigV4Auth(Credentials(KEY, self.server.secrets[KEY]), "s3",
                     "us-east-1").add_auth(req)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         conn.request(method, path, body=body, headers=dict(req.headers))
@@ -225,6 +306,26 @@ class S3Front:
             raise RuntimeError("%s %s: %d %s" % (method, path, resp.status,
                                                  data[:200]))
         return data
+
+    def fault(self, bucket, kind, count=-1, retry_after=None):
+        """Fault the listings of bucket: 429 (with Retry-After), garbage,
+        html, truncate, huge; count -1: until cleared."""
+        with self.server.lock:
+            self.server.faults[bucket] = [kind, count, retry_after]
+
+    def page_limit(self, bucket, n):
+        with self.server.lock:
+            self.server.page_limit[bucket] = n
+
+    def listings(self, bucket):
+        with self.server.lock:
+            return list(self.server.listings.get(bucket, []))
+
+    def reset(self):
+        with self.server.lock:
+            self.server.faults = {}
+            self.server.page_limit = {}
+            self.server.listings = {}
 
     def bucket(self, name):
         self._signed("PUT", "/" + name)

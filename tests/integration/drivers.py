@@ -6,6 +6,7 @@ server.  A new provider adds one class here and one line in
 test_conformance.py.
 """
 
+import hashlib
 import os
 import sys
 
@@ -15,7 +16,9 @@ from helmrepo import HelmRepo
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
+from awsfake import AwsFake, digest_of  # noqa: E402
 from fakeserver import FakeServer  # noqa: E402
+from s3front import S3Front  # noqa: E402
 
 
 class DockerFakeDriver(Driver):
@@ -170,3 +173,239 @@ class HelmHttpDriver(Driver):
         case.assertNotIn("image", data)
         case.assertEqual(data["metadata"]["url"], "%scharts/%s-%s.tgz"
                          % (self.helm.url(target), target, version))
+
+
+class EcrDriver(Driver):
+    """Ecr against the AWS fake (tests/fakes/awsfake.py), every request's
+    signature checked with botocore.  AWS has no auth challenge: a key is
+    signed into every request, so there is no "auth" case."""
+
+    SOURCE_TYPE = "Ecr"
+    KIND = "container"
+    FEATURES = frozenset(("pages", "repoint"))
+    PAGE_SIZE = 10
+    KEY = "AKIACONFORMANCE00001"
+    REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+    def start(self, workdir):
+        self.fake = AwsFake().start()
+        self.fake.add_key(self.KEY, PASSWORD)
+        self.digests = {}
+        self.n = 0
+
+    def stop(self):
+        self.fake.stop()
+        return True
+
+    def reset(self):
+        self.fake.ecr_reset()
+        self.digests = {}
+
+    def _push(self, repo, version):
+        self.n += 1
+        digest = digest_of("%s:%s:%d" % (repo, version, self.n))
+        self.fake.ecr_image(repo, digest, [version],
+                            pushed_at=1704103200 + self.n)
+        self.digests[(repo, version)] = digest
+        return digest
+
+    def target(self, name, versions, pages=False, auth=False):
+        repo = "conf/" + name
+        self.fake.ecr_repo(repo)
+        if pages:
+            self.fake.ecr_page_limit(repo, self.PAGE_SIZE)
+        for version in versions:
+            self._push(repo, version)
+        return repo
+
+    add = repoint = _push
+
+    def digest(self, target, version):
+        return self.digests[(target, version)]
+
+    def connector(self, identifier, target, auth=False, password_ref=None):
+        return {"connector": {
+            "identifier": identifier, "type": "Aws",
+            "spec": {"credential": {
+                "type": "ManualConfig",
+                "spec": {"accessKey": self.KEY,
+                         "secretKeyRef": "conformance_pwd"}},
+                "endpoints": {"ecr": self.fake.url}}}}
+
+    def source(self, identifier, connector, target):
+        return {"identifier": identifier, "type": "Ecr",
+                "spec": {"connectorRef": connector, "region": "us-east-1",
+                         "imagePath": target}}
+
+    def fault(self, target, fault, count=-1, **params):
+        self.fake.ecr_fault(target, fault, count,
+                            retry_after=params.get("retry_after"))
+
+    def listings(self, target):
+        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
+                for t, status in self.fake.ecr_listings(target)]
+
+    def subject(self, target, version):
+        return "%s:%s" % (target, version)
+
+    def check_fields(self, case, data, target, version):
+        case.assertEqual(data["registry"], self.REGISTRY)
+        case.assertEqual(data["repository"], target)
+        case.assertEqual(data["image"], "%s/%s:%s" % (self.REGISTRY, target,
+                                                     version))
+
+
+class AmazonS3Driver(Driver):
+    """AmazonS3 against s3rver behind the signature-checking front
+    (tests/fakes/s3front.py).  A target is a bucket; a version is an
+    object's key, its digest the ETag (the MD5 of a single-part object);
+    writing the key again re-points it.  No auth challenge (SigV4)."""
+
+    SOURCE_TYPE = "AmazonS3"
+    KIND = "file"
+    FEATURES = frozenset(("pages", "repoint"))
+    PAGE_SIZE = 10
+
+    def start(self, workdir):
+        self.s3 = S3Front(workdir.path, secret=PASSWORD).start()
+        self.n = 0
+        self.digests = {}
+
+    def stop(self):
+        self.s3.stop()
+        return True
+
+    def reset(self):
+        self.s3.reset()
+        self.digests = {}
+
+    def _put(self, bucket, version):
+        self.n += 1
+        body = ("%s %s %d" % (bucket, version, self.n)).encode()
+        self.s3.put(bucket, version, body)
+        self.digests[(bucket, version)] = hashlib.md5(body).hexdigest()
+        return self.digests[(bucket, version)]
+
+    def target(self, name, versions, pages=False, auth=False):
+        bucket = ("conf-" + name.lower())[:63].rstrip("-")
+        self.s3.bucket(bucket)
+        if pages:
+            self.s3.page_limit(bucket, self.PAGE_SIZE)
+        for version in versions:
+            self._put(bucket, version)
+        return bucket
+
+    add = repoint = _put
+
+    def digest(self, target, version):
+        return self.digests[(target, version)]
+
+    def connector(self, identifier, target, auth=False, password_ref=None):
+        return {"connector": {
+            "identifier": identifier, "type": "Aws",
+            "spec": {"credential": {
+                "type": "ManualConfig",
+                "spec": {"accessKey": "S3RVER",
+                         "secretKeyRef": "conformance_pwd"}},
+                "endpoints": {"s3": self.s3.url}}}}
+
+    def source(self, identifier, connector, target):
+        return {"identifier": identifier, "type": "AmazonS3",
+                "spec": {"connectorRef": connector, "bucketName": target}}
+
+    def fault(self, target, fault, count=-1, **params):
+        self.s3.fault(target, fault, count, params.get("retry_after"))
+
+    def listings(self, target):
+        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
+                for t, status in self.s3.listings(target)]
+
+    def subject(self, target, version):
+        return "s3://%s/%s" % (target, version)
+
+    def check_fields(self, case, data, target, version):
+        case.assertEqual(data["bucket"], target)
+        case.assertEqual(data["path"], version)
+        case.assertEqual(data["metadata"]["bucketName"], target)
+        case.assertNotIn("image", data)
+
+
+class AmazonMachineImageDriver(Driver):
+    """AmazonMachineImage against the AWS fake's EC2.  A target is a tag
+    (Conf=<target>) the source filters on; a version is an image name, its
+    digest the image id; a new image under the same name re-points it."""
+
+    SOURCE_TYPE = "AmazonMachineImage"
+    KIND = "machineImage"
+    FEATURES = frozenset(("pages", "repoint"))
+    PAGE_SIZE = 10
+    KEY = "AKIACONFORMANCE00002"
+
+    def start(self, workdir):
+        self.fake = AwsFake().start()
+        self.fake.add_key(self.KEY, PASSWORD)
+        self.n = 0
+        self.ids = {}
+
+    def stop(self):
+        self.fake.stop()
+        return True
+
+    def reset(self):
+        self.fake.ec2_reset()
+        self.ids = {}
+
+    def _image(self, target, version):
+        self.n += 1
+        image_id = "ami-%017d" % self.n
+        old = self.ids.get((target, version))
+        if old is not None:
+            with self.fake.state.lock:
+                self.fake.state.ec2 = [i for i in self.fake.state.ec2
+                                       if i["id"] != old]
+        self.fake.ec2_image(image_id, version, created=1704103200 + self.n,
+                            tags={"Conf": target})
+        self.ids[(target, version)] = image_id
+        return image_id
+
+    def target(self, name, versions, pages=False, auth=False):
+        if pages:
+            self.fake.ec2_page_limit(name, self.PAGE_SIZE)
+        for version in versions:
+            self._image(name, version)
+        return name
+
+    add = repoint = _image
+
+    def digest(self, target, version):
+        return self.ids[(target, version)]
+
+    def connector(self, identifier, target, auth=False, password_ref=None):
+        return {"connector": {
+            "identifier": identifier, "type": "Aws",
+            "spec": {"credential": {
+                "type": "ManualConfig",
+                "spec": {"accessKey": self.KEY,
+                         "secretKeyRef": "conformance_pwd"}},
+                "endpoints": {"ec2": self.fake.url}}}}
+
+    def source(self, identifier, connector, target):
+        return {"identifier": identifier, "type": "AmazonMachineImage",
+                "spec": {"connectorRef": connector, "region": "us-east-1",
+                         "tags": [{"name": "Conf", "value": target}]}}
+
+    def fault(self, target, fault, count=-1, **params):
+        self.fake.ec2_fault(target, fault, count, params.get("retry_after"))
+
+    def listings(self, target):
+        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
+                for t, status in self.fake.ec2_listings(target)]
+
+    def subject(self, target, version):
+        return "%s (%s)" % (self.ids[(target, version)], version)
+
+    def check_fields(self, case, data, target, version):
+        case.assertEqual(data["region"], "us-east-1")
+        case.assertEqual(data["imageId"], self.ids[(target, version)])
+        case.assertEqual(data["tags"], {"Conf": target})
+        case.assertNotIn("image", data)

@@ -19,5 +19,17 @@ class HelmChartConformance(ConformanceCases, WatcherCase):
     DRIVER = drivers.HelmHttpDriver
 
 
+class EcrConformance(ConformanceCases, WatcherCase):
+    DRIVER = drivers.EcrDriver
+
+
+class AmazonS3Conformance(ConformanceCases, WatcherCase):
+    DRIVER = drivers.AmazonS3Driver
+
+
+class AmazonMachineImageConformance(ConformanceCases, WatcherCase):
+    DRIVER = drivers.AmazonMachineImageDriver
+
+
 if __name__ == "__main__":
     unittest.main()
