@@ -32,9 +32,9 @@ struct template;
 enum queue_mode { QUEUE_STRUCTURED, QUEUE_BINARY };
 extern const char *const queue_mode_choices[];
 /* The key-table line; `field` is an int in the sink's conf struct. */
-#define QUEUE_MODE_KEY(type, field)					\
+#define QUEUE_MODE_KEY(st, field)					\
 	{ .name = "contentMode", .type = CFG_ENUM,			\
-	  .off = offsetof(type, field), .def = "structured",		\
+	  .off = offsetof(st, field), .def = "structured",		\
 	  .choices = queue_mode_choices }
 
 /* The Content-Type of a structured-mode message. */
