@@ -17,6 +17,7 @@ extern const struct sink_entry sink_exec_entry;
 extern const struct sink_entry sink_amqp_entry;
 extern const struct sink_entry sink_mqtt_entry;
 extern const struct sink_entry sink_redisstream_entry;
+extern const struct sink_entry sink_nats_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -29,6 +30,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_amqp_entry,
 	&sink_mqtt_entry,
 	&sink_redisstream_entry,
+	&sink_nats_entry,
 };
 
 const struct sink_entry *
