@@ -49,6 +49,11 @@ $(B)/fakes/%: tests/fakes/%.c $(wildcard tests/fakes/*.c) $(HDRS)
 	    $(filter-out $(wildcard tests/fakes/fake-*.c), $(wildcard tests/fakes/*.c)) \
 	    $(LIBS)
 
+# The mock Kafka cluster stands alone: none of the fake server's modules.
+$(B)/fakes/fake-kafka: tests/fakes/fake-kafka.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBS)
+
 # libFuzzer builds of the pure parsers, with ASan and UBSan (clang).
 $(B)/fuzz/%: tests/fuzz/%.c $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)

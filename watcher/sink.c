@@ -18,6 +18,7 @@ extern const struct sink_entry sink_amqp_entry;
 extern const struct sink_entry sink_mqtt_entry;
 extern const struct sink_entry sink_redisstream_entry;
 extern const struct sink_entry sink_nats_entry;
+extern const struct sink_entry sink_kafka_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -31,6 +32,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_mqtt_entry,
 	&sink_redisstream_entry,
 	&sink_nats_entry,
+	&sink_kafka_entry,
 };
 
 const struct sink_entry *
