@@ -54,6 +54,11 @@ struct queue_event {
  * outlive ev; queue_event_free() frees only what parse made.
  */
 void	 queue_event_parse(const struct outbox_entry *, struct queue_event *);
+/*
+ * The same without parsing (ev->event NULL), for a delivery that needs
+ * only the stored JSON and the id: structured mode to a fixed destination.
+ */
+void	 queue_event_wrap(const struct outbox_entry *, struct queue_event *);
 void	 queue_event_free(struct queue_event *);
 
 /*

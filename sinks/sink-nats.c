@@ -645,7 +645,10 @@ nats_message(struct nats_sink *ns, const struct outbox_entry *e,
 	char			*subject, *data = NULL;
 	size_t			 len;
 
-	queue_event_parse(e, &ev);
+	if (ns->nc_conf->mode == QUEUE_BINARY || !queue_dest_fixed(ns->subject))
+		queue_event_parse(e, &ev);
+	else
+		queue_event_wrap(e, &ev);	/* the JSON as it is */
 	subject = queue_dest_render(ns->subject, &ev);
 	if (!nats_subject_ok(subject)) {
 		xasprintf(cause, "subject \"%s\" is not one to publish to",

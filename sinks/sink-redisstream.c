@@ -236,7 +236,10 @@ redisstream_deliver(struct sink *s, const struct outbox_entry *e,
 	size_t			 len;
 	int			 i;
 
-	queue_event_parse(e, &ev);
+	if (rs->rc->mode == QUEUE_BINARY || !queue_dest_fixed(rs->stream))
+		queue_event_parse(e, &ev);
+	else
+		queue_event_wrap(e, &ev);	/* the JSON as it is */
 	stream = queue_dest_render(rs->stream, &ev);
 	op = xcalloc(1, sizeof *op);
 	op->rs = rs;
