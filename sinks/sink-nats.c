@@ -229,10 +229,18 @@ static void
 nats_post(struct nats_shared *sh, struct nats_op *op, enum delivery result,
     const char *fmt, const char *text)
 {
+	int	 first = TAILQ_EMPTY(&sh->finished);
+
 	op->result = result;
 	if (fmt != NULL)
 		xasprintf(&op->cause, fmt, text);
 	TAILQ_INSERT_TAIL(&sh->finished, op, entry);
+	/*
+	 * The loop drains the list until it is empty, so only the first op
+	 * on an empty list needs to wake it.
+	 */
+	if (first)
+		nats_shared_poke(sh);
 }
 
 /* The same for an op on the list `from`. */
@@ -273,7 +281,6 @@ nats_pub_ack(jsCtx *js __unused, natsMsg *msg, jsPubAck *pa,
 			nats_finish(sh, &sh->inflight, op, DELIVERY_RETRY,
 			    "JetStream publish: %s", text);
 		}
-		nats_shared_poke(sh);
 	}
 	pthread_mutex_unlock(&sh->mu);
 	natsMsg_Destroy(msg);
@@ -394,7 +401,6 @@ failed:
 	d = s == NATS_MAX_PAYLOAD || s == NATS_INVALID_SUBJECT ?
 	    DELIVERY_PERMANENT : DELIVERY_RETRY;
 	nats_post(sh, op, d, "publish: %s", natsStatus_GetText(s));
-	nats_shared_poke(sh);
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -417,7 +423,6 @@ nats_worker_flush(struct nats_sink *ns, struct nats_ops *sent)
 			nats_finish(sh, sent, op, DELIVERY_RETRY,
 			    "flush: %s", natsStatus_GetText(s));
 	}
-	nats_shared_poke(sh);
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -448,8 +453,7 @@ nats_worker(void *arg)
 		if (!up) {
 			while ((op = TAILQ_FIRST(&batch)) != NULL)
 				nats_finish(sh, &batch, op, DELIVERY_RETRY,
-				    "nats %s", sh->failure);
-			nats_shared_poke(sh);
+				    "%s", sh->failure);
 			continue;
 		}
 		pthread_mutex_unlock(&sh->mu);
@@ -695,10 +699,8 @@ nats_deliver(struct sink *s, const struct outbox_entry *e, sink_done_cb done,
 	op->msg = nats_message(ns, e, &cause);
 	pthread_mutex_lock(&sh->mu);
 	if (op->msg == NULL) {
-		op->result = DELIVERY_PERMANENT;
 		op->cause = cause;
-		TAILQ_INSERT_TAIL(&sh->finished, op, entry);
-		nats_shared_poke(sh);
+		nats_post(sh, op, DELIVERY_PERMANENT, NULL, NULL);
 	} else {
 		TAILQ_INSERT_TAIL(&sh->outgoing, op, entry);
 		pthread_cond_signal(&sh->cond);

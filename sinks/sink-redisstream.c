@@ -193,14 +193,18 @@ struct redisstream_args {
 	const char	**argv;
 	size_t		 *lens;
 	char		**owned;
-	int		  argc, nowned;
+	int		  argc, nowned, size;
 };
 
 static void
 redisstream_push(struct redisstream_args *a, const char *s, size_t len)
 {
-	a->argv = xreallocarray(a->argv, a->argc + 1, sizeof *a->argv);
-	a->lens = xreallocarray(a->lens, a->argc + 1, sizeof *a->lens);
+	if (a->argc == a->size) {
+		a->size = a->size == 0 ? 32 : a->size * 2;
+		a->argv = xreallocarray(a->argv, a->size, sizeof *a->argv);
+		a->lens = xreallocarray(a->lens, a->size, sizeof *a->lens);
+		a->owned = xreallocarray(a->owned, a->size, sizeof *a->owned);
+	}
 	a->argv[a->argc] = s;
 	a->lens[a->argc] = len;
 	a->argc++;
@@ -210,9 +214,8 @@ redisstream_push(struct redisstream_args *a, const char *s, size_t len)
 static void
 redisstream_own(struct redisstream_args *a, char *s, size_t len)
 {
-	a->owned = xreallocarray(a->owned, a->nowned + 1, sizeof *a->owned);
-	a->owned[a->nowned++] = s;
 	redisstream_push(a, s, len);
+	a->owned[a->nowned++] = s;	/* never more than argc */
 }
 
 static void

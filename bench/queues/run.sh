@@ -5,7 +5,8 @@
 # the same server: redis-server and nats-server -js started here on free
 # loopback ports in a temporary directory, Kafka as librdkafka's mock
 # cluster inside the benchmark.  Arguments go to bench-queue (-n events,
-# -r rounds).  Run from anywhere; not part of make check.
+# -r rounds); QUEUES="redis nats" runs only those.  Run from anywhere;
+# not part of make check.
 set -e
 cd "$(dirname "$0")/../.."
 make --no-print-directory build/libaw.a >/dev/null
@@ -46,6 +47,10 @@ echo "machine: $(uname -srm); $(nproc) cpus; \
 $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); \
 $(redis-server --version | cut -d' ' -f1-3); nats-server $(nats-server --version | cut -d' ' -f2); \
 libnats $(pkg-config --modversion libnats); librdkafka $(pkg-config --modversion rdkafka)"
-build/bench/bench-queue "$@" redis "redis://127.0.0.1:$rport/0"
-build/bench/bench-queue "$@" nats "nats://127.0.0.1:$nport"
-build/bench/bench-queue "$@" kafka
+for q in ${QUEUES:-redis nats kafka}; do
+	case $q in
+	redis)	build/bench/bench-queue "$@" redis "redis://127.0.0.1:$rport/0" ;;
+	nats)	build/bench/bench-queue "$@" nats "nats://127.0.0.1:$nport" ;;
+	kafka)	build/bench/bench-queue "$@" kafka ;;
+	esac
+done
