@@ -81,12 +81,16 @@ static const struct cfg_key nats_keys[] = {
 	{ .name = NULL }
 };
 
-/* One delivery.  Lives on exactly one list of nats_shared at a time. */
+/*
+ * One delivery, on one list at a time: one of nats_shared's, or the
+ * worker's own while it publishes and flushes.
+ */
 struct nats_op {
 	TAILQ_ENTRY(nats_op)	 entry;
 	natsMsg			*msg;	/* outgoing: ours; then identity */
-	sink_done_cb		 done;	/* NULL once cancelled */
+	sink_done_cb		 done;
 	void			*arg;
+	unsigned		 gen;	/* the sink's cancel generation */
 	enum delivery		 result;
 	char			*cause;
 };
@@ -122,6 +126,7 @@ struct nats_sink {
 	pthread_t		 worker;
 	int			 started;
 	int			*gone;		/* set by free() in a done */
+	unsigned		 gen;		/* cancel() counts up */
 	struct queue_dest	*subject;
 	/* The worker's alone once it runs. */
 	natsOptions		*opts;
@@ -512,7 +517,7 @@ nats_wakeup(evutil_socket_t fd, short what __unused, void *arg)
 		pthread_mutex_unlock(&sh->mu);
 		if (op == NULL)
 			return;
-		if (op->done != NULL) {
+		if (op->done != NULL && op->gen == ns->gen) {
 			cause = NULL;
 			if (op->cause != NULL)
 				xasprintf(&cause, "nats %s: %s", ns->id,
@@ -696,6 +701,7 @@ nats_deliver(struct sink *s, const struct outbox_entry *e, sink_done_cb done,
 	op = xcalloc(1, sizeof *op);
 	op->done = done;
 	op->arg = arg;
+	op->gen = ns->gen;
 	op->msg = nats_message(ns, e, &cause);
 	pthread_mutex_lock(&sh->mu);
 	if (op->msg == NULL) {
@@ -717,18 +723,19 @@ nats_cancel(struct sink *s)
 
 	if (ns == NULL || (sh = ns->sh) == NULL)
 		return;
+	/*
+	 * Every op made so far, wherever it is now (queued, with the worker,
+	 * awaiting its PubAck, finished), is of an older generation: its
+	 * result only frees it.
+	 */
+	ns->gen++;
 	pthread_mutex_lock(&sh->mu);
 	/* Not handed to libnats yet: gone at once. */
 	while ((op = TAILQ_FIRST(&sh->outgoing)) != NULL) {
 		TAILQ_REMOVE(&sh->outgoing, op, entry);
 		nats_op_free(op);
 	}
-	TAILQ_FOREACH(op, &sh->inflight, entry)
-		op->done = NULL;
-	TAILQ_FOREACH(op, &sh->finished, entry)
-		op->done = NULL;
 	pthread_mutex_unlock(&sh->mu);
-	/* Ops the worker is flushing come back as finished, then freed. */
 }
 
 static void
