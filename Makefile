@@ -5,11 +5,12 @@
 
 CC	?= cc
 PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
-	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto
+	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto libnats \
+	   rdkafka
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 B	 = build
 SRCS	 = $(filter-out watcher/main.c, \
@@ -48,6 +49,11 @@ $(B)/fakes/%: tests/fakes/%.c $(wildcard tests/fakes/*.c) $(HDRS)
 	$(CC) $(CFLAGS) -Itests/fakes -o $@ $< \
 	    $(filter-out $(wildcard tests/fakes/fake-*.c), $(wildcard tests/fakes/*.c)) \
 	    $(LIBS)
+
+# The mock Kafka cluster stands alone: none of the fake server's modules.
+$(B)/fakes/fake-kafka: tests/fakes/fake-kafka.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBS)
 
 # libFuzzer builds of the pure parsers, with ASan and UBSan (clang).
 $(B)/fuzz/%: tests/fuzz/%.c $(SRCS) $(HDRS)

@@ -20,3 +20,5 @@ echo "== 3. memory per idle source"
 python3 bench/idle_sources.py
 echo "== store (issue 3)"
 sh bench/store/run.sh
+echo "== queue sinks (issue 14): watcher and sink vs bare clients"
+sh bench/queues/run.sh

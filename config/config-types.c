@@ -29,8 +29,8 @@ static const char *const connector_types[] = {
 	"OciHelmRepo", "Sftp", "Smb", NULL
 };
 static const char *const sink_types[] = {
-	"Webhook", "Stdout", "RedisStream", "Nats", "Amqp", "Mqtt", "Slack",
-	"Teams", "Discord", "GoogleChat", "Exec", "File", NULL
+	"Webhook", "Stdout", "RedisStream", "Nats", "Kafka", "Amqp", "Mqtt",
+	"Slack", "Teams", "Discord", "GoogleChat", "Exec", "File", NULL
 };
 
 static const char *const *

@@ -26,12 +26,18 @@ static const char *const queue_known_attrs[] = {
 };
 
 void
-queue_event_parse(const struct outbox_entry *e, struct queue_event *ev)
+queue_event_wrap(const struct outbox_entry *e, struct queue_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->id = e->id;
 	ev->json = e->json;
 	ev->json_len = strlen(e->json);
+}
+
+void
+queue_event_parse(const struct outbox_entry *e, struct queue_event *ev)
+{
+	queue_event_wrap(e, ev);
 	ev->event = cJSON_Parse(e->json);
 	if (ev->event != NULL && !cJSON_IsObject(ev->event)) {
 		cJSON_Delete(ev->event);

@@ -32,9 +32,9 @@ struct template;
 enum queue_mode { QUEUE_STRUCTURED, QUEUE_BINARY };
 extern const char *const queue_mode_choices[];
 /* The key-table line; `field` is an int in the sink's conf struct. */
-#define QUEUE_MODE_KEY(type, field)					\
+#define QUEUE_MODE_KEY(st, field)					\
 	{ .name = "contentMode", .type = CFG_ENUM,			\
-	  .off = offsetof(type, field), .def = "structured",		\
+	  .off = offsetof(st, field), .def = "structured",		\
 	  .choices = queue_mode_choices }
 
 /* The Content-Type of a structured-mode message. */
@@ -54,6 +54,11 @@ struct queue_event {
  * outlive ev; queue_event_free() frees only what parse made.
  */
 void	 queue_event_parse(const struct outbox_entry *, struct queue_event *);
+/*
+ * The same without parsing (ev->event NULL), for a delivery that needs
+ * only the stored JSON and the id: structured mode to a fixed destination.
+ */
+void	 queue_event_wrap(const struct outbox_entry *, struct queue_event *);
 void	 queue_event_free(struct queue_event *);
 
 /*

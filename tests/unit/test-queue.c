@@ -83,6 +83,24 @@ Test(queue, the_id_is_the_outbox_id)
 	queue_event_free(&ev);
 }
 
+Test(queue, wrap_does_not_parse)
+{
+	struct queue_event	 ev;
+	struct queue_dest	*d;
+	char			*cause = NULL, *s;
+
+	queue_event_wrap(&entry, &ev);
+	cr_assert_null(ev.event);
+	cr_assert_str_eq(ev.id, "abc123");
+	cr_assert_eq(ev.json_len, strlen(event_text));
+	d = queue_dest_compile("fixed", &cause);
+	s = queue_dest_render(d, &ev);
+	cr_assert_str_eq(s, "fixed");
+	free(s);
+	queue_dest_free(d);
+	queue_event_free(&ev);
+}
+
 Test(queue, not_json_keeps_only_the_id)
 {
 	struct outbox_entry	 e = entry;
