@@ -258,6 +258,27 @@ child_timeout(__unused evutil_socket_t fd, __unused short what, void *arg)
 	child_kill(c);
 }
 
+/* In the forked child: an environment of its own, a few names kept. */
+static void
+child_clear_env(void)
+{
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "TMPDIR" };
+	char	*saved[nitems(keep)], *v;
+	size_t	 i;
+
+	for (i = 0; i < nitems(keep); i++) {
+		v = getenv(keep[i]);
+		saved[i] = v != NULL ? strdup(v) : NULL;
+	}
+	clearenv();
+	for (i = 0; i < nitems(keep); i++) {
+		if (saved[i] != NULL)
+			setenv(keep[i], saved[i], 1);
+	}
+	if (getenv("PATH") == NULL)
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+}
+
 /* In the forked child: never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct child_conf *cf, int out[2], int err[2])
@@ -281,6 +302,8 @@ child_exec(const struct child_conf *cf, int out[2], int err[2])
 	close(out[1]);
 	close(err[0]);
 	close(err[1]);
+	if (cf->clear_env)
+		child_clear_env();
 	for (e = cf->env; e != NULL && *e != NULL; e++)
 		putenv((char *)*e);
 	if (cf->dir != NULL && chdir(cf->dir) != 0) {

@@ -30,6 +30,11 @@ struct child_conf {
 	void			*fn_arg;
 	/* "NAME=value" added to the environment of the child, NULL-ended. */
 	const char *const	*env;
+	/*
+	 * Start from an empty environment (PATH, HOME, LANG and TMPDIR
+	 * kept) instead of the daemon's, which may hold its secrets.
+	 */
+	int			 clear_env;
 	const char		*dir;		/* working directory, or NULL */
 	int64_t			 timeout_ms;	/* 0: none */
 	size_t			 max_out;	/* stdout cap, 0: 8 MiB */

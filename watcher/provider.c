@@ -19,6 +19,7 @@ extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
 extern const struct provider_entry provider_bamboo_entry;
 extern const struct provider_entry provider_jenkins_entry;
+extern const struct provider_entry provider_custom_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -27,6 +28,7 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_ami_entry,
 	&provider_bamboo_entry,
 	&provider_jenkins_entry,
+	&provider_custom_entry,
 };
 
 const struct provider_entry *
