@@ -5,7 +5,8 @@
 
 CC	?= cc
 PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
-	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto
+	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto libssh2 \
+	   smbclient
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

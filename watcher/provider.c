@@ -20,6 +20,8 @@ extern const struct provider_entry provider_ami_entry;
 extern const struct provider_entry provider_bamboo_entry;
 extern const struct provider_entry provider_jenkins_entry;
 extern const struct provider_entry provider_custom_entry;
+extern const struct provider_entry provider_sftp_entry;
+extern const struct provider_entry provider_smb_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -29,6 +31,8 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_bamboo_entry,
 	&provider_jenkins_entry,
 	&provider_custom_entry,
+	&provider_sftp_entry,
+	&provider_smb_entry,
 };
 
 const struct provider_entry *
