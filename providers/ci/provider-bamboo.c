@@ -115,7 +115,6 @@ names_add(struct cfg_strlist *l, const char *s)
 static int
 bamboo_init(struct provider *p, char **cause)
 {
-	const struct ci_connector	*c = p->conf->connector->data;
 	const struct bamboo_source	*src = p->conf->data;
 	const struct cfg_node		*n = src->artifact_paths;
 	struct fetcher_conf		 fc;
@@ -137,7 +136,7 @@ bamboo_init(struct provider *p, char **cause)
 	memset(&fc, 0, sizeof fc);
 	d->fetcher = fetcher_create(p, &fc);
 	p->fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(p->fields, "server", c->url);
+	cJSON_AddStringToObject(p->fields, "server", d->base);
 	cJSON_AddStringToObject(p->fields, "job", d->plan);
 	p->data = d;
 	return (0);

@@ -110,7 +110,6 @@ jenkins_identity(const struct source_conf *conf)
 static int
 jenkins_init(struct provider *p, char **cause)
 {
-	const struct ci_connector	*c = p->conf->connector->data;
 	const struct jenkins_source	*src = p->conf->data;
 	struct fetcher_conf		 fc;
 	struct jenkins			*d;
@@ -132,7 +131,7 @@ jenkins_init(struct provider *p, char **cause)
 	memset(&fc, 0, sizeof fc);
 	d->fetcher = fetcher_create(p, &fc);
 	p->fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(p->fields, "server", c->url);
+	cJSON_AddStringToObject(p->fields, "server", d->base);
 	cJSON_AddStringToObject(p->fields, "job", d->job);
 	p->data = d;
 	return (0);
