@@ -199,7 +199,7 @@ jenkins_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		ci_version_fill(v, &b[i], digest, d->artifacts, NULL);
 		free(digest);
 	}
-	/* The range was full: older builds are left out. */
+	/* The range was full: older builds were left out. */
 	if ((long long)n >= l->asked)
 		l->vs->truncated = 1;
 	ci_builds_free(b, n);
@@ -220,7 +220,8 @@ jenkins_list(struct provider *p, const struct list_request *req,
 	l->done = done;
 	l->arg = arg;
 	l->max = req->max > 0 ? req->max : 10000;
-	l->asked = l->max;
+	/* One more than the cap: a full range says older builds exist. */
+	l->asked = l->max + 1;
 	l->vs = xcalloc(1, sizeof *l->vs);
 	d->call = l;
 	/*

@@ -37,6 +37,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.fake._serve(self)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass    # a client that hung up on a fault is no news
+
+
 class CiFake:
     """One fake server with Bamboo plans and Jenkins jobs."""
 
@@ -48,9 +55,7 @@ class CiFake:
         self.faults = []
         self.log = []
         self.lock = threading.Lock()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]
         self.base = "http://127.0.0.1:%d" % self.port
