@@ -275,19 +275,35 @@ custom_check(struct source_conf *conf, struct cfg_errors *errs)
 	return (bad);
 }
 
-/* What it watches: the script and where its answer is read. */
+/*
+ * What it watches: the script, its String inputs (Secret inputs by name:
+ * their values never go into the fingerprint) and where the answer is
+ * read.
+ */
 static char *
 custom_identity(const struct source_conf *conf)
 {
 	const struct custom_source	*src = conf->data;
-	char				*id;
+	const struct cfg_node		*where;
+	struct custom			 d;
+	struct buf			 b = { 0 };
+	char				*cause;
+	size_t				 i;
 
 	if (src == NULL || src->script == NULL)
 		return (NULL);
-	xasprintf(&id, "%s\n%s\n%s", src->array_path != NULL ?
+	buf_printf(&b, "%s\n%s\n", src->array_path != NULL ?
 	    src->array_path : "", src->version_path != NULL ?
-	    src->version_path : "", src->script);
-	return (id);
+	    src->version_path : "");
+	memset(&d, 0, sizeof d);
+	if (custom_lists(src, &d, &where, &cause) != 0)
+		free(cause);
+	for (i = 0; i < d.ninputs; i++)
+		buf_printf(&b, "%s%s=%s\n", d.inputs[i].secret ? "secret:" :
+		    "", d.inputs[i].name, d.inputs[i].value);
+	inputs_free(&d);
+	buf_adds(&b, src->script);
+	return (buf_take(&b));
 }
 
 static int
