@@ -53,8 +53,9 @@ class ProviderCases:
     def rewrite(self, target, version):
         raise NotImplementedError
 
-    def connector(self, identifier, wrong=False):
-        """A connector block (None: the type has none)."""
+    def connector(self, identifier, wrong=False, target=None):
+        """A connector block (None: the type has none) for a source of
+        target."""
         raise NotImplementedError
 
     def spec(self, connector, target):
@@ -93,7 +94,7 @@ class ProviderCases:
         conns = []
         out = []
         for ident, target, watch in sources:
-            conn = self.connector("c-" + ident, wrong=wrong)
+            conn = self.connector("c-" + ident, wrong=wrong, target=target)
             source = {"identifier": ident, "type": self.SOURCE_TYPE}
             source.update(watch)
             if conn is not None:
@@ -195,8 +196,8 @@ class ProviderCases:
                 good = self.target(self.unique("good"), ["1"])
                 bad = self.target(self.unique("bad"), ["1"])
                 self.state = self.work.sub("state-" + kind)
-                cfg = self.config([("good", good, {}), ("bad", bad, {})])
                 self.fault(bad, kind)
+                cfg = self.config([("good", good, {}), ("bad", bad, {})])
                 events, logs = self.once(cfg, expect=1)
                 lines = self.failed_lines(logs, "bad")
                 self.assertEqual(len(lines), 1, "\n".join(logs))

@@ -53,7 +53,7 @@ class BambooSource(ProviderCases, AuthCase, unittest.TestCase):
             int(version), plan=target, state=state, life=life,
             artifacts=("dist", "logs"))] + results)
 
-    def connector(self, identifier, wrong=False):
+    def connector(self, identifier, wrong=False, target=None):
         return {"identifier": identifier, "type": "Bamboo", "spec": {
             "bambooUrl": self.fake.base + "/",
             "auth": {"type": "UsernamePassword", "spec": {

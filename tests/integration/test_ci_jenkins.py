@@ -59,7 +59,7 @@ class JenkinsSource(ProviderCases, AuthCase, unittest.TestCase):
             int(version), job=target, result=result, building=building,
             artifacts=("dist/app.tgz", "logs/build.log"))] + builds)
 
-    def connector(self, identifier, wrong=False):
+    def connector(self, identifier, wrong=False, target=None):
         return {"identifier": identifier, "type": "Jenkins", "spec": {
             "jenkinsUrl": self.fake.base,
             "auth": {"type": "UsernamePassword", "spec": {

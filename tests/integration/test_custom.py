@@ -97,7 +97,7 @@ class CustomSource(ProviderCases, UpdatedCase, unittest.TestCase):
                              for v, n in self.data[target]]
         self.write(target)
 
-    def connector(self, identifier, wrong=False):
+    def connector(self, identifier, wrong=False, target=None):
         return None
 
     def spec(self, connector, target, to_file=False):
