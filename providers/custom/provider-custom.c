@@ -78,6 +78,9 @@ static const struct cfg_key custom_source_keys[] = {
 	{ .name = "timeout", .type = CFG_DURATION, .off = SRC_OFF(timeout_ms),
 	  .def = "1m", .min = 1000, .max = 3600 * 1000 },
 	{ .name = "delegateSelectors", .type = CFG_IGNORE },
+	/* Read by the loader for every source type (the core filters). */
+	{ .name = "tagRegex", .type = CFG_IGNORE },
+	{ .name = "tagRegexExclude", .type = CFG_IGNORE },
 	{ .name = "inputs", .type = CFG_NODE, .off = SRC_OFF(inputs) },
 	{ .name = "scripts", .type = CFG_OBJECT, .sub = custom_scripts_keys,
 	  .flags = CFG_REQUIRED },
