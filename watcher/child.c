@@ -258,6 +258,20 @@ child_timeout(__unused evutil_socket_t fd, __unused short what, void *arg)
 	child_kill(c);
 }
 
+/* In the forked child: close every descriptor from `lowest` on. */
+static void
+child_close_from(int lowest)
+{
+	long	 max, fd;
+
+	if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0)
+		return;
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowest; fd < max; fd++)
+		close((int)fd);
+}
+
 /* In the forked child: an environment of its own, a few names kept. */
 static void
 child_clear_env(void)
@@ -298,10 +312,8 @@ child_exec(const struct child_conf *cf, int out[2], int err[2])
 	}
 	dup2(out[1], 1);
 	dup2(err[1], 2);
-	close(out[0]);
-	close(out[1]);
-	close(err[0]);
-	close(err[1]);
+	/* Nothing of the daemon's: its sockets, its store, its listener. */
+	child_close_from(3);
 	if (cf->clear_env)
 		child_clear_env();
 	for (e = cf->env; e != NULL && *e != NULL; e++)

@@ -3,7 +3,7 @@
  * last line of its stderr, its exit status, a function run in the forked
  * child, the environment (cleared, plus what the caller adds), the
  * timeout and the output cap (both kill the group, a grandchild too), and
- * cancel.
+ * cancel; no descriptor of the daemon reaches the child.
  */
 #include <sys/types.h>
 
@@ -192,4 +192,22 @@ Test(child, cancel)
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	cr_assert_eq(g.done, 0);
 	event_base_free(base);
+}
+
+Test(child, no_inherited_descriptors)
+{
+	const char	*argv[] = { "sh", "-c", "ls /proc/self/fd", NULL };
+	struct child_conf cf = { .argv = argv };
+	struct got	 g;
+	char		*line, *save = NULL;
+	int		 fd;
+
+	fd = dup2(0, 100);	/* a daemon's socket, not close-on-exec */
+	cr_assert_eq(fd, 100);
+	run(&cf, &g);
+	for (line = strtok_r(g.out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		cr_assert_neq(atoi(line), 100, "descriptor 100 leaked");
+	close(fd);
+	free(g.out);
 }
