@@ -43,6 +43,14 @@ bamboo_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 	return (ci_connector_check(cc, errs, "bambooUrl"));
 }
 
+/* The user the credentials log in as (401 when they are refused). */
+static void
+bamboo_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	ci_connector_probe(conn, "/rest/api/latest/currentUser", done, arg);
+}
+
 const struct connector_entry connector_bamboo_entry = {
 	.name = "Bamboo",
 	.keys = bamboo_connector_keys,
@@ -51,4 +59,5 @@ const struct connector_entry connector_bamboo_entry = {
 	.check = bamboo_connector_check,
 	.identity = ci_connector_identity,
 	.credentials = ci_connector_credentials,
+	.probe = bamboo_connector_probe,
 };

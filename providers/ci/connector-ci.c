@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "connector.h"
 #include "fetch.h"
+#include "provider.h"
 #include "provider-ci.h"
 
 static const struct cfg_node *
@@ -93,4 +96,56 @@ ci_connector_credentials(struct connector *conn, struct connector_creds *cr,
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
 	return (0);
+}
+
+/* check --connect: one authenticated GET of a small JSON resource. */
+struct ci_probe {
+	struct fetcher	*fetcher;
+	void		(*done)(int, const char *, void *);
+	void		*arg;
+};
+
+static int
+ci_probe_page(struct fetch *f, struct fetch_page *pg, __unused void *arg)
+{
+	if (!cJSON_IsObject(pg->json)) {
+		fetch_fail(f, 0, "GET %s: not a JSON object", pg->url);
+		return (FETCH_FAILED);
+	}
+	return (FETCH_STOP);
+}
+
+static void
+ci_probe_done(struct provider_result *r, void *arg)
+{
+	struct ci_probe	*cp = arg;
+
+	cp->done(r->status == 0, r->cause, cp->arg);
+	fetcher_free(cp->fetcher);
+	free(cp);
+}
+
+void
+ci_connector_probe(struct connector *conn, const char *path,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	static const char *const headers[] = {
+		"Accept: application/json", NULL
+	};
+	struct ci_probe		*cp;
+	struct fetch		*f;
+	char			*base, *url;
+
+	cp = xcalloc(1, sizeof *cp);
+	cp->fetcher = fetcher_create_connector(conn, NULL);
+	cp->done = done;
+	cp->arg = arg;
+	base = ci_connector_identity(conn->conf);
+	xasprintf(&url, "%s%s", base != NULL ? base : "", path);
+	f = fetch_start(cp->fetcher, ci_probe_done, cp);
+	fetch_submit(f, &(struct fetch_request){ .url = url,
+	    .headers = headers, .flags = FETCH_JSON, .max_body = 256 * 1024 },
+	    ci_probe_page, cp);
+	free(url);
+	free(base);
 }

@@ -43,6 +43,17 @@ jenkins_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 	return (ci_connector_check(cc, errs, "jenkinsUrl"));
 }
 
+/* Who the credentials are (/me), or the root's mode when anonymous. */
+static void
+jenkins_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct ci_connector	*c = conn->conf->data;
+
+	ci_connector_probe(conn, c->auth_type == CI_AUTH_ANONYMOUS ?
+	    "/api/json?tree=mode" : "/me/api/json", done, arg);
+}
+
 const struct connector_entry connector_jenkins_entry = {
 	.name = "Jenkins",
 	.keys = jenkins_connector_keys,
@@ -51,4 +62,5 @@ const struct connector_entry connector_jenkins_entry = {
 	.check = jenkins_connector_check,
 	.identity = ci_connector_identity,
 	.credentials = ci_connector_credentials,
+	.probe = jenkins_connector_probe,
 };

@@ -87,6 +87,9 @@ int	 ci_connector_credentials(struct connector *,
 char	*ci_connector_identity(const struct connector_conf *);
 int	 ci_connector_check(struct connector_conf *, struct cfg_errors *,
 	    const char *url_key);
+/* check --connect: GET <url><path> with the connector's auth. */
+void	 ci_connector_probe(struct connector *, const char *path,
+	    void (*done)(int ok, const char *cause, void *), void *arg);
 
 /* ci-list.c: what both providers share: a build becomes a version. */
 struct version;

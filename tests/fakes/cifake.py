@@ -203,6 +203,14 @@ class CiFake:
         if m:
             self._bamboo(h, urllib.parse.unquote(m.group(1)), query)
             return
+        if url.path == "/rest/api/latest/currentUser":
+            self._json(h, 200, {"name": "ci", "fullName": "CI reader",
+                                "email": "ci@example.invalid"})
+            return
+        if url.path == "/api/json":
+            self._json(h, 200, {"_class": "hudson.model.Hudson",
+                                "mode": "NORMAL"})
+            return
         if url.path == "/me/api/json":
             self._json(h, 200, {"_class": "hudson.model.User",
                                 "fullName": "ci", "id": "ci"})

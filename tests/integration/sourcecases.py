@@ -248,3 +248,17 @@ class AuthCase:
         self.assertEqual(len(lines), 1, logs)
         self.assertRegex(lines[0]["error"],
                          r"(?i)401|403|auth|denied|refused")
+
+
+class ProbeCase:
+    """check --connect of a connector no source names (its own probe)."""
+
+    def test_connector_probe(self):
+        cfg = self.config([])
+        good = self.connector("lonely", wrong=False)
+        bad = self.connector("denied", wrong=True)
+        cfg["connectors"] = [{"connector": good}, {"connector": bad}]
+        proc = self.run_cli(cfg, "check", "--connect")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("connector lonely: reachable", proc.stdout)
+        self.assertRegex(proc.stdout, r"connector denied: FAILED: .*401")

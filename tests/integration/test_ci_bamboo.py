@@ -11,7 +11,7 @@ import os
 import sys
 import unittest
 
-from sourcecases import PASSWORD, AuthCase, ProviderCases
+from sourcecases import PASSWORD, AuthCase, ProbeCase, ProviderCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from cifake import CiFake  # noqa: E402
@@ -26,7 +26,7 @@ BAD = {
 }
 
 
-class BambooSource(ProviderCases, AuthCase, unittest.TestCase):
+class BambooSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
     KIND = "build"
     SOURCE_TYPE = "Bamboo"
     FAULTS = BAD

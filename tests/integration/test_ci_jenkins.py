@@ -15,7 +15,7 @@ import urllib.parse
 
 import jenkins
 
-from sourcecases import PASSWORD, AuthCase, ProviderCases
+from sourcecases import PASSWORD, AuthCase, ProbeCase, ProviderCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from cifake import CiFake  # noqa: E402
@@ -31,7 +31,7 @@ BAD = {
 TOKEN = "jenkins-bearer-token-4242"
 
 
-class JenkinsSource(ProviderCases, AuthCase, unittest.TestCase):
+class JenkinsSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
     KIND = "build"
     SOURCE_TYPE = "Jenkins"
     FAULTS = BAD
