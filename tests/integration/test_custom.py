@@ -8,8 +8,9 @@ the timeout, more output than the cap.  The provider cases of
 sourcecases.py (a digest from digestPath makes `updated`), plus: the
 Secret input reaches the script's environment and never a log or the
 command line, the result file ($HARNESS_ARTIFACT_RESULT_PATH), versionRegex,
-and a process the script leaves running (or one a timeout cut short) is
-killed with its group.
+a process the script leaves running (or one a timeout cut short) is
+killed with its group, and a daemon stopped while a script runs kills it
+and removes its private directory.
 """
 
 import json
@@ -17,6 +18,7 @@ import os
 import time
 import unittest
 
+from harness import Watcher
 from sourcecases import ProviderCases, UpdatedCase
 
 SECRET_ENV = "AW_CUSTOM_TOKEN"
@@ -32,7 +34,7 @@ exit) echo "fetching"; echo "boom: the artifact server said no" >&2; exit 1 ;;
 timeout) sleep 300 ;;
 huge) head -c 10000000 /dev/zero | tr '\0' 'x'; exit 0 ;;
 orphan) sleep 300 & echo $! > "$DATA.pid" ;;
-stuck) sleep 300 & echo $! > "$DATA.pid"; sleep 300 ;;
+stuck) pwd > "$DATA.cwd"; sleep 300 & echo $! > "$DATA.pid"; sleep 300 ;;
 esac
 if [ -n "$TO_FILE" ]; then
 	cp "$DATA" "$HARNESS_ARTIFACT_RESULT_PATH"
@@ -180,6 +182,31 @@ class CustomSource(ProviderCases, UpdatedCase, unittest.TestCase):
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertFalse(alive(pid), "the script's child outlived the kill")
+
+    def test_daemon_stops_a_running_script(self):
+        """SIGTERM while a script runs: the daemon cancels the poll, the
+        script's group is killed and the daemon exits 0."""
+        t = self.target(self.unique("term"), ["1"])
+        self.fault(t, "stuck")
+        cfg = self.config([("s", t, {"interval": "1s"})])
+        cfg["sources"][0]["spec"]["timeout"] = "60s"
+        watcher = Watcher(self.work, cfg, env=self.env).start()
+        self.addCleanup(watcher.kill)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(t + ".pid") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(t + ".pid") as f:
+            pid = int(f.read())
+        self.assertTrue(alive(pid))
+        watcher.stop()          # asserts exit 0 within 10 s
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(alive(pid), "the script outlived the daemon")
+        with open(t + ".cwd") as f:
+            private = f.read().strip()
+        self.assertTrue(os.path.basename(private).startswith("aw-custom."))
+        self.assertFalse(os.path.exists(private), "private dir left")
 
     def test_bad_paths_are_config_errors(self):
         t = self.target(self.unique("cfg"), ["1"])
