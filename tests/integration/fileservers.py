@@ -24,15 +24,17 @@ SSHD = "/usr/sbin/sshd"
 SMBD = "/usr/sbin/smbd"
 
 
-def keygen(path, kind="ed25519"):
-    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "aw",
-                    "-f", path], check=True, stdin=subprocess.DEVNULL)
+def keygen(path, kind="ed25519", passphrase=""):
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-C",
+                    "aw", "-f", path], check=True, stdin=subprocess.DEVNULL)
     with open(path + ".pub") as f:
         return f.read().strip()
 
 
 class Sshd:
     """sshd on a free port; data in self.root."""
+
+    PASSPHRASE = "locked-key-passphrase-77"
 
     def __init__(self, workdir):
         self.dir = workdir.sub("sshd")
@@ -48,8 +50,10 @@ class Sshd:
         user_pub = keygen(self.user_key)
         self.other_key = os.path.join(d, "other_key")
         self.other_pub = keygen(self.other_key)
+        self.locked_key = os.path.join(d, "locked_key")
+        locked_pub = keygen(self.locked_key, passphrase=self.PASSPHRASE)
         with open(os.path.join(d, "authorized_keys"), "w") as f:
-            f.write(user_pub + "\n")
+            f.write(user_pub + "\n" + locked_pub + "\n")
         with open(os.path.join(d, "known_hosts"), "w") as f:
             f.write(self.known_hosts_line() + "\n")
         with open(os.path.join(d, "wrong_known_hosts"), "w") as f:

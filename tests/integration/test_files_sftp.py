@@ -85,6 +85,22 @@ class SftpSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
         self.assertEqual(names(), ["a.tgz", "sub/c.tgz",
                                    "sub/deeper/d.tgz"])
 
+    def test_key_with_passphrase(self):
+        t = self.target(self.unique("pass"), ["1"])
+        cfg = self.config([("s", t, {})])
+        cfg["secrets"]["locked"] = "file:" + self.server.locked_key
+        cfg["secrets"]["phrase"] = "env:AW_SFTP_PHRASE"
+        self.env["AW_SFTP_PHRASE"] = Sshd.PASSPHRASE
+        spec = cfg["connectors"][0]["connector"]["spec"]["auth"]["spec"]
+        spec.update(sshKeyRef="locked", passphraseRef="phrase")
+        out = self.versions(cfg, "s")
+        self.assertEqual([v["name"] for v in out["versions"]], ["1"])
+        self.env["AW_SFTP_PHRASE"] = "not the passphrase"
+        proc = self.run_cli(cfg, "versions", "s")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("authentication as", proc.stderr)
+        self.assertNotIn(Sshd.PASSPHRASE, proc.stdout + proc.stderr)
+
     def test_host_key_checked_before_credentials(self):
         """A wrong host key: refused, and the server saw no login."""
         t = self.target(self.unique("hk"), ["1"])
