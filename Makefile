@@ -6,7 +6,7 @@
 CC	?= cc
 PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
 	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto libnats \
-	   rdkafka
+	   rdkafka libssh2 smbclient
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

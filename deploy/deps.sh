@@ -7,10 +7,11 @@ set -eu
 
 BUILD="gcc make pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
 libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev
-librabbitmq-dev libmosquitto-dev libnats-dev librdkafka-dev"
+librabbitmq-dev libmosquitto-dev libnats-dev librdkafka-dev libsmbclient-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl
 python3 curl lmdb-utils python3-botocore awscli rabbitmq-server python3-pika
-mosquitto mosquitto-clients nats-server"
+mosquitto mosquitto-clients nats-server openssh-server openssh-client samba
+python3-jenkins"
 BENCH="wrk skopeo valgrind"
 FUZZ="clang libclang-rt-14-dev"
 
@@ -71,7 +72,7 @@ $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # The Debian packages start their own services on install; the tests start
 # their own instances on free ports, so stop the system ones where we can.
 for svc in redis-server docker-registry rabbitmq-server mosquitto \
-    nats-server; do
+    nats-server ssh smbd nmbd samba-ad-dc; do
 	if command -v systemctl >/dev/null 2>&1; then
 		$SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
 	fi

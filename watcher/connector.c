@@ -15,11 +15,19 @@
 extern const struct connector_entry connector_docker_entry;
 extern const struct connector_entry connector_http_helm_repo_entry;
 extern const struct connector_entry connector_aws_entry;
+extern const struct connector_entry connector_bamboo_entry;
+extern const struct connector_entry connector_jenkins_entry;
+extern const struct connector_entry connector_sftp_entry;
+extern const struct connector_entry connector_smb_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
 	&connector_http_helm_repo_entry,
 	&connector_aws_entry,
+	&connector_bamboo_entry,
+	&connector_jenkins_entry,
+	&connector_sftp_entry,
+	&connector_smb_entry,
 };
 
 struct connectors {

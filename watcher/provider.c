@@ -18,6 +18,11 @@ extern const struct provider_entry provider_helm_chart_entry;
 extern const struct provider_entry provider_ecr_entry;
 extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
+extern const struct provider_entry provider_bamboo_entry;
+extern const struct provider_entry provider_jenkins_entry;
+extern const struct provider_entry provider_custom_entry;
+extern const struct provider_entry provider_sftp_entry;
+extern const struct provider_entry provider_smb_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -25,6 +30,11 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_ecr_entry,
 	&provider_s3_entry,
 	&provider_ami_entry,
+	&provider_bamboo_entry,
+	&provider_jenkins_entry,
+	&provider_custom_entry,
+	&provider_sftp_entry,
+	&provider_smb_entry,
 };
 
 const struct provider_entry *

@@ -16,6 +16,9 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
 	fuzz-helm)	seeds="tests/fixtures/helm" ;;
 	fuzz-aws)	seeds="tests/fixtures/aws" ;;
+	fuzz-ci)	seeds="tests/fixtures/ci" ;;
+	fuzz-custom)	seeds="tests/fixtures/custom" ;;
+	fuzz-files)	seeds="tests/fixtures/files" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
