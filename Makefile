@@ -60,7 +60,7 @@ deps:
 unit: artifact-watcher $(UNIT) $(FAKES)
 
 # Every suite: Criterion unit tests, then integration tests against real
-# servers on loopback.  Ends with one line "N passed, N failed".
+# servers on loopback.  Ends with one line "N passed, N failed, N skipped".
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@sh tests/run-all.sh

@@ -3,10 +3,18 @@
 #
 # First each Criterion unit binary build/tests/test-* (its "Synthesis:"
 # line is parsed; a crash, a non-zero exit with no failure counted, or a
-# missing synthesis counts as a failure), then each integration suite
-# tests/integration/test_*.py through tests/integration/runner.py.  One line
-# per suite, then exactly one last line "N passed, N failed".  Exits 1 when
-# anything failed.  `make check` builds everything first; run from anywhere.
+# missing synthesis counts as a failure; it runs --verbose so that its
+# "[SKIP] suite::test: why" lines can be counted and shown), then each
+# integration suite tests/integration/test_*.py through
+# tests/integration/runner.py ("[skip ] Class.test (0.0s): why", and
+# "Skipped: N" in its summary).  One line per suite, then exactly one last
+# line "N passed, N failed, N skipped".  Exits 1 when anything failed.
+# `make check` builds everything first; run from anywhere.
+#
+# UNIT_DIRS: the build directories whose tests/test-* run (default
+# "build"); suites from another one carry its name, "(build-asan)".
+# INTEGRATION_SUITES: the suite files to run (default all of them);
+# test_runner.py points both at small suites of its own.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -14,13 +22,16 @@ PYTHON=/usr/bin/python3
 SUITE_TIMEOUT=600
 passed=0
 failed=0
+skipped=0
 log=$(mktemp "${TMPDIR:-/tmp}/aw-run-all.XXXXXX")
-trap 'rm -f "$log" "$log.rc"' EXIT INT TERM
+trap 'rm -f "$log" "$log.rc" "$log.skips"' EXIT INT TERM
 
-# count NAME RC PASSING FAILING: add one suite's result to the totals.
+# count NAME RC PASSING FAILING SKIPPED: add one suite's result to the
+# totals.
 count() {
 	p=${3:-0}
 	f=${4:-0}
+	s=${5:-0}
 	if [ -z "${3:-}" ]; then
 		echo "$1: no summary line (crashed?); counted as 1 failure"
 		f=1
@@ -30,7 +41,8 @@ count() {
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	echo "$1: $p passed, $f failed"
+	skipped=$((skipped + s))
+	echo "$1: $p passed, $f failed, $s skipped"
 }
 
 # field NAME: the number after "NAME: " in the last summary line of $log.
@@ -39,18 +51,25 @@ field() {
 	    sed -n "s/.*$1: *\([0-9][0-9]*\).*/\1/p"
 }
 
-for t in build/tests/test-*; do
-	[ -x "$t" ] || continue
-	name="unit $(basename "$t")"
-	timeout "$SUITE_TIMEOUT" "$t" >"$log" 2>&1
-	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		cat "$log"
-	fi
-	count "$name" "$rc" "$(field Passing)" "$(field Failing)"
+for dir in ${UNIT_DIRS:-build}; do
+	for t in "$dir"/tests/test-*; do
+		[ -x "$t" ] || continue
+		name="unit $(basename "$t")"
+		[ "$dir" = build ] || name="$name ($dir)"
+		timeout "$SUITE_TIMEOUT" "$t" --verbose >"$log" 2>&1
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			grep -av '^\[\(RUN \|PASS\)\]' "$log"
+		fi
+		sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -a '^\[SKIP\] ' |
+		    sed "s|^\[SKIP\] |$name: skipped |" >"$log.skips"
+		count "$name" "$rc" "$(field Passing)" "$(field Failing)" \
+		    "$(wc -l <"$log.skips" | tr -d ' ')"
+		cat "$log.skips"
+	done
 done
 
-for t in tests/integration/test_*.py; do
+for t in ${INTEGRATION_SUITES:-tests/integration/test_*.py}; do
 	[ -f "$t" ] || continue
 	name="integration $(basename "$t" .py)"
 	# Shown as it runs; the status travels through a file past the pipe.
@@ -60,8 +79,9 @@ for t in tests/integration/test_*.py; do
 		echo $? >"$log.rc"
 	} | tee "$log"
 	rc=$(cat "$log.rc" 2>/dev/null || echo 1)
-	count "$name" "$rc" "$(field Passing)" "$(field Failing)"
+	count "$name" "$rc" "$(field Passing)" "$(field Failing)" \
+	    "$(field Skipped)"
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
