@@ -6,7 +6,9 @@ passing, a skipped and a disabled test, and a unittest file with a
 passing test, a skipped one and a class skipped whole in setUpClass.
 Every skip must be counted, not passed and not failed, and must say why;
 the last line must be "N passed, N failed, N skipped" as .ci/run's
-summary pattern expects; a failure still fails.
+summary pattern expects; a failure still fails.  Built with ASan and
+UBSan as `make check` builds build-asan/, a test that leaks, overflows a
+buffer or an int fails, though Criterion alone counts a leak as a pass.
 """
 
 import os
@@ -23,6 +25,20 @@ CRITERION = r"""
 Test(demo, passes) { cr_assert(1); }
 Test(demo, skips) { cr_skip_test("no %s here", "frobnicator"); }
 Test(demo, disabled, .disabled = true) { cr_assert(0); }
+"""
+
+SANITIZED = r"""
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+static char *volatile kept;
+Test(san, leaks) { char *p = malloc(100); memset(p, 1, 100); kept = p;
+    kept = NULL; }
+Test(san, overflows_an_int) { volatile int x = 0x7fffffff; x += 1; }
+static volatile int four = 4;
+Test(san, writes_past_the_end) { char *p = malloc(4); p[four] = 1;
+    cr_assert_eq(p[four], 1); free(p); }
+Test(san, clean) { kept = malloc(5); free(kept); }
 """
 
 UNITTEST = '''
@@ -80,6 +96,16 @@ class RunAll(unittest.TestCase):
         subprocess.run(["cc", "-o", os.path.join(cls.tmp, "tests",
                                                  "test-demo"),
                         source, "-lcriterion"], check=True)
+        os.makedirs(os.path.join(cls.tmp, "asan", "tests"))
+        source = os.path.join(cls.tmp, "tests", "sanitized.c")
+        with open(source, "w") as f:
+            f.write(SANITIZED)
+        subprocess.run(["cc", "-g", "-O1", "-fsanitize=address,undefined",
+                        "-fno-sanitize-recover=all",
+                        "-fno-omit-frame-pointer", "-o",
+                        os.path.join(cls.tmp, "asan", "tests",
+                                     "test-sanitized"),
+                        source, "-lcriterion"], check=True)
         for name, text in (("test_demo.py", UNITTEST),
                            ("test_bad.py", FAILING)):
             with open(os.path.join(cls.tmp, name), "w") as f:
@@ -89,8 +115,8 @@ class RunAll(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp)
 
-    def run_all(self, suites):
-        env = dict(os.environ, UNIT_DIRS=self.tmp,
+    def run_all(self, suites, unit_dirs=None):
+        env = dict(os.environ, UNIT_DIRS=unit_dirs or self.tmp,
                    INTEGRATION_SUITES=" ".join(
                        os.path.join(self.tmp, s) for s in suites))
         out = subprocess.run(["sh", os.path.join(ROOT, "tests",
@@ -127,6 +153,21 @@ class RunAll(unittest.TestCase):
         self.assertIn("integration test_bad: 0 passed, 1 failed, 1 skipped",
                       lines)
         self.assertRegex(lines[-1], ci_pattern())
+
+    def test_sanitizer_findings_fail(self):
+        asan = os.path.join(self.tmp, "asan")
+        rc, lines = self.run_all([], unit_dirs=asan)
+        text = "\n".join(lines)
+        self.assertEqual(rc, 1, text)
+        name = "unit test-sanitized (%s)" % asan
+        # The int and the buffer abort their tests; the leak is found in
+        # the log (Criterion counted it as passing).
+        self.assertIn(name + ": 1 leak report(s) naming our code; counted "
+                      "as failures", lines)
+        self.assertIn(name + ": 1 passed, 3 failed, 0 skipped", lines)
+        self.assertEqual(lines[-1], "1 passed, 3 failed, 0 skipped")
+        self.assertIn("signed integer overflow", text)
+        self.assertRegex(text, "heap-buffer-overflow|insufficient space")
 
 
 if __name__ == "__main__":
