@@ -9,7 +9,7 @@ PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
 	   rdkafka libssh2 smbclient
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANITIZE)
 LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 B	 = build
@@ -26,6 +26,11 @@ FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 HDRS	 = $(wildcard watcher/*.h providers/*/*.h sinks/*.h tests/unit/*.h \
 	   tests/fakes/*.h)
+# The unit suites again, in their own build directory, under AddressSanitizer
+# (leaks included) and UndefinedBehaviorSanitizer; any report fails the test.
+ASAN_B	 = build-asan
+ASAN_FLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
 
 all: artifact-watcher
 
@@ -65,11 +70,16 @@ deps:
 
 unit: artifact-watcher $(UNIT) $(FAKES)
 
-# Every suite: Criterion unit tests, then integration tests against real
-# servers on loopback.  Ends with one line "N passed, N failed".
+unit-asan:
+	@$(MAKE) --no-print-directory B=$(ASAN_B) SANITIZE="$(ASAN_FLAGS)" \
+	    $(UNIT:$(B)/%=$(ASAN_B)/%)
+
+# Every suite: Criterion unit tests (plain, then under the sanitizers), then
+# integration tests against real servers on loopback.  Ends with one line
+# "N passed, N failed, N skipped".
 check: deps
-	@$(MAKE) --no-print-directory unit
-	@sh tests/run-all.sh
+	@$(MAKE) --no-print-directory unit unit-asan
+	@UNIT_DIRS="$(B) $(ASAN_B)" sh tests/run-all.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory artifact-watcher
@@ -87,6 +97,6 @@ bench:
 	@sh bench/run.sh
 
 clean:
-	rm -rf $(B) artifact-watcher
+	rm -rf $(B) $(ASAN_B) artifact-watcher
 
-.PHONY: all deps unit check demo bench fuzz clean
+.PHONY: all deps unit unit-asan check demo bench fuzz clean

@@ -64,6 +64,10 @@ static const char *const webhook_own_headers[] = {
 	"X-Artifact-Watcher-Timestamp", "X-Artifact-Watcher-Signature",
 };
 
+/* The receiver's answer in a failure's cause: bytes read, bytes kept. */
+#define WEBHOOK_ANSWER_SCAN	4096
+#define WEBHOOK_ANSWER_MAX	200
+
 /* One instance: the resolved secret and the delivery in flight. */
 struct webhook {
 	const struct webhook_conf *wc;
@@ -363,6 +367,55 @@ webhook_verdict(const struct http_response *r, const char *id,
 	return (DELIVERY_PERMANENT);
 }
 
+/* Overwrite every occurrence of secret in body[0..len) with '*'. */
+static void
+webhook_mask(char *body, size_t len, const char *secret, size_t slen)
+{
+	char	*at;
+
+	if (slen == 0)
+		return;
+	while ((at = memmem(body, len, secret, slen)) != NULL)
+		memset(at, '*', slen);
+}
+
+/*
+ * Append the first bytes of the receiver's answer to a failure's cause, so
+ * that a dead-letter reason says what the receiver did not like (excerpt():
+ * no control characters, WEBHOOK_ANSWER_MAX bytes at most).  Our secrets,
+ * the signing key and the {secretRef} header values, are masked first,
+ * should the receiver echo them.
+ */
+static void
+webhook_cause_answer(const struct webhook *w, const struct http_response *r,
+    char **cause)
+{
+	char	*body, *text, *joined;
+	size_t	 len = r->body.len, i;
+
+	if (len > WEBHOOK_ANSWER_SCAN)
+		len = WEBHOOK_ANSWER_SCAN;
+	if (len == 0)
+		return;
+	body = xmalloc(len + 1);
+	memcpy(body, r->body.data, len);
+	body[len] = '\0';
+	webhook_mask(body, len, w->secret, w->secret_len);
+	for (i = 0; w->secret_values != NULL && i < w->wc->headers.n; i++) {
+		if (w->secret_values[i] != NULL)
+			webhook_mask(body, len, w->secret_values[i],
+			    strlen(w->secret_values[i]));
+	}
+	text = excerpt(body, len, WEBHOOK_ANSWER_MAX);
+	free(body);
+	if (text == NULL)
+		return;
+	xasprintf(&joined, "%s: %s", *cause, text);
+	free(text);
+	free(*cause);
+	*cause = joined;
+}
+
 static void
 webhook_done(const struct http_response *r, void *arg)
 {
@@ -377,6 +430,8 @@ webhook_done(const struct http_response *r, void *arg)
 	w->done = NULL;
 	w->arg = NULL;
 	d = webhook_verdict(r, w->id, &retry_after_ms, &cause);
+	if (d != DELIVERY_OK && r->error == 0)
+		webhook_cause_answer(w, r, &cause);
 	/* The callback may deliver the next event or free the sink. */
 	done(d, retry_after_ms, cause, done_arg);
 	free(cause);

@@ -13,7 +13,9 @@
  * outlives the API if need be: the store may answer while it closes, after
  * api_free().  With a token configured every request must carry it as
  * `Authorization: Bearer …`; the comparison is of SHA-256 digests with
- * CRYPTO_memcmp, so its time tells nothing about the token.
+ * CRYPTO_memcmp, so its time tells nothing about the token.  Without
+ * one, a request that changes state must not look like a browser's
+ * cross-origin post (api-guard.c).
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -66,6 +68,7 @@ struct api {
 	struct evhttp		*http;
 	char			*listen;	/* as configured */
 	struct api_addr		 addr;
+	unsigned		 port;		/* bound */
 	int			 has_token;
 	unsigned char		 token[SHA256_DIGEST_LENGTH]; /* hash */
 	char			**paused;	/* ids an operator paused */
@@ -195,6 +198,30 @@ api_authorized(const struct api *api, struct evhttp_request *req)
 		/* nothing */;
 	SHA256((const unsigned char *)h, strlen(h), got);
 	return (CRYPTO_memcmp(got, api->token, sizeof got) == 0);
+}
+
+/*
+ * Without a token, anything but GET and HEAD must be JSON from no origin
+ * or our own; otherwise answers 403 and returns -1.  A token is what a
+ * page cannot send, so with one this has nothing to check.
+ */
+static int
+api_browser_guard(const struct api *api, struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	const char		*why;
+
+	if (api->has_token || (evhttp_request_get_command(req) & API_GET))
+		return (0);
+	why = api_guard_check(evhttp_find_header(h, "Content-Type"),
+	    evhttp_find_header(h, "Origin"), api->port);
+	if (why == NULL)
+		return (0);
+	log_info("api: request refused", "uri=%s origin=%s error=%s",
+	    log_q(evhttp_request_get_uri(req)),
+	    log_q(evhttp_find_header(h, "Origin")), log_q(why));
+	api_error(req, 403, "%s", why);
+	return (-1);
 }
 
 /* ------------------------------------------------------ store requests */
@@ -641,6 +668,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		api_error(req, 401, "a valid bearer token is needed");
 		return;
 	}
+	if (api_browser_guard(api, req) != 0)
+		return;
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	TAILQ_INIT(&q);
@@ -667,25 +696,27 @@ api_request_cb(struct evhttp_request *req, void *arg)
 
 /* ----------------------------------------------------------- lifetime */
 
-/* "HOST:PORT" of the socket bound, for the log. */
+/* Note the port bound and log "HOST:PORT". */
 static void
 api_log_listening(struct api *api, struct evhttp_bound_socket *bound)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof ss;
-	unsigned		 port = api->addr.port;
 	int			 fd = evhttp_bound_socket_get_fd(bound);
 	int			 v6 = strchr(api->addr.host, ':') != NULL;
 
+	api->port = api->addr.port;
 	memset(&ss, 0, sizeof ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET)
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			api->port =
+			    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+			api->port =
+			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	log_info("api listening", "addr=%s%s%s:%u token=%s", v6 ? "[" : "",
-	    api->addr.host, v6 ? "]" : "", port,
+	    api->addr.host, v6 ? "]" : "", api->port,
 	    api->has_token ? "required" : "none");
 }
 

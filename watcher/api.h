@@ -24,6 +24,16 @@ void		 api_free(struct api *);
  */
 void		 api_reloaded(struct api *);
 
+/*
+ * api-guard.c: without a token, a state-changing request must not be one
+ * a browser page can send.  api_guard_check() returns NULL when the
+ * request may go on, else why not.  port: the port the API listens on.
+ */
+int		 api_guard_json_type(const char *content_type);
+int		 api_guard_own_origin(const char *origin, unsigned port);
+const char	*api_guard_check(const char *content_type, const char *origin,
+		    unsigned port);
+
 /* api-json.c: what the endpoints answer; the caller deletes it. */
 struct source;
 struct dispatch;

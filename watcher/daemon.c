@@ -297,6 +297,32 @@ daemon_drained(const struct daemon *d)
 	return (1);
 }
 
+/* How many events this process dead-lettered, every sink together. */
+static uint64_t
+daemon_dead_lettered(const struct daemon *d)
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < d->live.nsinks; i++)
+		n += dispatch_counters(d->live.dispatchers[i])->dead;
+	return (n);
+}
+
+/*
+ * once: the exit code when its cycle ends.  A failed poll comes first, then
+ * a dead-lettered event (delivery is broken), then events left pending.
+ */
+static int
+daemon_once_code(const struct daemon *d, int drained)
+{
+	if (d->once_failed)
+		return (EXIT_POLL);
+	if (daemon_dead_lettered(d) > 0)
+		return (EXIT_DEAD);
+	return (drained ? EXIT_OK : EXIT_PENDING);
+}
+
 static void
 daemon_tick_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 {
@@ -316,15 +342,18 @@ daemon_tick_cb(__unused evutil_socket_t fd, __unused short what, void *arg)
 	if (d->once_deadline == 0)
 		d->once_deadline = mono_ms() + d->once_wait_ms;
 	if (daemon_drained(d)) {
-		d->exit_code = d->once_failed ? EXIT_POLL : EXIT_OK;
+		d->exit_code = daemon_once_code(d, 1);
 		event_base_loopbreak(d->env.base);
 	} else if (mono_ms() >= d->once_deadline) {
 		log_warn("once: events still undelivered; they stay in the "
 		    "outbox for the next run", "wait_ms=%lld",
 		    (long long)d->once_wait_ms);
-		d->exit_code = d->once_failed ? EXIT_POLL : EXIT_PENDING;
+		d->exit_code = daemon_once_code(d, 0);
 		event_base_loopbreak(d->env.base);
 	}
+	if (d->exit_code == EXIT_DEAD)
+		log_warn("once: events were dead-lettered in this run",
+		    "dead=%llu", (unsigned long long)daemon_dead_lettered(d));
 }
 
 static void

@@ -15,6 +15,7 @@
 #define EXIT_USAGE	2	/* bad command line or config */
 #define EXIT_PENDING	3	/* once: events still undelivered at --wait */
 #define EXIT_STORE	4	/* the store could not be opened */
+#define EXIT_DEAD	5	/* once: an event was dead-lettered */
 #define EXIT_INTERNAL	70
 
 struct daemon;

@@ -91,8 +91,7 @@ struct http_req {
 	void			*arg;
 
 	struct buf		 body;
-	struct http_header	*headers;
-	size_t			 nheaders;
+	struct header_list	 headers;
 	size_t			 header_bytes;
 
 	char			*cause;		/* ours; beats errbuf */
@@ -122,15 +121,7 @@ static void	http_req_free(struct http_req *);
 static void
 http_req_reset_headers(struct http_req *req)
 {
-	size_t	 i;
-
-	for (i = 0; i < req->nheaders; i++) {
-		free(req->headers[i].name);
-		free(req->headers[i].value);
-	}
-	free(req->headers);
-	req->headers = NULL;
-	req->nheaders = 0;
+	header_list_clear(&req->headers);
 	req->header_bytes = 0;
 }
 
@@ -150,21 +141,15 @@ http_req_fail(struct http_req *req, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-is_space(char c)
-{
-	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
-}
-
-/* CURLOPT_HEADERFUNCTION: one header line at a time, status lines too. */
+/*
+ * CURLOPT_HEADERFUNCTION: one header line at a time, status lines too
+ * (header_list_line(): folded lines cost linear time, however many).
+ */
 static size_t
 http_header_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct http_req		*req = arg;
-	struct http_header	*last;
-	size_t			 len = size * n, nlen;
-	const char		*colon, *v, *end;
-	char			*joined;
+	size_t			 len = size * n;
 
 	req->header_bytes += len;
 	if (req->header_bytes > HTTP_MAX_HEADER_BYTES) {
@@ -172,41 +157,8 @@ http_header_cb(char *data, size_t size, size_t n, void *arg)
 		    HTTP_MAX_HEADER_BYTES);
 		return (0);
 	}
-	end = data + len;
-	while (end > data && is_space(end[-1]))
-		end--;
-	if (end == data)
-		return (len);	/* the blank line ending the headers */
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		http_req_reset_headers(req);
+	if (header_list_line(&req->headers, data, len))
 		req->header_bytes = len;
-		return (len);
-	}
-	if (data[0] == ' ' || data[0] == '\t') {
-		/* An obsolete folded line continues the previous value. */
-		if (req->nheaders == 0)
-			return (len);
-		last = &req->headers[req->nheaders - 1];
-		for (v = data; v < end && is_space(*v); v++)
-			/* nothing */;
-		xasprintf(&joined, "%s %.*s", last->value, (int)(end - v), v);
-		free(last->value);
-		last->value = joined;
-		return (len);
-	}
-	colon = memchr(data, ':', (size_t)(end - data));
-	if (colon == NULL)
-		return (len);	/* not a header; ignore it */
-	nlen = (size_t)(colon - data);
-	while (nlen > 0 && is_space(data[nlen - 1]))
-		nlen--;
-	for (v = colon + 1; v < end && is_space(*v); v++)
-		/* nothing */;
-	req->headers = xreallocarray(req->headers, req->nheaders + 1,
-	    sizeof *req->headers);
-	req->headers[req->nheaders].name = xstrndup(data, nlen);
-	req->headers[req->nheaders].value = xstrndup(v, (size_t)(end - v));
-	req->nheaders++;
 	return (len);
 }
 
@@ -239,9 +191,9 @@ http_req_downgrade_hint(struct http_req *req, CURLcode code)
 	if (code != CURLE_UNSUPPORTED_PROTOCOL ||
 	    strncasecmp(req->url, "https:", 6) != 0)
 		return;
-	for (i = 0; i < req->nheaders && to == NULL; i++) {
-		if (strcasecmp(req->headers[i].name, "Location") == 0)
-			to = url_resolve(req->url, req->headers[i].value);
+	for (i = 0; i < req->headers.n && to == NULL; i++) {
+		if (strcasecmp(req->headers.v[i].name, "Location") == 0)
+			to = url_resolve(req->url, req->headers.v[i].value);
 	}
 	if (to != NULL && strncasecmp(to, "http:", 5) == 0) {
 		origin = url_origin(to);
@@ -310,8 +262,8 @@ http_req_finish(struct http_req *req, CURLcode code)
 	if (req->body.data == NULL)
 		buf_add(&req->body, "", 0);	/* always a C string */
 	r.body = req->body;
-	r.headers = req->headers;
-	r.nheaders = req->nheaders;
+	r.headers = req->headers.v;
+	r.nheaders = req->headers.n;
 	r.elapsed_ms = mono_ms() - req->started;
 
 	h->busy++;

@@ -101,6 +101,28 @@ const char	*http_header(const struct http_response *, const char *name);
 /* httpparse.c: pure parsers, bytes in, values out. */
 
 /*
+ * Response header lines as libcurl hands them over, one at a time: "Name:
+ * value" adds a header, an obsolete folded line (leading space or tab)
+ * continues the last value after one space, a status line ("HTTP/…")
+ * empties the list (a redirect or a 100 Continue ends a response), the
+ * blank line and anything else are skipped.  Work is linear in the bytes
+ * given, however many lines fold: the last value grows by doubling.
+ * `copied` counts the bytes moved (appended, or moved by a growth) so tests
+ * can check that.  Start from all zeroes; header_list_clear() frees.
+ */
+struct header_list {
+	struct http_header	*v;
+	size_t			 n;
+	size_t			 cap;		/* slots in v */
+	size_t			 last_len;	/* strlen(v[n - 1].value) */
+	size_t			 last_size;	/* bytes allocated for it */
+	size_t			 copied;
+};
+/* 1 when the line was a status line (the list starts again), else 0. */
+int	 header_list_line(struct header_list *, const char *data, size_t len);
+void	 header_list_clear(struct header_list *);
+
+/*
  * The rel="next" target of every Link header in `r` (repeated headers and
  * comma-separated values), resolved against the final URL (after redirects).
  * Returns 1 with *next (allocated) set, 0 when there is none, -1 with *cause

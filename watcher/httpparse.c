@@ -2,7 +2,8 @@
  * httpparse.c: the header values every provider has to read or write: Link
  * (RFC 8288, for pagination), WWW-Authenticate (RFC 7235, for the registry
  * token dance), Retry-After (RFC 9110, for throttling) and base64 (for
- * Authorization: Basic).
+ * Authorization: Basic); and the response header lines themselves, folded
+ * continuation lines (RFC 9112 5.2, obs-fold) included.
  *
  * Pure functions, no I/O, so they can be fed hostile bytes by tests and
  * fuzzers: every input gives a value or a clear error, never a crash, in
@@ -71,6 +72,105 @@ param_value(const char **p, char **value, const char *stops)
 	*p = s + 1;
 	*value = buf_take(&b);
 	return (0);
+}
+
+static int
+is_lws(char c)
+{
+	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
+/* Room for `more` bytes and a NUL after the last value, by doubling. */
+static void
+header_list_reserve(struct header_list *h, size_t more)
+{
+	struct http_header	*last = &h->v[h->n - 1];
+	size_t			 need = h->last_len + more + 1, size;
+
+	if (need <= h->last_size)
+		return;
+	size = h->last_size * 2 > need ? h->last_size * 2 : need;
+	last->value = xrealloc(last->value, size);
+	h->last_size = size;
+	h->copied += h->last_len;	/* realloc may move it */
+}
+
+/* Append " " and the folded line's text to the last value. */
+static void
+header_list_fold(struct header_list *h, const char *v, size_t len)
+{
+	char	*value;
+
+	if (h->n == 0)
+		return;		/* nothing to continue: ignore it */
+	header_list_reserve(h, len + 1);
+	value = h->v[h->n - 1].value;
+	value[h->last_len++] = ' ';
+	memcpy(value + h->last_len, v, len);
+	h->last_len += len;
+	value[h->last_len] = '\0';
+	h->copied += len + 1;
+}
+
+static void
+header_list_add(struct header_list *h, const char *name, size_t nlen,
+    const char *v, size_t vlen)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap == 0 ? 16 : h->cap * 2;
+		h->v = xreallocarray(h->v, h->cap, sizeof *h->v);
+		h->copied += h->n * sizeof *h->v;
+	}
+	h->v[h->n].name = xstrndup(name, nlen);
+	h->v[h->n].value = xstrndup(v, vlen);
+	h->n++;
+	h->last_len = vlen;
+	h->last_size = vlen + 1;
+	h->copied += nlen + vlen;
+}
+
+int
+header_list_line(struct header_list *h, const char *data, size_t len)
+{
+	const char	*end = data + len, *colon, *v;
+	size_t		 nlen;
+
+	while (end > data && is_lws(end[-1]))
+		end--;
+	if (end == data)
+		return (0);	/* the blank line ending the headers */
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		header_list_clear(h);
+		return (1);
+	}
+	if (data[0] == ' ' || data[0] == '\t') {
+		for (v = data; v < end && is_lws(*v); v++)
+			/* nothing */;
+		header_list_fold(h, v, (size_t)(end - v));
+		return (0);
+	}
+	if ((colon = memchr(data, ':', (size_t)(end - data))) == NULL)
+		return (0);	/* not a header; ignore it */
+	nlen = (size_t)(colon - data);
+	while (nlen > 0 && is_lws(data[nlen - 1]))
+		nlen--;
+	for (v = colon + 1; v < end && is_lws(*v); v++)
+		/* nothing */;
+	header_list_add(h, data, nlen, v, (size_t)(end - v));
+	return (0);
+}
+
+void
+header_list_clear(struct header_list *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].value);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
 }
 
 /* Whether a rel value (space-separated relation types) holds "next". */

@@ -60,7 +60,8 @@ static const char usage_text[] =
 "  -V, --version         the version\n"
 "\n"
 "exit codes: 0 ok, 1 a poll failed (once), 2 usage or config error,\n"
-"3 events still undelivered (once --wait), 4 store error, 70 internal.\n";
+"3 events still undelivered (once --wait), 4 store error,\n"
+"5 an event was dead-lettered (once), 70 internal.\n";
 
 static int
 usage(const char *why)

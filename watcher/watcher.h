@@ -75,6 +75,15 @@ char	*buf_take(struct buf *);	/* hands the string over, resets */
 void	 buf_free(struct buf *);
 
 /*
+ * excerpt.c: the first bytes of untrusted text (a receiver's answer) fit
+ * for a log line or a stored reason: control characters and whitespace
+ * runs become one space, invalid UTF-8 becomes '?', the ends are trimmed,
+ * and at most `max` bytes are kept ("..." marks a cut, at a character
+ * boundary).  NULL when nothing printable is left.
+ */
+char	*excerpt(const void *data, size_t len, size_t max);
+
+/*
  * version.c: what a provider found: one entry per tag or version.
  *
  * The kind of artifact (DESIGN §4) is the provider's (provider_entry.kind);

@@ -510,8 +510,9 @@ class Webhook(Waitable):
 
     Each delivery is a dict: path, headers (lower-case names), body (bytes),
     event (parsed JSON or None), signature_ok, answered (status sent back).
-    set_status(503) makes it refuse deliveries; stop()/start() take it off
-    the port and bring it back on the same port.
+    set_status(503) makes it refuse deliveries (set_status(400, b"why")
+    answers with that body); stop()/start() take it off the port and bring
+    it back on the same port.
     """
 
     def __init__(self, secret="aw-hook-secret", port=None):
@@ -519,6 +520,7 @@ class Webhook(Waitable):
         self.secret = secret
         self.port = port or free_port()
         self.status = 200
+        self.answer = b""
         self.deliveries = []
         self.server = None
 
@@ -526,9 +528,10 @@ class Webhook(Waitable):
     def url(self):
         return "http://127.0.0.1:%d/hook" % self.port
 
-    def set_status(self, status):
+    def set_status(self, status, body=b""):
         with self.cond:
             self.status = status
+            self.answer = body
 
     def start(self):
         owner = self
@@ -564,7 +567,7 @@ class Webhook(Waitable):
         except ValueError:
             event = None
         with self.cond:
-            status = self.status
+            status, answer = self.status, self.answer
             self.deliveries.append({
                 "path": handler.path, "headers": headers, "body": body,
                 "event": event, "answered": status,
@@ -573,8 +576,9 @@ class Webhook(Waitable):
             })
             self.cond.notify_all()
         handler.send_response(status)
-        handler.send_header("Content-Length", "0")
+        handler.send_header("Content-Length", str(len(answer)))
         handler.end_headers()
+        handler.wfile.write(answer)
 
     def accepted(self):
         """Events answered 2xx, in arrival order."""

@@ -12,6 +12,8 @@ checked, against the real daemon:
     numbers) and carries the source, sink and connector counters;
   * with a tokenRef every request needs the bearer token, and a SIGHUP
     picks up a rotated token file; a wide address without one is refused;
+  * without a token, a POST a browser page could send (a form post, or
+    one from a foreign Origin) is refused with 403 and changes nothing;
   * pause stops polls (counted at the fake), resume and resync start one;
   * fast-forward and emit-newest release a held burst (burstLimit 1);
   * replay makes the webhook receive the same event id again;
@@ -233,11 +235,18 @@ class ApiTest(suite.WatcherCase):
                                   line).group(1))
         return self.watcher
 
-    def call(self, method, path, token=None, body=None):
-        """(status, headers, body bytes) of one request to the API."""
+    def call(self, method, path, token=None, body=None, headers=None):
+        """(status, headers, body bytes) of one request to the API.
+
+        A request with a body is JSON unless headers say otherwise (the
+        admin actions refuse anything else without a token).
+        """
+        headers = dict(headers or {})
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
         request = urllib.request.Request(
             "http://127.0.0.1:%d%s" % (self.port, path), method=method,
-            data=body)
+            data=body, headers=headers)
         token = token if token is not None else self.token
         if token:
             request.add_header("Authorization", "Bearer " + token)
@@ -468,6 +477,44 @@ class ApiTest(suite.WatcherCase):
                                    token="first-token")[0], 401)
         self.assertEqual(self.call("GET", "/healthz",
                                    token="second-token")[0], 200)
+        self.watcher.stop()
+
+    def test_browser_posts_need_json_or_token(self):
+        FAKE.repo(name=self.repo, tags=["1.0"])
+        self.start(self.config())
+        pause = "/api/v1/sources/app/pause"
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for headers, why in (
+                (form, "application/json"),
+                ({"Content-Type": "text/plain"}, "application/json"),
+                ({"Origin": "http://evil.example"}, "another origin"),
+                ({"Origin": "null"}, "another origin"),
+                ({"Origin": "http://127.0.0.1:%d" % (self.port + 1)},
+                 "another origin")):
+            status, _, body = self.call("POST", pause, body=b"x=1",
+                                        headers=headers)
+            self.assertEqual(status, 403, "%r: %r" % (headers, body))
+            self.assertIn(why, json.loads(body)["error"])
+        self.watcher.wait_log(r'msg="api: request refused"')
+        self.assertFalse(self.source()["paused"])
+        # JSON without an Origin (curl, scripts) and from our own origin.
+        self.assertTrue(self.json("POST", pause, body=b"{}")["paused"])
+        self.assertFalse(self.json(
+            "POST", "/api/v1/sources/app/resume", body=b"",
+            headers={"Origin": "http://localhost:%d" % self.port,
+                     "Content-Type": "application/json; charset=utf-8"})
+            ["paused"])
+        self.watcher.stop()
+
+        # With a token, the token is the proof: any content type goes.
+        config = self.config(api={"listen": "127.0.0.1:0",
+                                  "tokenRef": "api_token"})
+        self.start(config)
+        self.assertEqual(self.call("POST", pause, body=b"x=1",
+                                   headers=form)[0], 401)
+        self.assertTrue(self.json("POST", pause, token=TOKEN, body=b"x=1",
+                                  headers=dict(form, Origin="http://e.x"))
+                        ["paused"])
         self.watcher.stop()
 
     def test_wide_address_needs_a_token(self):

@@ -15,7 +15,8 @@ later; Redis restarted mid-run -> nothing lost; SIGHUP reloads (a bad
 file keeps the old config); Basic and token registries;
 hostile registry answers (garbage JSON, HTML, 500, truncated, oversized)
 give one log line per failed poll while a healthy source still delivers;
-`once` exit codes.
+`once` exit codes, and 5 when a receiver refused an event (its answer in
+the dead-letter reason).
 """
 
 import calendar
@@ -600,6 +601,50 @@ class Once(WatcherCase):
 
         third = watcher.run_cli("once", "-c", watcher.path)
         self.assertEqual(third.returncode, 0, third.stderr)
+        self.assertEqual(len(self.hook.deliveries), 1)
+
+    def test_once_dead_letter_exits_5_with_the_answer(self):
+        repo = "e2e/once-dead"
+        self.client.push(repo, "1.0")
+        watcher = self.watcher(self.config(
+            [docker_source("dead", "local", repo)]))
+        path = watcher.write_config()
+        baseline = watcher.run_cli("once", "-c", path)
+        self.assertEqual(baseline.returncode, 0, baseline.stderr)
+
+        # A receiver that refuses the payload, says why, and echoes
+        # control characters, a long tail and the signing secret.
+        self.hook.set_status(400, b'{"error": "unknown field\x1b[31m '
+                             b'\'subject\'"}\r\n\t\x00' +
+                             HOOK_SECRET.encode() + b" " + b"x" * 5000)
+        self.client.push(repo, "1.1")
+        dead = watcher.run_cli("once", "-c", path)
+        self.assertEqual(dead.returncode, 5, dead.stderr)
+        self.assertEqual(len(self.hook.deliveries), 1)
+        lines = [logfmt(line) for line in dead.stderr.splitlines()
+                 if 'msg="dispatch: event dead-lettered"' in line]
+        self.assertEqual(len(lines), 1, dead.stderr)
+        reason = lines[0]["reason"]
+        self.assertTrue(reason.startswith(
+            'webhook hook: HTTP 400: {"error": "unknown field [31m '
+            '\'subject\'"} '), reason)
+        self.assertTrue(reason.endswith("..."), reason)
+        self.assertNotIn(HOOK_SECRET, dead.stderr)
+        self.assertIn("*" * len(HOOK_SECRET), reason)
+        self.assertFalse(re.search(r"[\x00-\x1f\x7f]", reason), reason)
+        self.assertLess(len(reason), 300)
+        self.assertIn('msg="once: events were dead-lettered in this run"',
+                      dead.stderr)
+
+        # The history keeps the same reason.
+        history = watcher.run_cli("history", "-c", path, "--json")
+        self.assertEqual(history.returncode, 0, history.stderr)
+        self.assertIn(json.dumps(reason)[1:-1], history.stdout)
+
+        # Dead letters of an earlier run do not count: nothing new, 0.
+        self.hook.set_status(200)
+        again = watcher.run_cli("once", "-c", path)
+        self.assertEqual(again.returncode, 0, again.stderr)
         self.assertEqual(len(self.hook.deliveries), 1)
 
     def test_once_poll_error_exits_1(self):

@@ -131,10 +131,25 @@ class HistoryCase:
             return all(got.count(i) >= 2 for i in ids)
         hook.wait_for(twice, 15.0, "replayed ids %s" % sorted(ids))
 
+    def settled_history(self, count):
+        """history --json once it holds count entries and the answers the
+        receivers gave are recorded: a receiver counts a delivery before
+        it answers, and the watcher writes the ack or the dead letter to
+        the store after the answer."""
+        def settled():
+            entries = self.history()
+            done = len(entries) == count and all(
+                e["sinks"]["good"]["state"] == "delivered" and
+                e["sinks"]["gone"]["state"] == "dead" for e in entries)
+            return entries if done else None
+        return self.watcher.wait_for(settled, 20.0,
+                                     "%d entries delivered to good and "
+                                     "dead for gone" % count)
+
     def test_history_lists_arrivals_and_sink_states(self):
         before = int(time.time())
         subjects = self.push("one", "1.0", "1.1") + self.push("two", "2.0")
-        entries = self.history()
+        entries = self.settled_history(len(subjects))
         self.assertEqual(sorted(e["event"]["subject"] for e in entries),
                          sorted(subjects))
         ids = {d["event"]["subject"]: d["event"]["id"]

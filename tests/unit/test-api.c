@@ -96,3 +96,53 @@ Test(config_api, listen_addresses)
 		free(a.host);
 	}
 }
+
+/* Without a token, POSTs must be JSON from no origin or the API's own. */
+Test(api_guard, json_content_type)
+{
+	cr_assert(api_guard_json_type("application/json"));
+	cr_assert(api_guard_json_type("Application/JSON; charset=utf-8"));
+	cr_assert(api_guard_json_type(" application/json ;x=y"));
+	cr_assert_not(api_guard_json_type(NULL));
+	cr_assert_not(api_guard_json_type(""));
+	cr_assert_not(api_guard_json_type("application/x-www-form-urlencoded"));
+	cr_assert_not(api_guard_json_type("multipart/form-data; boundary=x"));
+	cr_assert_not(api_guard_json_type("text/plain"));
+	cr_assert_not(api_guard_json_type("application/jsonp"));
+	cr_assert_not(api_guard_json_type("application/json-seq"));
+}
+
+Test(api_guard, own_origin)
+{
+	cr_assert(api_guard_own_origin("http://127.0.0.1:9090", 9090));
+	cr_assert(api_guard_own_origin("http://localhost:9090", 9090));
+	cr_assert(api_guard_own_origin("http://[::1]:9090", 9090));
+	cr_assert(api_guard_own_origin("http://127.0.0.1", 80));
+	cr_assert(api_guard_own_origin("HTTP://127.0.0.2:9090", 9090));
+	cr_assert_not(api_guard_own_origin("http://127.0.0.1:9091", 9090));
+	cr_assert_not(api_guard_own_origin("http://127.0.0.1", 9090));
+	cr_assert_not(api_guard_own_origin("https://127.0.0.1:9090", 9090));
+	cr_assert_not(api_guard_own_origin("http://evil.example:9090", 9090));
+	cr_assert_not(api_guard_own_origin("http://10.0.0.1:9090", 9090));
+	cr_assert_not(api_guard_own_origin("null", 9090));
+	cr_assert_not(api_guard_own_origin("", 9090));
+	cr_assert_not(api_guard_own_origin("http://", 9090));
+	cr_assert_not(api_guard_own_origin("http://127.0.0.1:9090/x", 9090));
+	cr_assert_not(api_guard_own_origin("http://a@127.0.0.1:9090", 9090));
+	cr_assert_not(api_guard_own_origin("http://[::1", 9090));
+}
+
+Test(api_guard, check)
+{
+	cr_assert_null(api_guard_check("application/json", NULL, 9090));
+	cr_assert_null(api_guard_check("application/json",
+	    "http://localhost:9090", 9090));
+	cr_assert_not_null(api_guard_check(NULL, NULL, 9090));
+	cr_assert_not_null(api_guard_check("application/x-www-form-urlencoded",
+	    NULL, 9090));
+	cr_assert_not_null(api_guard_check("text/plain",
+	    "http://127.0.0.1:9090", 9090));
+	cr_assert_not_null(api_guard_check("application/json",
+	    "http://evil.example", 9090));
+	cr_assert_not_null(api_guard_check("application/json", "null", 9090));
+}

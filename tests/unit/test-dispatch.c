@@ -788,7 +788,7 @@ Test(dispatch, stdout_sink_writes_one_line_per_event)
 	struct sink		*s;
 	struct dispatch		*d;
 	struct rig		 r;
-	char			*cause = NULL, *line, *nl, id[8];
+	char			*cause = NULL, *line, *nl, id[16];
 	int			 p[2], saved, i;
 
 	for (i = 0; i < MAXEV; i++) {

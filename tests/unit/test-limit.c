@@ -202,13 +202,15 @@ Test(limit, max_concurrency_waits_for_a_completion)
 	cr_expect_eq(nsent, 4);
 }
 
-Test(limit, global_cap_spans_connectors, .init = NULL)
+Test(limit, global_cap_spans_connectors)
 {
 	struct limit_conf	 c = { 0 };
 	struct limiter		*a, *b;
 	struct got		 g = { 0 };
 	int			 i;
 
+	/* .init = NULL does not skip the suite's setup: undo it first. */
+	teardown();
 	setup_cap(3);
 	a = limits_get(ls, "a", &c);
 	b = limits_get(ls, "b", &c);

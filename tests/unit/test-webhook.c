@@ -32,6 +32,7 @@ struct receiver {
 	const char		*retry_after;	/* header to send, or NULL */
 	int			 hang;		/* never answer */
 	int			 redirect_status;	/* for /old */
+	const char		*answer;	/* body to answer, or NULL */
 	int			 requests;
 	char			*method;
 	char			*body;
@@ -72,6 +73,7 @@ receiver_cb(struct evhttp_request *req, void *arg __unused)
 {
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	struct evbuffer		*out;
 	size_t			 len = evbuffer_get_length(body);
 
 	rx.requests++;
@@ -99,7 +101,14 @@ receiver_cb(struct evhttp_request *req, void *arg __unused)
 	if (rx.retry_after != NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", rx.retry_after);
-	evhttp_send_reply(req, rx.status, "Status", NULL);
+	if (rx.answer == NULL) {
+		evhttp_send_reply(req, rx.status, "Status", NULL);
+		return;
+	}
+	out = evbuffer_new();
+	evbuffer_add(out, rx.answer, strlen(rx.answer));
+	evhttp_send_reply(req, rx.status, "Status", out);
+	evbuffer_free(out);
 }
 
 /* A loopback port that nobody listens on (bound, read, closed). */
@@ -360,6 +369,46 @@ Test(webhook, not_found_is_permanent)
 	rx.status = 400;
 	deliver(s, &o);
 	cr_assert_eq(o.result, DELIVERY_PERMANENT);
+	free(o.cause);
+	sink_free(s);
+}
+
+/*
+ * A failure's cause carries the start of the answer, printable and
+ * bounded, with our secret masked should the receiver echo it; a retried
+ * failure too.
+ */
+Test(webhook, cause_carries_the_answer)
+{
+	struct sink	*s;
+	struct outcome	 o;
+	char		 big[1024];
+
+	s = sink_at(", secretRef: hook_key");
+	rx.status = 422;
+	rx.answer = "{\"error\": \"field\tsubject\r\n is required\"}\n"
+	    "echo: " SECRET "\n";
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_PERMANENT);
+	cr_expect_str_eq(o.cause, "webhook ci: HTTP 422: {\"error\": \"field "
+	    "subject is required\"} echo: ***************");
+	free(o.cause);
+
+	rx.status = 503;
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	rx.answer = big;
+	deliver(s, &o);
+	cr_assert_eq(o.result, DELIVERY_RETRY);
+	cr_expect_eq(strncmp(o.cause, "webhook ci: HTTP 503: zzz", 25), 0,
+	    "%s", o.cause);
+	cr_expect_eq(strlen(o.cause), strlen("webhook ci: HTTP 503: ") + 203);
+	free(o.cause);
+
+	rx.status = 404;
+	rx.answer = " \r\n";
+	deliver(s, &o);
+	cr_expect_str_eq(o.cause, "webhook ci: HTTP 404");
 	free(o.cause);
 	sink_free(s);
 }
