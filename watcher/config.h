@@ -269,6 +269,9 @@ struct sink_conf {
 	long long		 max_attempts;	/* default 20 */
 	int64_t			 max_age_ms;	/* 0: none */
 	long long		 max_inflight;	/* 0: the entry's default */
+	/* The sink's own filter, beside triggers; empty: any. */
+	struct cfg_strlist	 types;		/* event types */
+	struct cfg_strlist	 sources;	/* source identifiers */
 };
 
 /* api: block (config-api.c, watcher/api.c).  No block: no HTTP API. */
