@@ -16,6 +16,7 @@ extern const struct sink_entry sink_googlechat_entry;
 extern const struct sink_entry sink_exec_entry;
 extern const struct sink_entry sink_amqp_entry;
 extern const struct sink_entry sink_mqtt_entry;
+extern const struct sink_entry sink_file_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -27,6 +28,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_exec_entry,
 	&sink_amqp_entry,
 	&sink_mqtt_entry,
+	&sink_file_entry,
 };
 
 const struct sink_entry *
