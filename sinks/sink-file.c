@@ -7,8 +7,9 @@
  *
  * The writes are plain blocking file I/O on the event loop, kept small and
  * bounded: the deliveries of one run of the loop (at most the window,
- * maxInFlight, default 64) go out as one write and one fsync, then each is
- * confirmed; a rotation adds at most `keep` renames and a directory fsync.
+ * maxInFlight, default 64) go out as one write and one fdatasync per file
+ * they land in, then each is confirmed; a rotation adds at most `keep`
+ * renames and a directory fsync.
  * A failed open, write or fsync is retried by the dispatcher with its cause;
  * the part of a batch that did reach the file is cut off again, so a retry
  * never leaves half a line behind.
@@ -50,6 +51,7 @@ static const struct cfg_key file_keys[] = {
 
 /* A delivery waiting for the next flush. */
 struct file_call {
+	size_t		 end;		/* its line ends here in `out` */
 	sink_done_cb	 done;
 	void		*arg;
 };
@@ -162,33 +164,24 @@ file_rotate(struct file_sink *fs, char **cause)
 	return (rc);
 }
 
-/* Write everything waiting, durably; -1 with a cause when it did not. */
+/* Append out[from, to) durably; -1 with a cause when it did not. */
 static int
-file_write(struct file_sink *fs, char **cause)
+file_write_span(struct file_sink *fs, size_t from, size_t to, char **cause)
 {
-	size_t	 off = 0;
+	off_t	 before = fs->size;
 	ssize_t	 n;
-	off_t	 before;
 
-	if (file_open(fs, cause) != 0)
-		return (-1);
-	if (fs->fc->max_bytes > 0 && fs->size > 0 &&
-	    fs->size + (off_t)fs->out.len > fs->fc->max_bytes) {
-		if (file_rotate(fs, cause) != 0 || file_open(fs, cause) != 0)
-			return (-1);
-	}
-	before = fs->size;
-	while (off < fs->out.len) {
-		n = write(fs->fd, fs->out.data + off, fs->out.len - off);
+	while (from < to) {
+		n = write(fs->fd, fs->out.data + from, to - from);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			goto fail;
-		off += (size_t)n;
+		from += (size_t)n;
+		fs->size += n;
 	}
 	if (fdatasync(fs->fd) == -1)
 		goto fail;
-	fs->size = before + (off_t)off;
 	return (0);
 
 fail:
@@ -200,6 +193,38 @@ fail:
 		    log_q(strerror(errno)));
 	file_close(fs);
 	return (-1);
+}
+
+/*
+ * Write everything waiting, durably, rotating before a line that would
+ * take the file past maxBytes (a line larger than that gets a file of its
+ * own); -1 with a cause when it did not.
+ */
+static int
+file_write(struct file_sink *fs, char **cause)
+{
+	long long	 max = fs->fc->max_bytes;
+	size_t		 from = 0, to, i = 0;
+
+	if (file_open(fs, cause) != 0)
+		return (-1);
+	while (from < fs->out.len) {
+		to = from;
+		while (i < fs->ncalls && (max == 0 || (to == from &&
+		    fs->size == 0) || fs->size + (off_t)(fs->calls[i].end -
+		    from) <= max))
+			to = fs->calls[i++].end;
+		if (to == from) {
+			if (file_rotate(fs, cause) != 0 ||
+			    file_open(fs, cause) != 0)
+				return (-1);
+			continue;
+		}
+		if (file_write_span(fs, from, to, cause) != 0)
+			return (-1);
+		from = to;
+	}
+	return (0);
 }
 
 static void
@@ -277,6 +302,7 @@ file_deliver(struct sink *s, const struct outbox_entry *e,
 	file_line(&fs->out, e->json);
 	fs->calls = xreallocarray(fs->calls, fs->ncalls + 1, sizeof *fs->calls);
 	c = &fs->calls[fs->ncalls++];
+	c->end = fs->out.len;
 	c->done = done;
 	c->arg = arg;
 	/* Whatever arrives before the loop turns goes out with it. */
