@@ -4,7 +4,8 @@
  * at the sink at once (the sink's maxInFlight, else its entry's
  * max_inflight, else one).  Confirmations may come in any order; acks go to
  * the store in outbox order: an entry confirmed before an earlier one waits
- * for it.  A failed entry is retried with backoff until it succeeds, or is
+ * for it (a run of them goes to the store as one ack_many, one write, when
+ * the store has it).  A failed entry is retried with backoff until it succeeds, or is
  * dead-lettered (maxAttempts, maxAge, permanent failure); while one waits
  * for its retry nothing new starts, so a sink that is down is probed by its
  * oldest failures only.  When no entry is left to send it reads again,
@@ -49,6 +50,8 @@
 #define DISPATCH_CAP_MS		(5 * 60 * 1000)
 #define DISPATCH_RETRY_AFTER_MS	(60 * 60 * 1000)
 #define DISPATCH_MAX_ATTEMPTS	20
+#define DISPATCH_ACK_MAX	1024	/* entries per ack_many */
+#define DISPATCH_ACK_DELAY_MS	10	/* gathering them */
 
 enum slot_state {
 	SLOT_NEW,		/* read, not handed to the sink yet */
@@ -97,6 +100,9 @@ struct dispatch {
 	unsigned		 window;	/* entries at the sink at once */
 	enum dispatch_state	 state;
 	struct event		*timer;		/* re-read, retry or store wait */
+	struct event		*ack_ev;	/* acks, once per loop run */
+	int			 acks_due;	/* ack_ev is armed */
+	int			 acks_now;	/* ... to run at once */
 	struct dispatch_ops	 ops;		/* what is outstanding */
 	size_t			 nops;
 	int			 reading;	/* a read is outstanding */
@@ -108,6 +114,8 @@ struct dispatch {
 
 	struct dispatch_slots	 slots;		/* in outbox order */
 	size_t			 nslots, nnew, nwait, nacking;
+	size_t			 nsending;	/* at the sink */
+	size_t			 nconfirmed;	/* OK or DEAD, not acking */
 	struct dispatch_slot	*first_new;	/* NULL: none */
 	struct dispatch_slot	*first_unacked;	/* not ACKING; NULL: none */
 
@@ -321,6 +329,7 @@ dispatch_drop(struct dispatch *d)
 		dispatch_slot_free(sl);
 	}
 	d->nslots = d->nnew = d->nwait = d->nacking = 0;
+	d->nsending = d->nconfirmed = 0;
 	d->first_new = d->first_unacked = NULL;
 }
 
@@ -501,20 +510,86 @@ dispatch_ack_done(int status, const char *cause, void *arg)
 	dispatch_pump(d);
 }
 
-/* Ack (or dead-letter) the confirmed entries that have no unacked one
- * before them. */
+/* Several acks in one store call: each op answered as if alone. */
+struct dispatch_group {
+	struct dispatch_op	**ops;
+	size_t			 n;
+};
+
+static void
+dispatch_group_done(int status, const char *cause, void *arg)
+{
+	struct dispatch_group	*g = arg;
+	size_t			 i;
+
+	/* An op whose dispatcher is gone, or whose slot was dropped after
+	 * the first failure, only frees itself. */
+	for (i = 0; i < g->n; i++)
+		dispatch_ack_done(status, cause, g->ops[i]);
+	free(g->ops);
+	free(g);
+}
+
+/* Ack a run of n delivered entries from sl on with one ack_many. */
+static void
+dispatch_ack_run(struct dispatch *d, struct dispatch_slot *sl, size_t n)
+{
+	struct store		*st = d->env->store;
+	struct dispatch_group	*g;
+	const char		**keys;
+	size_t			 i;
+
+	g = xcalloc(1, sizeof *g);
+	g->ops = xcalloc(n, sizeof *g->ops);
+	keys = xcalloc(n, sizeof *keys);
+	for (i = 0; i < n; i++, sl = TAILQ_NEXT(sl, entry)) {
+		g->ops[g->n++] = dispatch_op_new(d, OP_STORE, sl);
+		d->nacking++;
+		d->nconfirmed--;
+		sl->state = SLOT_ACKING;
+		keys[i] = sl->e.key;
+		d->first_unacked = TAILQ_NEXT(sl, entry);
+	}
+	st->entry->ack_many(st, d->id, keys, n, dispatch_group_done, g);
+	free(keys);
+}
+
+/* How many delivered entries follow each other from sl on. */
+static size_t
+dispatch_ok_run(struct dispatch_slot *sl)
+{
+	size_t	 n = 0;
+
+	for (; sl != NULL && sl->state == SLOT_OK && n < DISPATCH_ACK_MAX;
+	    sl = TAILQ_NEXT(sl, entry))
+		n++;
+	return (n);
+}
+
+/*
+ * Ack (or dead-letter) the confirmed entries that have no unacked one
+ * before them; a run of delivered ones in one store call when the store
+ * can.
+ */
 static void
 dispatch_acks(struct dispatch *d)
 {
 	struct store		*st = d->env->store;
 	struct dispatch_slot	*sl;
 	struct dispatch_op	*op;
+	size_t			 n;
 
 	while ((sl = d->first_unacked) != NULL &&
 	    (sl->state == SLOT_OK || sl->state == SLOT_DEAD)) {
+		if (st->entry->ack_many != NULL &&
+		    (n = dispatch_ok_run(sl)) > 1) {
+			dispatch_ack_run(d, sl, n);
+			continue;
+		}
 		d->first_unacked = TAILQ_NEXT(sl, entry);
 		op = dispatch_op_new(d, OP_STORE, sl);
 		d->nacking++;
+		d->nconfirmed--;
 		if (sl->state == SLOT_OK) {
 			sl->state = SLOT_ACKING;
 			st->entry->ack(st, d->id, sl->e.key, dispatch_ack_done,
@@ -538,6 +613,7 @@ dispatch_dead(struct dispatch *d, struct dispatch_slot *sl,
 	free(sl->reason);
 	sl->reason = xstrdup(reason);
 	sl->state = SLOT_DEAD;
+	d->nconfirmed++;
 }
 
 static unsigned
@@ -598,6 +674,7 @@ dispatch_delivered(enum delivery result, int64_t retry_after_ms,
 		dispatch_pump(d);
 		return;
 	}
+	d->nsending--;
 	if (cause == NULL)
 		cause = "delivery failed";
 	switch (result) {
@@ -606,6 +683,7 @@ dispatch_delivered(enum delivery result, int64_t retry_after_ms,
 		    log_q(sl->e.id));
 		d->counters.delivered++;
 		sl->state = SLOT_OK;
+		d->nconfirmed++;
 		break;
 	case DELIVERY_PERMANENT:
 		dispatch_dead(d, sl, cause);
@@ -627,15 +705,21 @@ dispatch_send(struct dispatch *d, struct dispatch_slot *sl)
 		return;
 	}
 	sl->state = SLOT_SENDING;
+	d->nsending++;
 	op = dispatch_op_new(d, OP_SINK, sl);
 	d->sink->entry->deliver(d->sink, &sl->e, dispatch_delivered, op);
 }
 
-/* Entries at the sink, waiting for a retry, or for an earlier one. */
-static size_t
-dispatch_inflight(const struct dispatch *d)
+/*
+ * Room for one more at the sink: the window counts the entries at the sink
+ * and those waiting for a retry; confirmed ones waiting for their ack do
+ * not count, but all that is held is bounded.
+ */
+static int
+dispatch_room(const struct dispatch *d)
 {
-	return (d->nslots - d->nnew - d->nacking);
+	return (d->nsending + d->nwait < d->window &&
+	    d->nslots - d->nnew < d->window + DISPATCH_ACK_MAX);
 }
 
 /*
@@ -671,11 +755,53 @@ dispatch_sends(struct dispatch *d)
 	struct dispatch_slot	*sl;
 
 	while (d->nwait == 0 && (sl = d->first_new) != NULL &&
-	    dispatch_inflight(d) < d->window) {
+	    dispatch_room(d)) {
 		d->first_new = TAILQ_NEXT(sl, entry);
 		d->nnew--;
 		dispatch_send(d, sl);
 	}
+}
+
+/*
+ * Ack what can be acked soon: with ack_many, DISPATCH_ACK_DELAY_MS after
+ * the first confirmation, so that the confirmations of several batches
+ * make one store write; at once when DISPATCH_ACK_MAX wait, when stopping,
+ * or when the store acks one by one (then once this run of the loop is
+ * over).
+ */
+static void
+dispatch_acks_soon(struct dispatch *d)
+{
+	struct dispatch_slot	*sl = d->first_unacked;
+	struct timeval		 tv = { 0, DISPATCH_ACK_DELAY_MS * 1000 };
+	int			 now;
+
+	if (sl == NULL || (sl->state != SLOT_OK && sl->state != SLOT_DEAD))
+		return;
+	now = d->env->store->entry->ack_many == NULL || d->stopping ||
+	    d->nconfirmed >= DISPATCH_ACK_MAX;
+	if (d->acks_due && (d->acks_now || !now))
+		return;
+	if (d->acks_due)
+		event_del(d->ack_ev);
+	d->acks_due = 1;
+	d->acks_now = now;
+	if (now)
+		event_active(d->ack_ev, 0, 0);
+	else
+		event_add(d->ack_ev, &tv);
+}
+
+static void
+dispatch_ack_event(evutil_socket_t fd __unused, short what __unused,
+    void *arg)
+{
+	struct dispatch	*d = arg;
+
+	d->acks_due = d->acks_now = 0;
+	if (!d->store_wait)
+		dispatch_acks(d);
+	dispatch_pump(d);
 }
 
 /*
@@ -685,6 +811,11 @@ dispatch_sends(struct dispatch *d)
 static void
 dispatch_settle(struct dispatch *d, int working)
 {
+	if (d->acks_due) {
+		if (!d->stopping)
+			d->state = DISPATCH_BUSY;
+		return;
+	}
 	if (d->stopping) {
 		if (d->nops == 0) {
 			evtimer_del(d->timer);
@@ -720,12 +851,12 @@ dispatch_pump(struct dispatch *d)
 		dispatch_settle(d, 0);
 		return;
 	}
-	dispatch_acks(d);
+	dispatch_acks_soon(d);
 	working = !d->stopping && dispatch_leased(d);
 	if (working) {
 		dispatch_retries(d, 0);
 		dispatch_sends(d);
-		dispatch_acks(d);	/* entries dead without a send */
+		dispatch_acks_soon(d);	/* entries dead without a send */
 		if (!d->reading && !d->exhausted && d->nnew == 0 &&
 		    d->nwait == 0)
 			dispatch_read(d);
@@ -774,7 +905,8 @@ dispatch_create(struct env *env, struct sink *sink,
 	TAILQ_INIT(&d->ops);
 	TAILQ_INIT(&d->slots);
 	d->timer = evtimer_new(env->base, dispatch_timer, d);
-	if (d->timer == NULL)
+	d->ack_ev = event_new(env->base, -1, 0, dispatch_ack_event, d);
+	if (d->timer == NULL || d->ack_ev == NULL)
 		fatalx("evtimer_new failed");
 	d->state = DISPATCH_BUSY;	/* the first read is due */
 	dispatch_arm(d, 0);
@@ -791,6 +923,7 @@ dispatch_free(struct dispatch *d)
 		return;
 	lease_free(d->lease);
 	event_free(d->timer);
+	event_free(d->ack_ev);
 	cancel = 0;
 	TAILQ_FOREACH(op, &d->ops, entry)
 		cancel |= op->kind == OP_SINK;
@@ -827,14 +960,20 @@ dispatch_stop(struct dispatch *d)
 	evtimer_del(d->timer);
 	lease_free(d->lease);	/* given up: another replica may deliver */
 	d->lease = NULL;
-	if (d->nops == 0)
+	if (d->acks_due && !d->acks_now) {
+		/* What is confirmed is acked now, not later. */
+		d->acks_now = 1;
+		event_del(d->ack_ev);
+		event_active(d->ack_ev, 0, 0);
+	}
+	if (d->nops == 0 && !d->acks_due)
 		d->state = DISPATCH_STOPPED;
 }
 
 int
 dispatch_busy(const struct dispatch *d)
 {
-	return (d->nops != 0);
+	return (d->nops != 0 || d->acks_due);
 }
 
 void
