@@ -4,14 +4,15 @@
  * at the sink at once (the sink's maxInFlight, else its entry's
  * max_inflight, else one).  Confirmations may come in any order; acks go to
  * the store in outbox order: an entry confirmed before an earlier one waits
- * for it (a run of them goes to the store as one ack_many, one write, when
- * the store has it).  A failed entry is retried with backoff until it succeeds, or is
- * dead-lettered (maxAttempts, maxAge, permanent failure); while one waits
- * for its retry nothing new starts, so a sink that is down is probed by its
- * oldest failures only.  When no entry is left to send it reads again,
- * while the rest are still in flight; when the outbox is empty it re-reads
- * every couple of seconds, so that events committed by another replica, or
- * left pending, show up without a wake-up.
+ * for it.  With a store that has ack_many, the acks of ~10 ms go out as one
+ * call (one write); a confirmed entry waiting for its ack does not hold a
+ * place in the window.  A failed entry is retried with backoff until it
+ * succeeds, or is dead-lettered (maxAttempts, maxAge, permanent failure);
+ * while one waits for its retry nothing new starts, so a sink that is down
+ * is probed by its oldest failures only.  When no entry is left to send it
+ * reads again, while the rest are still in flight; when the outbox is empty
+ * it re-reads every couple of seconds, so that events committed by another
+ * replica, or left pending, show up without a wake-up.
  *
  * The entries taken are slots in outbox order.  A read answers the held
  * entries first (the store returns every unacked entry, oldest first), then
