@@ -4,9 +4,9 @@
  * at the sink at once (the sink's maxInFlight, else its entry's
  * max_inflight, else one).  Confirmations may come in any order; acks go to
  * the store in outbox order: an entry confirmed before an earlier one waits
- * for it.  With a store that has ack_many, the acks of ~10 ms go out as one
- * call (one write); a confirmed entry waiting for its ack does not hold a
- * place in the window.  A failed entry is retried with backoff until it
+ * for it.  With a store that has ack_many, while deliveries keep coming
+ * the acks of ~10 ms go out as one call (one write); a confirmed entry
+ * waiting for its ack does not hold a place in the window.  A failed entry is retried with backoff until it
  * succeeds, or is dead-lettered (maxAttempts, maxAge, permanent failure);
  * while one waits for its retry nothing new starts, so a sink that is down
  * is probed by its oldest failures only.  When no entry is left to send it
@@ -149,6 +149,8 @@ dispatch_defaults(struct dispatch_opts *o)
 		o->max_retry_after_ms = DISPATCH_RETRY_AFTER_MS;
 	if (o->random == NULL)
 		o->random = random32;
+	if (o->ack_delay_ms <= 0)
+		o->ack_delay_ms = DISPATCH_ACK_DELAY_MS;
 }
 
 int64_t
@@ -764,23 +766,24 @@ dispatch_sends(struct dispatch *d)
 }
 
 /*
- * Ack what can be acked soon: with ack_many, DISPATCH_ACK_DELAY_MS after
- * the first confirmation, so that the confirmations of several batches
- * make one store write; at once when DISPATCH_ACK_MAX wait, when stopping,
- * or when the store acks one by one (then once this run of the loop is
- * over).
+ * Ack what can be acked soon.  While more deliveries are at the sink and
+ * the store has ack_many, ack_delay_ms after the first
+ * confirmation, so that the confirmations of several batches make one
+ * store write; otherwise (nothing more coming, DISPATCH_ACK_MAX waiting,
+ * stopping, or a store that acks one by one) once this run of the loop is
+ * over.
  */
 static void
 dispatch_acks_soon(struct dispatch *d)
 {
 	struct dispatch_slot	*sl = d->first_unacked;
-	struct timeval		 tv = { 0, DISPATCH_ACK_DELAY_MS * 1000 };
+	struct timeval		 tv;
 	int			 now;
 
 	if (sl == NULL || (sl->state != SLOT_OK && sl->state != SLOT_DEAD))
 		return;
 	now = d->env->store->entry->ack_many == NULL || d->stopping ||
-	    d->nconfirmed >= DISPATCH_ACK_MAX;
+	    d->nconfirmed >= DISPATCH_ACK_MAX || d->nsending == 0;
 	if (d->acks_due && (d->acks_now || !now))
 		return;
 	if (d->acks_due)
@@ -789,8 +792,11 @@ dispatch_acks_soon(struct dispatch *d)
 	d->acks_now = now;
 	if (now)
 		event_active(d->ack_ev, 0, 0);
-	else
+	else {
+		tv.tv_sec = d->opts.ack_delay_ms / 1000;
+		tv.tv_usec = (d->opts.ack_delay_ms % 1000) * 1000;
 		event_add(d->ack_ev, &tv);
+	}
 }
 
 static void

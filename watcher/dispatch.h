@@ -20,6 +20,7 @@ struct dispatch_opts {
 	int64_t		 reread_ms;	/* re-read when idle: 2000 */
 	struct backoff	 backoff;	/* retries: 1 s doubling to 5 min */
 	int64_t		 max_retry_after_ms;	/* cap on Retry-After: 1 h */
+	int64_t		 ack_delay_ms;	/* acks gather this long: 10 */
 	uint32_t	(*random)(void);	/* jitter source: random32 */
 };
 

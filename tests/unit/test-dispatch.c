@@ -1046,6 +1046,8 @@ struct wrig {
 	struct dispatch		*d;
 };
 
+static int64_t	wrig_ack_delay_ms;	/* 0: the default */
+
 static void
 wrig_start(struct wrig *w, long long max_inflight, long long max_attempts,
     unsigned seed)
@@ -1067,6 +1069,7 @@ wrig_start(struct wrig *w, long long max_inflight, long long max_attempts,
 	o.backoff.base_ms = 1;
 	o.backoff.cap_ms = 2;
 	o.random = zero_random;
+	o.ack_delay_ms = wrig_ack_delay_ms;
 	w->d = dispatch_create(&env, &w->sink, &o);
 	w->r.stop_when_idle = 1;
 	dispatch_set_notify(w->d, rig_notify, &w->r);
@@ -1320,28 +1323,56 @@ Test(dispatch_window, ack_many_gathers_acks_in_order)
 	}
 }
 
-/* Stop acks what is confirmed at once, without waiting to gather. */
+/* Answer the call for id; it must be at the sink. */
+static void
+wsink_answer_id(struct wsink *ws, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < ws->npending; i++) {
+		if (strcmp(ws->pending[i].id, id) == 0) {
+			wsink_answer_at(ws, i);
+			return;
+		}
+	}
+	cr_assert_fail("%s is not at the sink", id);
+}
+
+/*
+ * Acks gather while more is at the sink; stop sends them at once.  e1..e4
+ * are confirmed while e5 and e6 go out: their acks wait to gather, until
+ * the stop.
+ */
 Test(dispatch_window, stop_acks_the_confirmed_at_once)
 {
 	struct wrig	 w;
 
 	fs.store.entry = &fake_many_entry;
-	add_events(4);
+	add_events(6);
+	wrig_ack_delay_ms = 3600 * 1000;	/* only the stop sends them */
 	wrig_start(&w, 4, 20, 1);
+	wrig_ack_delay_ms = 0;
 	w.ws.hold = 1;
 	wait_pending(&w, 4);
-	while (w.ws.npending > 0)
-		wsink_answer_at(&w.ws, w.ws.npending - 1);
-	cr_assert_eq(fs.many_calls, 0, "gathering for a while");
+	wsink_answer_id(&w.ws, "e4");
+	wsink_answer_id(&w.ws, "e3");
+	wsink_answer_id(&w.ws, "e1");
+	wsink_answer_id(&w.ws, "e2");
+	cr_assert_eq(w.ws.npending, 2, "e5 and e6 at the sink");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	cr_assert_eq(fs.many_calls, 0, "gathering while e5, e6 are out");
 	dispatch_stop(w.d);
-	cr_assert(dispatch_busy(w.d), "its acks are due");
+	cr_assert(dispatch_busy(w.d));
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	cr_assert_eq(fs.many_calls, 1, "sent without waiting");
+	wsink_answer_id(&w.ws, "e6");
+	wsink_answer_id(&w.ws, "e5");
 	event_base_dispatch(base);
 
 	cr_assert_eq(dispatch_state(w.d), DISPATCH_STOPPED);
-	assert_acked_in_order(4);
-	cr_assert_eq(fs.many_calls, 1);
+	assert_acked_in_order(6);
+	cr_assert_eq(fs.many_max, 4);
+	cr_assert_eq(fs.many_calls, 2);
 	wrig_stop(&w);
 }
 
