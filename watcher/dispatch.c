@@ -484,7 +484,14 @@ dispatch_read(struct dispatch *d)
 	struct dispatch_op	*op;
 	size_t			 n;
 
+	/*
+	 * The answer repeats what is held before anything new: read at least
+	 * as much again, so that the repeats cost at most as much as the news
+	 * (what is held is bounded by the window and DISPATCH_ACK_MAX).
+	 */
 	n = d->opts.batch > d->window ? d->opts.batch : d->window;
+	if (n < d->nslots)
+		n = d->nslots;
 	d->reading = 1;
 	d->wake = 0;
 	op = dispatch_op_new(d, OP_READ, NULL);
@@ -682,8 +689,9 @@ dispatch_delivered(enum delivery result, int64_t retry_after_ms,
 		cause = "delivery failed";
 	switch (result) {
 	case DELIVERY_OK:
-		log_debug("dispatch: delivered", "sink=%s id=%s", log_q(d->id),
-		    log_q(sl->e.id));
+		if (log_enabled(LOG_DEBUG))
+			log_debug("dispatch: delivered", "sink=%s id=%s",
+			    log_q(d->id), log_q(sl->e.id));
 		d->counters.delivered++;
 		sl->state = SLOT_OK;
 		d->nconfirmed++;
