@@ -20,3 +20,5 @@ echo "== 3. memory per idle source"
 python3 bench/idle_sources.py
 echo "== store (issue 3)"
 sh bench/store/run.sh
+echo "== sinks (issue 14): events/s through the outbox and a sink vs a bare client"
+python3 bench/sink_throughput.py
