@@ -98,6 +98,10 @@ sink_load(struct config *conf, struct sink_conf *sc,
 		    where, errs);
 		goto out;
 	}
+	if (sc->max_inflight > 1 && sc->entry->max_inflight == 0)
+		cfg_error(errs, cfg_node_get(item, "maxInFlight"), "maxInFlight "
+		    "of %s: a %s sink delivers one event at a time", where,
+		    sc->entry->name);
 	sc->data = xcalloc(1, sc->entry->size);
 	cfg_apply_at(sc->entry->keys != NULL ? sc->entry->keys : no_keys,
 	    sc->data, sc->spec, item, "spec", errs);

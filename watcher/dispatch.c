@@ -174,10 +174,10 @@ dispatch_window(const struct sink *s)
 {
 	long long	 n = s->conf->max_inflight;
 
+	if (s->entry->max_inflight == 0)
+		return (1);		/* one at a time only */
 	if (n <= 0)
 		n = s->entry->max_inflight;
-	if (n <= 0)
-		return (1);
 	return (n > DISPATCH_MAX_WINDOW ? DISPATCH_MAX_WINDOW : (unsigned)n);
 }
 

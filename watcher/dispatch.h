@@ -78,8 +78,9 @@ const struct dispatch_counters *dispatch_counters(const struct dispatch *);
 const char	*dispatch_sink_id(const struct dispatch *);
 
 /*
- * The sink's window: its maxInFlight, else its entry's max_inflight, else 1;
- * at most DISPATCH_MAX_WINDOW.
+ * The sink's window: its maxInFlight, else its entry's max_inflight; 1 for
+ * an entry whose max_inflight is 0 (one at a time only); at most
+ * DISPATCH_MAX_WINDOW.
  */
 #define DISPATCH_MAX_WINDOW	10000
 unsigned	 dispatch_window(const struct sink *);

@@ -1383,6 +1383,9 @@ Test(dispatch_window, window_size)
 	struct sink		 s = { .entry = &entry, .conf = &conf };
 
 	cr_assert_eq(dispatch_window(&s), 1, "0 means 1");
+	conf.max_inflight = 5;
+	cr_assert_eq(dispatch_window(&s), 1, "0: one at a time only");
+	conf.max_inflight = 0;
 	entry.max_inflight = 64;
 	cr_assert_eq(dispatch_window(&s), 64, "the entry's default");
 	conf.max_inflight = 3;
