@@ -65,13 +65,14 @@ enum slot_state {
 
 /* One outbox entry taken by the dispatcher. */
 struct dispatch_slot {
-	struct outbox_entry	 e;		/* copies, owned */
+	struct outbox_entry	 e;		/* copies, in `text` */
 	enum slot_state		 state;
 	unsigned		 failures;	/* failed attempts */
 	char			*reason;	/* SLOT_DEAD: why */
 	int64_t			 retry_at;	/* SLOT_WAIT: mono ms */
 	struct dispatch_op	*op;		/* SENDING, ACKING */
 	TAILQ_ENTRY(dispatch_slot) entry;
+	char			 text[];	/* key, id, source, json */
 };
 TAILQ_HEAD(dispatch_slots, dispatch_slot);
 
@@ -235,10 +236,39 @@ dispatch_arm(struct dispatch *d, int64_t ms)
 	evtimer_add(d->timer, &tv);
 }
 
+/* Copy s (NULL stays NULL) to *p, moving *p past it. */
 static char *
-dup_or_null(const char *s)
+slot_copy(char **p, const char *s, size_t len)
 {
-	return (s != NULL ? xstrdup(s) : NULL);
+	char	*at = *p;
+
+	if (s == NULL)
+		return (NULL);
+	memcpy(at, s, len + 1);
+	*p += len + 1;
+	return (at);
+}
+
+/* A slot for e, its strings in the same allocation (one per entry). */
+static struct dispatch_slot *
+dispatch_slot_new(const struct outbox_entry *e)
+{
+	struct dispatch_slot	*sl;
+	size_t			 kl, il, sol, jl;
+	char			*p;
+
+	kl = strlen(e->key);
+	il = e->id != NULL ? strlen(e->id) : 0;
+	sol = e->source != NULL ? strlen(e->source) : 0;
+	jl = e->json != NULL ? strlen(e->json) : 0;
+	sl = xcalloc(1, sizeof *sl + kl + il + sol + jl + 4);
+	p = sl->text;
+	sl->e.key = slot_copy(&p, e->key, kl);
+	sl->e.id = slot_copy(&p, e->id, il);
+	sl->e.source = slot_copy(&p, e->source, sol);
+	sl->e.json = slot_copy(&p, e->json, jl);
+	sl->e.committed_at = e->committed_at;
+	return (sl);
 }
 
 static void
@@ -268,10 +298,6 @@ dispatch_memo_failures(const struct dispatch *d, const char *key)
 static void
 dispatch_slot_free(struct dispatch_slot *sl)
 {
-	free(sl->e.key);
-	free(sl->e.id);
-	free(sl->e.source);
-	free(sl->e.json);
 	free(sl->reason);
 	free(sl);
 }
@@ -423,12 +449,7 @@ dispatch_take(struct dispatch *d, const struct outbox_entry *e, size_t n)
 			continue;
 		}
 		held = NULL;
-		sl = xcalloc(1, sizeof *sl);
-		sl->e.key = xstrdup(e[i].key);
-		sl->e.id = dup_or_null(e[i].id);
-		sl->e.source = dup_or_null(e[i].source);
-		sl->e.json = dup_or_null(e[i].json);
-		sl->e.committed_at = e[i].committed_at;
+		sl = dispatch_slot_new(&e[i]);
 		sl->state = SLOT_NEW;
 		sl->failures = dispatch_memo_failures(d, sl->e.key);
 		TAILQ_INSERT_TAIL(&d->slots, sl, entry);
