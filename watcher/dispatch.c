@@ -53,6 +53,7 @@
 #define DISPATCH_MAX_ATTEMPTS	20
 #define DISPATCH_ACK_MAX	1024	/* entries per ack_many */
 #define DISPATCH_ACK_DELAY_MS	10	/* gathering them */
+#define DISPATCH_READ_AHEAD	4096	/* entries read past the held */
 
 enum slot_state {
 	SLOT_NEW,		/* read, not handed to the sink yet */
@@ -132,6 +133,7 @@ struct dispatch {
 };
 
 static void	dispatch_pump(struct dispatch *);
+static void	dispatch_acks(struct dispatch *);
 
 static void
 dispatch_defaults(struct dispatch_opts *o)
@@ -506,17 +508,27 @@ dispatch_read(struct dispatch *d)
 	size_t			 n;
 
 	/*
-	 * The answer repeats what is held before anything new: read at least
-	 * as much again, so that the repeats cost at most as much as the news
-	 * (what is held is bounded by the window and DISPATCH_ACK_MAX).
+	 * The answer repeats what is held before anything new.  So first ack
+	 * what is confirmed (it need not gather any longer: the store is
+	 * being asked anyway), and read well ahead of the window, so that a
+	 * read and an ack come once per several windows.
 	 */
-	n = d->opts.batch > d->window ? d->opts.batch : d->window;
-	if (n < d->nslots)
-		n = d->nslots;
+	if (d->acks_due) {
+		event_del(d->ack_ev);
+		d->acks_due = d->acks_now = 0;
+	}
+	dispatch_acks(d);
+	n = d->window;
+	if (n > 1)
+		n = n * 8 < DISPATCH_READ_AHEAD ? n * 8 : (n > DISPATCH_READ_AHEAD ?
+		    n : DISPATCH_READ_AHEAD);
+	if (n < d->opts.batch)
+		n = d->opts.batch;
 	d->reading = 1;
 	d->wake = 0;
 	op = dispatch_op_new(d, OP_READ, NULL);
-	st->entry->read(st, d->id, d->nslots + n, dispatch_read_done, op);
+	st->entry->read(st, d->id, d->nslots - d->nacking + n,
+	    dispatch_read_done, op);
 }
 
 static void
