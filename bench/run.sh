@@ -21,4 +21,4 @@ python3 bench/idle_sources.py
 echo "== store (issue 3)"
 sh bench/store/run.sh
 echo "== sinks (issue 14): events/s through the outbox and a sink vs a bare client"
-python3 bench/sink_throughput.py
+/usr/bin/python3 bench/sink_throughput.py
