@@ -22,3 +22,5 @@ echo "== store (issue 3)"
 sh bench/store/run.sh
 echo "== queue sinks (issue 14): watcher and sink vs bare clients"
 sh bench/queues/run.sh
+echo "== sinks (issue 14): events/s through the outbox and a sink vs a bare client"
+/usr/bin/python3 bench/sink_throughput.py

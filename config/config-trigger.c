@@ -261,7 +261,10 @@ conds_load(struct trigger_conf *tc, const struct cfg_node *map,
 	}
 }
 
-/* Each name in the trigger's `key:` list must be a source (or sink) id. */
+/*
+ * Each name in the `key:` list of map (a trigger, or a sink's `sources:`)
+ * must be a source (or sink) id.
+ */
 static void
 trigger_names(const struct config *conf, const struct cfg_node *map,
     const char *key, struct cfg_errors *errs)
@@ -625,7 +628,7 @@ strlist_has(const struct cfg_strlist *l, const char *s)
 	return (0);
 }
 
-/* Could an event of src reach sink (conditions aside)? */
+/* Could an event of src reach sink (conditions and types aside)? */
 int
 config_routes(const struct config *conf, const struct source_conf *src,
     const struct sink_conf *sink)
@@ -633,6 +636,8 @@ config_routes(const struct config *conf, const struct source_conf *src,
 	const struct trigger_conf	*tc;
 	size_t				 i;
 
+	if (sink->sources.n != 0 && !strlist_has(&sink->sources, src->id))
+		return (0);
 	if (conf->ntriggers == 0)
 		return (1);
 	for (i = 0; i < conf->ntriggers; i++) {
@@ -642,6 +647,25 @@ config_routes(const struct config *conf, const struct source_conf *src,
 			return (1);
 	}
 	return (0);
+}
+
+void
+config_check_sink_sources(struct config *conf, struct cfg_errors *errs)
+{
+	struct sink_conf	*sc;
+	char			*where;
+	size_t			 i;
+
+	for (i = 0; i < conf->nsinks; i++) {
+		sc = &conf->sinks[i];
+		if (sc->node == NULL)
+			continue;
+		where = config_entry_where("sink", "sinks", i, sc->node);
+		errs->where = where;
+		trigger_names(conf, sc->node, "sources", errs);
+		errs->where = NULL;
+		free(where);
+	}
 }
 
 void

@@ -58,6 +58,7 @@ config_load(const char *path, struct cfg_errors *errs)
 	config_load_sources(conf, conf->root, errs);
 	config_load_sinks(conf, conf->root, errs);
 	config_load_triggers(conf, conf->root, errs);
+	config_check_sink_sources(conf, errs);
 	config_load_api(conf, conf->root, errs);
 	errs->conf = NULL;
 

@@ -27,41 +27,76 @@ static const struct cfg_key stdout_keys[] = {
 	{ .name = NULL }
 };
 
-/* One instance: the line being written and who to tell when it is out. */
+/* A delivery waiting for its line to be out. */
+struct stdout_call {
+	size_t		 end;		/* its line ends here in `out` */
+	sink_done_cb	 done;
+	void		*arg;
+};
+
+/*
+ * One instance: the lines being written (several with maxInFlight above 1,
+ * one after the other) and who to tell when each is out.
+ */
 struct stdout_sink {
 	const struct stdout_conf *sc;
 	int			 fd;
-	struct event		*finish;	/* runs `done` from the loop */
+	struct event		*finish;	/* runs a `done` from the loop */
 	struct event		*writable;	/* fd is writable again */
-	struct buf		 line;
-	size_t			 off;
-	sink_done_cb		 done;
-	void			*arg;
+	struct buf		 out;
+	size_t			 off;		/* written of out */
+	int			 failed;	/* gave up on the rest */
+	struct stdout_call	*calls;
+	size_t			 ncalls;
 };
 
+/* Drop what is written, so that a steady flow does not grow the buffer. */
+static void
+stdout_compact(struct stdout_sink *ss)
+{
+	size_t	 i;
+
+	if (ss->off < 64 * 1024)
+		return;
+	memmove(ss->out.data, ss->out.data + ss->off, ss->out.len - ss->off);
+	ss->out.len -= ss->off;
+	for (i = 0; i < ss->ncalls; i++)
+		ss->calls[i].end -= ss->off;
+	ss->off = 0;
+}
+
+/* Tell the first delivery whose line is out; one per run of the loop, as
+ * its callback may deliver again or free the sink. */
 static void
 stdout_finish(evutil_socket_t fd __unused, short what __unused, void *arg)
 {
 	struct stdout_sink	*ss = arg;
-	sink_done_cb		 done = ss->done;
-	void			*done_arg = ss->arg;
+	struct stdout_call	 c;
 
-	ss->done = NULL;
-	ss->arg = NULL;
-	buf_free(&ss->line);
-	ss->off = 0;
-	done(DELIVERY_OK, -1, NULL, done_arg);
+	if (ss->ncalls == 0 || (!ss->failed && ss->calls[0].end > ss->off))
+		return;
+	c = ss->calls[0];
+	memmove(ss->calls, ss->calls + 1, --ss->ncalls * sizeof *ss->calls);
+	if (ss->ncalls == 0) {
+		buf_free(&ss->out);
+		ss->off = 0;
+		ss->failed = 0;
+	} else if (ss->failed || ss->calls[0].end <= ss->off)
+		event_active(ss->finish, 0, 0);
+	else
+		stdout_compact(ss);
+	c.done(DELIVERY_OK, -1, NULL, c.arg);
 }
 
-/* Write what is left; 1 when the line is out (or cannot be), 0 to wait. */
+/* Write what is left; 1 when it is out (or cannot be), 0 to wait. */
 static int
 stdout_write(struct stdout_sink *ss)
 {
 	ssize_t	 n;
 
-	while (ss->off < ss->line.len) {
-		n = write(ss->fd, ss->line.data + ss->off,
-		    ss->line.len - ss->off);
+	while (!ss->failed && ss->off < ss->out.len) {
+		n = write(ss->fd, ss->out.data + ss->off,
+		    ss->out.len - ss->off);
 		if (n >= 0) {
 			ss->off += (size_t)n;
 			continue;
@@ -72,7 +107,7 @@ stdout_write(struct stdout_sink *ss)
 			return (0);
 		log_warn("stdout write failed", "error=%s",
 		    log_q(strerror(errno)));
-		return (1);
+		ss->failed = 1;
 	}
 	return (1);
 }
@@ -82,10 +117,9 @@ stdout_writable(evutil_socket_t fd __unused, short what __unused, void *arg)
 {
 	struct stdout_sink	*ss = arg;
 
-	if (stdout_write(ss))
-		stdout_finish(-1, 0, ss);
-	else
+	if (!stdout_write(ss))
 		event_add(ss->writable, NULL);
+	event_active(ss->finish, 0, 0);
 }
 
 static int
@@ -110,25 +144,31 @@ stdout_deliver(struct sink *s, const struct outbox_entry *e,
     sink_done_cb done, void *arg)
 {
 	struct stdout_sink	*ss = s->data;
+	struct stdout_call	*c;
 	cJSON			*json;
 	char			*text;
 
 	json = ss->sc != NULL && ss->sc->pretty ? cJSON_Parse(e->json) : NULL;
 	text = json != NULL ? cJSON_Print(json) : NULL;
 	if (text != NULL) {
-		buf_adds(&ss->line, text);
+		buf_adds(&ss->out, text);
 		cJSON_free(text);
 	} else
-		buf_adds(&ss->line, e->json);
+		buf_adds(&ss->out, e->json);
 	cJSON_Delete(json);
-	buf_add(&ss->line, "\n", 1);
-	ss->off = 0;
-	ss->done = done;
-	ss->arg = arg;
+	buf_add(&ss->out, "\n", 1);
+	ss->calls = xreallocarray(ss->calls, ss->ncalls + 1, sizeof *ss->calls);
+	c = &ss->calls[ss->ncalls++];
+	c->end = ss->out.len;
+	c->done = done;
+	c->arg = arg;
 
 	/* Either way `done` runs later, from the loop, never from here. */
-	if (stdout_write(ss) || event_add(ss->writable, NULL) != 0)
-		event_active(ss->finish, 0, 0);
+	if (event_pending(ss->writable, EV_WRITE, NULL))
+		return;
+	if (!stdout_write(ss) && event_add(ss->writable, NULL) != 0)
+		ss->failed = 1;
+	event_active(ss->finish, 0, 0);
 }
 
 static void
@@ -140,10 +180,12 @@ stdout_cancel(struct sink *s)
 		return;
 	event_del(ss->finish);
 	event_del(ss->writable);
-	buf_free(&ss->line);
+	buf_free(&ss->out);
 	ss->off = 0;
-	ss->done = NULL;
-	ss->arg = NULL;
+	ss->failed = 0;
+	free(ss->calls);
+	ss->calls = NULL;
+	ss->ncalls = 0;
 }
 
 static void
@@ -155,7 +197,8 @@ stdout_free(struct sink *s)
 		return;
 	event_free(ss->finish);
 	event_free(ss->writable);
-	buf_free(&ss->line);
+	buf_free(&ss->out);
+	free(ss->calls);
 	free(ss);
 	s->data = NULL;
 }
@@ -168,4 +211,5 @@ const struct sink_entry sink_stdout_entry = {
 	.deliver = stdout_deliver,
 	.cancel = stdout_cancel,
 	.free = stdout_free,
+	.max_inflight = 1,	/* one at a time unless maxInFlight says */
 };

@@ -6,6 +6,9 @@
  * transport failures retried (with the receiver's Retry-After); anything
  * else will never work and is dead-lettered by the dispatcher.
  *
+ * With maxInFlight above 1, that many requests run at once, each with its
+ * own callback.
+ *
  * An optional bodyTemplate replaces the CloudEvent with text rendered from
  * it (template.h), and header values may hold <+…> expressions too; both
  * are compiled by check() so a bad one is a config error with its position.
@@ -17,6 +20,8 @@
  * TLS and proxy keys (caCertRef, clientCertRef, clientKeyRef,
  * insecureSkipVerify, proxyUrl) are the generic ones of config.h.
  */
+#include <sys/queue.h>
+
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -69,14 +74,22 @@ static const char *const webhook_own_headers[] = {
 #define WEBHOOK_ANSWER_MAX	200
 
 /* One instance: the resolved secret and the delivery in flight. */
+/* One request in flight (several with maxInFlight above 1). */
+struct webhook_call {
+	struct webhook		*w;
+	struct http_req		*req;
+	sink_done_cb		 done;
+	void			*arg;
+	TAILQ_ENTRY(webhook_call) entry;
+};
+
+/* One instance: the resolved secret and the deliveries in flight. */
 struct webhook {
 	const struct webhook_conf *wc;
 	const char		*id;		/* the sink's identifier */
 	char			*secret;	/* NULL: unsigned */
 	size_t			 secret_len;
-	struct http_req		*req;
-	sink_done_cb		 done;
-	void			*arg;
+	TAILQ_HEAD(, webhook_call) calls;
 	struct template		*body;		/* NULL: send the event */
 	char			*body_type;	/* its Content-Type */
 	struct template		**headers;	/* of wc->headers values */
@@ -276,6 +289,7 @@ webhook_init(struct sink *s, char **cause)
 	w = xcalloc(1, sizeof *w);
 	w->wc = s->conf->data;
 	w->id = s->conf->id;
+	TAILQ_INIT(&w->calls);
 	s->data = w;
 	if (webhook_init_templates(w, cause) != 0 ||
 	    webhook_init_secrets(w, s->env->conf, cause) != 0)
@@ -419,16 +433,16 @@ webhook_cause_answer(const struct webhook *w, const struct http_response *r,
 static void
 webhook_done(const struct http_response *r, void *arg)
 {
-	struct webhook	*w = arg;
-	sink_done_cb	 done = w->done;
-	void		*done_arg = w->arg;
-	enum delivery	 d;
-	int64_t		 retry_after_ms;
-	char		*cause = NULL;
+	struct webhook_call	*c = arg;
+	struct webhook		*w = c->w;
+	sink_done_cb		 done = c->done;
+	void			*done_arg = c->arg;
+	enum delivery		 d;
+	int64_t			 retry_after_ms;
+	char			*cause = NULL;
 
-	w->req = NULL;
-	w->done = NULL;
-	w->arg = NULL;
+	TAILQ_REMOVE(&w->calls, c, entry);
+	free(c);
 	d = webhook_verdict(r, w->id, &retry_after_ms, &cause);
 	if (d != DELIVERY_OK && r->error == 0)
 		webhook_cause_answer(w, r, &cause);
@@ -454,6 +468,7 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
     sink_done_cb done, void *arg)
 {
 	struct webhook		*w = s->data;
+	struct webhook_call	*c;
 	struct http_request	 req = { 0 };
 	const char		**headers;
 	char			**owned, *sig, *body, *value;
@@ -513,9 +528,12 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 	req.no_redirects = 1;
 	req.tls = &w->tls;
 
-	w->done = done;
-	w->arg = arg;
-	w->req = http_submit(s->env->http, &req, webhook_done, w);
+	c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->done = done;
+	c->arg = arg;
+	TAILQ_INSERT_TAIL(&w->calls, c, entry);
+	c->req = http_submit(s->env->http, &req, webhook_done, c);
 	for (i = 0; i < nowned; i++) {
 		/* Signatures and secret header values: wipe them. */
 		explicit_bzero(owned[i], strlen(owned[i]));
@@ -530,14 +548,16 @@ webhook_deliver(struct sink *s, const struct outbox_entry *e,
 static void
 webhook_cancel(struct sink *s)
 {
-	struct webhook	*w = s->data;
+	struct webhook		*w = s->data;
+	struct webhook_call	*c;
 
-	if (w == NULL || w->req == NULL)
+	if (w == NULL)
 		return;
-	http_cancel(w->req);
-	w->req = NULL;
-	w->done = NULL;
-	w->arg = NULL;
+	while ((c = TAILQ_FIRST(&w->calls)) != NULL) {
+		TAILQ_REMOVE(&w->calls, c, entry);
+		http_cancel(c->req);
+		free(c);
+	}
 }
 
 static void
@@ -579,4 +599,5 @@ const struct sink_entry sink_webhook_entry = {
 	.deliver = webhook_deliver,
 	.cancel = webhook_cancel,
 	.free = webhook_free,
+	.max_inflight = 1,	/* one at a time unless maxInFlight says */
 };

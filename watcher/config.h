@@ -268,6 +268,10 @@ struct sink_conf {
 	void			*data;		/* the sink's spec struct */
 	long long		 max_attempts;	/* default 20 */
 	int64_t			 max_age_ms;	/* 0: none */
+	long long		 max_inflight;	/* 0: the entry's default */
+	/* The sink's own filter, beside triggers; empty: any. */
+	struct cfg_strlist	 types;		/* event types */
+	struct cfg_strlist	 sources;	/* source identifiers */
 };
 
 /* api: block (config-api.c, watcher/api.c).  No block: no HTTP API. */
@@ -323,7 +327,10 @@ struct config	*config_load(const char *path, struct cfg_errors *errs);
 void		 config_free(struct config *);
 struct source_conf *config_source(struct config *, const char *id);
 struct sink_conf   *config_sink(struct config *, const char *id);
-/* Does source feed sink (triggers, or all-to-all when there are none)? */
+/*
+ * Does source feed sink (triggers, or all-to-all when there are none, and
+ * the sink's `sources`)?
+ */
 int		 config_routes(const struct config *, const struct source_conf *,
 		    const struct sink_conf *);
 
@@ -356,6 +363,8 @@ void	 config_load_triggers(struct config *, const struct cfg_node *,
 	    struct cfg_errors *);
 void	 config_load_api(struct config *, const struct cfg_node *,
 	    struct cfg_errors *);
+/* config-trigger.c: the sinks' `sources:` name sources (after triggers). */
+void	 config_check_sink_sources(struct config *, struct cfg_errors *);
 void	 config_free_sources(struct config *);	/* and connectors */
 void	 config_free_sinks(struct config *);
 void	 config_free_triggers(struct config *);

@@ -1,22 +1,40 @@
 /*
- * dispatch.c: one dispatcher per sink (DESIGN §6).  It reads a batch of the
- * sink's unacked outbox entries, delivers them one at a time in outbox order,
- * acks each delivered one, and retries a failed one with backoff until it
- * succeeds, or dead-letters it (maxAttempts, maxAge, permanent failure).
- * After a batch it reads again at once; when the outbox is empty it re-reads
- * every couple of seconds, so that events committed by another replica, or
- * left pending, show up without a wake-up.
+ * dispatch.c: one dispatcher per sink (DESIGN §6).  It reads the sink's
+ * unacked outbox entries in outbox order and keeps up to `window` of them
+ * at the sink at once (the sink's maxInFlight, else its entry's
+ * max_inflight, else one).  Confirmations may come in any order; acks go to
+ * the store in outbox order: an entry confirmed before an earlier one waits
+ * for it.  With a store that has ack_many, while deliveries keep coming
+ * the acks of ~10 ms go out as one call (one write); a confirmed entry
+ * waiting for its ack does not hold a place in the window.  A failed entry is retried with backoff until it
+ * succeeds, or is dead-lettered (maxAttempts, maxAge, permanent failure);
+ * while one waits for its retry nothing new starts, so a sink that is down
+ * is probed by its oldest failures only.  When no entry is left to send it
+ * reads again, while the rest are still in flight; when the outbox is empty
+ * it re-reads every couple of seconds, so that events committed by another
+ * replica, or left pending, show up without a wake-up.
  *
- * It does one thing at a time: a read, a delivery, an ack or a dead-letter
- * is outstanding, or a timer is armed, never two.  Store operations cannot be
- * cancelled, so each outstanding operation travels as a small `dispatch_op`
- * that dispatch_free() orphans: its callback then frees it and stops.
+ * The entries taken are slots in outbox order.  A read answers the held
+ * entries first (the store returns every unacked entry, oldest first), then
+ * new ones: held ones are recognised by key and skipped.  Both stores answer
+ * their calls in call order, so a read never sees an entry as unacked after
+ * its ack's callback has run.
  *
- * Under `run` (env->leases set), a dispatcher works only while its replica
- * holds the lease "sink:ID" (lease.h), so that replicas sharing a store do
- * not deliver the same entries twice or out of order; without it, it looks
- * again at every re-read, and the lease wakes it up when it is taken.
+ * Store operations cannot be cancelled, so each outstanding store or sink
+ * operation travels as a small `dispatch_op` on the dispatcher's list, which
+ * dispatch_free() orphans: its callback then frees it and stops.  A store
+ * failure drops every slot (the sink's deliveries are cancelled) and reads
+ * again later: the entries come back, at least once, with their failure
+ * counts.
+ *
+ * Under `run` (env->leases set), a dispatcher starts work only while its
+ * replica holds the lease "sink:ID" (lease.h), so that replicas sharing a
+ * store do not deliver the same entries twice or out of order; without it,
+ * it lets what is in flight finish, and looks again at every re-read, and
+ * the lease wakes it up when it is taken.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,11 +51,48 @@
 #define DISPATCH_CAP_MS		(5 * 60 * 1000)
 #define DISPATCH_RETRY_AFTER_MS	(60 * 60 * 1000)
 #define DISPATCH_MAX_ATTEMPTS	20
+#define DISPATCH_ACK_MAX	1024	/* entries per ack_many */
+#define DISPATCH_ACK_DELAY_MS	10	/* gathering them */
+#define DISPATCH_READ_AHEAD	4096	/* entries read past the held */
 
-/* One outstanding store or sink operation; d is NULL once orphaned. */
+enum slot_state {
+	SLOT_NEW,		/* read, not handed to the sink yet */
+	SLOT_SENDING,		/* at the sink */
+	SLOT_WAIT,		/* failed: sent again at retry_at */
+	SLOT_OK,		/* confirmed: acked once those before it are */
+	SLOT_DEAD,		/* given up: dead-lettered in order too */
+	SLOT_ACKING,		/* its ack or dead-letter is with the store */
+};
+
+/* One outbox entry taken by the dispatcher. */
+struct dispatch_slot {
+	struct outbox_entry	 e;		/* copies, in `text` */
+	enum slot_state		 state;
+	unsigned		 failures;	/* failed attempts */
+	char			*reason;	/* SLOT_DEAD: why */
+	int64_t			 retry_at;	/* SLOT_WAIT: mono ms */
+	struct dispatch_op	*op;		/* SENDING, ACKING */
+	TAILQ_ENTRY(dispatch_slot) entry;
+	char			 text[];	/* key, id, source, json */
+};
+TAILQ_HEAD(dispatch_slots, dispatch_slot);
+
+enum op_kind { OP_READ, OP_STORE, OP_SINK };
+
+/* One outstanding store or sink operation. */
 struct dispatch_op {
-	struct dispatch	*d;
-	int		 is_sink;
+	struct dispatch		*d;		/* NULL once orphaned */
+	enum op_kind		 kind;
+	struct dispatch_slot	*slot;		/* NULL: none, or dropped */
+	int			 stale;		/* slots dropped since */
+	TAILQ_ENTRY(dispatch_op) entry;
+};
+TAILQ_HEAD(dispatch_ops, dispatch_op);
+
+/* A failure count kept across the re-read of a dropped slot. */
+struct dispatch_memo {
+	char		*key;
+	unsigned	 failures;
 };
 
 struct dispatch {
@@ -45,20 +100,30 @@ struct dispatch {
 	struct sink		*sink;
 	const char		*id;		/* sink identifier */
 	struct dispatch_opts	 opts;
+	unsigned		 window;	/* entries at the sink at once */
 	enum dispatch_state	 state;
 	struct event		*timer;		/* re-read, retry or store wait */
-	struct dispatch_op	*op;		/* what is outstanding */
+	struct event		*ack_ev;	/* acks, once per loop run */
+	int			 acks_due;	/* ack_ev is armed */
+	int			 acks_now;	/* ... to run at once */
+	struct dispatch_ops	 ops;		/* what is outstanding */
+	size_t			 nops;
+	int			 reading;	/* a read is outstanding */
+	int			 exhausted;	/* it found nothing new */
 	int			 wake;		/* events committed meanwhile */
+	int			 store_wait;	/* after a store failure */
 	int			 stopping;	/* dispatch_stop() was called */
 	struct lease		*lease;		/* NULL: no replicas */
 
-	struct outbox_entry	*batch;		/* copies, owned */
-	size_t			 n, next;
+	struct dispatch_slots	 slots;		/* in outbox order */
+	size_t			 nslots, nnew, nwait, nacking;
+	size_t			 nsending;	/* at the sink */
+	size_t			 nconfirmed;	/* OK or DEAD, not acking */
+	struct dispatch_slot	*first_new;	/* NULL: none */
+	struct dispatch_slot	*first_unacked;	/* not ACKING; NULL: none */
 
-	/* The entry at batch[next], across re-reads. */
-	char			*key;
-	unsigned		 failures;
-	char			*last_cause;
+	struct dispatch_memo	*memo;
+	size_t			 nmemo;
 
 	unsigned		 store_failures;
 	struct dispatch_counters counters;
@@ -67,8 +132,8 @@ struct dispatch {
 	void			*notify_arg;
 };
 
-static void	dispatch_read(struct dispatch *);
-static void	dispatch_next(struct dispatch *);
+static void	dispatch_pump(struct dispatch *);
+static void	dispatch_acks(struct dispatch *);
 
 static void
 dispatch_defaults(struct dispatch_opts *o)
@@ -87,6 +152,8 @@ dispatch_defaults(struct dispatch_opts *o)
 		o->max_retry_after_ms = DISPATCH_RETRY_AFTER_MS;
 	if (o->random == NULL)
 		o->random = random32;
+	if (o->ack_delay_ms <= 0)
+		o->ack_delay_ms = DISPATCH_ACK_DELAY_MS;
 }
 
 int64_t
@@ -105,26 +172,56 @@ dispatch_retry_delay(const struct dispatch_opts *opts, unsigned failures,
 	return (delay);
 }
 
+unsigned
+dispatch_window(const struct sink *s)
+{
+	long long	 n = s->conf->max_inflight;
+
+	if (s->entry->max_inflight == 0)
+		return (1);		/* one at a time only */
+	if (n <= 0)
+		n = s->entry->max_inflight;
+	return (n > DISPATCH_MAX_WINDOW ? DISPATCH_MAX_WINDOW : (unsigned)n);
+}
+
 static struct dispatch_op *
-dispatch_op_new(struct dispatch *d, int is_sink)
+dispatch_op_new(struct dispatch *d, enum op_kind kind,
+    struct dispatch_slot *sl)
 {
 	struct dispatch_op	*op;
 
 	op = xcalloc(1, sizeof *op);
 	op->d = d;
-	op->is_sink = is_sink;
-	d->op = op;
+	op->kind = kind;
+	op->slot = sl;
+	if (sl != NULL)
+		sl->op = op;
+	TAILQ_INSERT_TAIL(&d->ops, op, entry);
+	d->nops++;
 	return (op);
 }
 
-/* The op's callback ran: the dispatcher, or NULL if it was freed. */
+/*
+ * The op's callback ran: free it.  Returns its dispatcher, or NULL if that
+ * was freed; *slp is its slot, or NULL; *stale says the slots it saw were
+ * dropped since (its answer is of no use).
+ */
 static struct dispatch *
-dispatch_op_done(struct dispatch_op *op)
+dispatch_op_end(struct dispatch_op *op, struct dispatch_slot **slp,
+    int *stale)
 {
 	struct dispatch	*d = op->d;
 
-	if (d != NULL)
-		d->op = NULL;
+	if (d != NULL) {
+		TAILQ_REMOVE(&d->ops, op, entry);
+		d->nops--;
+	}
+	if (op->slot != NULL)
+		op->slot->op = NULL;
+	if (slp != NULL)
+		*slp = op->slot;
+	if (stale != NULL)
+		*stale = op->stale;
 	free(op);
 	return (d);
 }
@@ -141,35 +238,142 @@ dispatch_arm(struct dispatch *d, int64_t ms)
 	evtimer_add(d->timer, &tv);
 }
 
-/* Stop working for now; tell the owner last, as it may free us. */
-static void
-dispatch_pause(struct dispatch *d, enum dispatch_state state, int64_t ms)
+/* Copy s (NULL stays NULL) to *p, moving *p past it. */
+static char *
+slot_copy(char **p, const char *s, size_t len)
 {
-	if (d->stopping)
-		state = DISPATCH_STOPPED;
-	else
-		dispatch_arm(d, ms);
+	char	*at = *p;
+
+	if (s == NULL)
+		return (NULL);
+	memcpy(at, s, len + 1);
+	*p += len + 1;
+	return (at);
+}
+
+/* A slot for e, its strings in the same allocation (one per entry). */
+static struct dispatch_slot *
+dispatch_slot_new(const struct outbox_entry *e)
+{
+	struct dispatch_slot	*sl;
+	size_t			 kl, il, sol, jl;
+	char			*p;
+
+	kl = strlen(e->key);
+	il = e->id != NULL ? strlen(e->id) : 0;
+	sol = e->source != NULL ? strlen(e->source) : 0;
+	jl = e->json != NULL ? strlen(e->json) : 0;
+	sl = xcalloc(1, sizeof *sl + kl + il + sol + jl + 4);
+	p = sl->text;
+	sl->e.key = slot_copy(&p, e->key, kl);
+	sl->e.id = slot_copy(&p, e->id, il);
+	sl->e.source = slot_copy(&p, e->source, sol);
+	sl->e.json = slot_copy(&p, e->json, jl);
+	sl->e.committed_at = e->committed_at;
+	return (sl);
+}
+
+static void
+dispatch_memo_clear(struct dispatch *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nmemo; i++)
+		free(d->memo[i].key);
+	free(d->memo);
+	d->memo = NULL;
+	d->nmemo = 0;
+}
+
+static unsigned
+dispatch_memo_failures(const struct dispatch *d, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nmemo; i++) {
+		if (strcmp(d->memo[i].key, key) == 0)
+			return (d->memo[i].failures);
+	}
+	return (0);
+}
+
+static void
+dispatch_slot_free(struct dispatch_slot *sl)
+{
+	free(sl->reason);
+	free(sl);
+}
+
+/* Its ack is done: it leaves the window. */
+static void
+dispatch_slot_remove(struct dispatch *d, struct dispatch_slot *sl)
+{
+	if (sl == d->first_unacked)
+		d->first_unacked = TAILQ_NEXT(sl, entry);
+	TAILQ_REMOVE(&d->slots, sl, entry);
+	d->nslots--;
+	d->nacking--;
+	dispatch_slot_free(sl);
+}
+
+/*
+ * Forget every slot (store failure, lost lease): the sink's deliveries are
+ * cancelled, the store's answers about them ignored, and the failure counts
+ * remembered for when the entries are read again.
+ */
+static void
+dispatch_drop(struct dispatch *d)
+{
+	struct dispatch_slot	*sl;
+	struct dispatch_op	*op, *next;
+	int			 sending = 0;
+
+	TAILQ_FOREACH(op, &d->ops, entry)
+		sending |= op->kind == OP_SINK;
+	if (sending && d->sink->entry->cancel != NULL) {
+		d->sink->entry->cancel(d->sink);
+		for (op = TAILQ_FIRST(&d->ops); op != NULL; op = next) {
+			next = TAILQ_NEXT(op, entry);
+			if (op->kind != OP_SINK)
+				continue;
+			TAILQ_REMOVE(&d->ops, op, entry);
+			d->nops--;
+			if (op->slot != NULL)
+				op->slot->op = NULL;
+			free(op);
+		}
+	}
+	TAILQ_FOREACH(op, &d->ops, entry) {
+		op->slot = NULL;
+		op->stale = 1;
+	}
+	d->reading = 0;
+	dispatch_memo_clear(d);
+	while ((sl = TAILQ_FIRST(&d->slots)) != NULL) {
+		TAILQ_REMOVE(&d->slots, sl, entry);
+		if (sl->failures != 0 && sl->state != SLOT_DEAD) {
+			d->memo = xreallocarray(d->memo, d->nmemo + 1,
+			    sizeof *d->memo);
+			d->memo[d->nmemo].key = xstrdup(sl->e.key);
+			d->memo[d->nmemo++].failures = sl->failures;
+		}
+		dispatch_slot_free(sl);
+	}
+	d->nslots = d->nnew = d->nwait = d->nacking = 0;
+	d->nsending = d->nconfirmed = 0;
+	d->first_new = d->first_unacked = NULL;
+}
+
+/* Tell the owner the dispatcher stopped working for now; last: it may free
+ * the dispatcher. */
+static void
+dispatch_enter(struct dispatch *d, enum dispatch_state state)
+{
+	enum dispatch_state	 was = d->state;
+
 	d->state = state;
-	if (d->notify != NULL)
+	if (state != was && state != DISPATCH_BUSY && d->notify != NULL)
 		d->notify(d, state, d->notify_arg);
-}
-
-static void
-dispatch_clear_batch(struct dispatch *d)
-{
-	outbox_entries_free(d->batch, d->n);
-	d->batch = NULL;
-	d->n = d->next = 0;
-}
-
-static void
-dispatch_forget_entry(struct dispatch *d)
-{
-	free(d->key);
-	d->key = NULL;
-	free(d->last_cause);
-	d->last_cause = NULL;
-	d->failures = 0;
 }
 
 static void
@@ -187,8 +391,11 @@ dispatch_store_failed(struct dispatch *d, const char *what, const char *cause)
 		    "error=%s", log_q(d->id), what,
 		    log_q(cause != NULL ? cause : "unknown"));
 	}
-	dispatch_clear_batch(d);
-	dispatch_pause(d, DISPATCH_STORE_WAIT, delay);
+	dispatch_drop(d);
+	d->store_wait = 1;
+	if (!d->stopping)
+		dispatch_arm(d, delay);
+	dispatch_pump(d);
 }
 
 static void
@@ -197,49 +404,6 @@ dispatch_store_ok(struct dispatch *d)
 	if (d->store_failures != 0)
 		log_info("dispatch: store is back", "sink=%s", log_q(d->id));
 	d->store_failures = 0;
-}
-
-static char *
-dup_or_null(const char *s)
-{
-	return (s != NULL ? xstrdup(s) : NULL);
-}
-
-static void
-dispatch_read_done(int status, struct outbox_entry *e, size_t n,
-    const char *cause, void *arg)
-{
-	struct dispatch	*d = dispatch_op_done(arg);
-	size_t		 i;
-
-	if (d == NULL)
-		return;
-	if (status != STORE_OK) {
-		dispatch_store_failed(d, "read", cause);
-		return;
-	}
-	dispatch_store_ok(d);
-	if (n == 0) {
-		dispatch_forget_entry(d);
-		if (d->wake) {
-			d->wake = 0;
-			dispatch_read(d);
-			return;
-		}
-		dispatch_pause(d, DISPATCH_IDLE, d->opts.reread_ms);
-		return;
-	}
-	d->batch = xcalloc(n, sizeof *d->batch);
-	for (i = 0; i < n; i++) {
-		d->batch[i].key = dup_or_null(e[i].key);
-		d->batch[i].id = dup_or_null(e[i].id);
-		d->batch[i].source = dup_or_null(e[i].source);
-		d->batch[i].json = dup_or_null(e[i].json);
-		d->batch[i].committed_at = e[i].committed_at;
-	}
-	d->n = n;
-	d->next = 0;
-	dispatch_next(d);
 }
 
 static void
@@ -266,57 +430,233 @@ dispatch_leased(struct dispatch *d)
 	return (lease_held(d->lease, NULL));
 }
 
+/* Append what the read found that is not held already. */
+static size_t
+dispatch_take(struct dispatch *d, const struct outbox_entry *e, size_t n)
+{
+	struct dispatch_slot	*held = TAILQ_FIRST(&d->slots), *h, *sl;
+	size_t			 i, added = 0;
+
+	for (i = 0; i < n; i++) {
+		/*
+		 * Held entries come first, in the order they are held; once
+		 * one is not held, neither is any after it.
+		 */
+		for (h = held; h != NULL; h = TAILQ_NEXT(h, entry)) {
+			if (strcmp(h->e.key, e[i].key) == 0)
+				break;
+		}
+		if (h != NULL) {
+			held = TAILQ_NEXT(h, entry);
+			continue;
+		}
+		held = NULL;
+		sl = dispatch_slot_new(&e[i]);
+		sl->state = SLOT_NEW;
+		sl->failures = dispatch_memo_failures(d, sl->e.key);
+		TAILQ_INSERT_TAIL(&d->slots, sl, entry);
+		d->nslots++;
+		d->nnew++;
+		if (d->first_new == NULL)
+			d->first_new = sl;
+		if (d->first_unacked == NULL)
+			d->first_unacked = sl;
+		added++;
+	}
+	return (added);
+}
+
+static void
+dispatch_read_done(int status, struct outbox_entry *e, size_t n,
+    const char *cause, void *arg)
+{
+	struct dispatch	*d;
+	size_t		 i;
+	int		 stale;
+
+	if ((d = dispatch_op_end(arg, NULL, &stale)) == NULL)
+		return;
+	if (stale) {
+		dispatch_pump(d);
+		return;
+	}
+	d->reading = 0;
+	if (status != STORE_OK) {
+		dispatch_store_failed(d, "read", cause);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (e[i].key == NULL) {
+			dispatch_store_failed(d, "read",
+			    "outbox entry without a key");
+			return;
+		}
+	}
+	dispatch_store_ok(d);
+	if (dispatch_take(d, e, n) == 0 && !d->wake)
+		d->exhausted = 1;
+	d->wake = 0;
+	dispatch_memo_clear(d);
+	dispatch_pump(d);
+}
+
 static void
 dispatch_read(struct dispatch *d)
 {
 	struct store		*st = d->env->store;
 	struct dispatch_op	*op;
+	size_t			 n;
 
-	dispatch_clear_batch(d);
-	if (d->stopping) {
-		dispatch_pause(d, DISPATCH_STOPPED, 0);
-		return;
+	/*
+	 * The answer repeats what is held before anything new.  So first ack
+	 * what is confirmed (it need not gather any longer: the store is
+	 * being asked anyway), and read well ahead of the window, so that a
+	 * read and an ack come once per several windows.
+	 */
+	if (d->acks_due) {
+		event_del(d->ack_ev);
+		d->acks_due = d->acks_now = 0;
 	}
-	if (!dispatch_leased(d)) {
-		dispatch_pause(d, DISPATCH_IDLE, d->opts.reread_ms);
-		return;
-	}
-	d->state = DISPATCH_BUSY;
-	op = dispatch_op_new(d, 0);
-	st->entry->read(st, d->id, d->opts.batch, dispatch_read_done, op);
+	dispatch_acks(d);
+	n = d->window;
+	if (n > 1)
+		n = n * 8 < DISPATCH_READ_AHEAD ? n * 8 : (n > DISPATCH_READ_AHEAD ?
+		    n : DISPATCH_READ_AHEAD);
+	if (n < d->opts.batch)
+		n = d->opts.batch;
+	d->reading = 1;
+	d->wake = 0;
+	op = dispatch_op_new(d, OP_READ, NULL);
+	st->entry->read(st, d->id, d->nslots - d->nacking + n,
+	    dispatch_read_done, op);
 }
 
 static void
 dispatch_ack_done(int status, const char *cause, void *arg)
 {
-	struct dispatch	*d = dispatch_op_done(arg);
+	struct dispatch		*d;
+	struct dispatch_slot	*sl;
 
-	if (d == NULL)
+	if ((d = dispatch_op_end(arg, &sl, NULL)) == NULL)
 		return;
+	if (sl == NULL) {
+		dispatch_pump(d);
+		return;
+	}
 	if (status != STORE_OK) {
 		/* Read again later: the entry comes back, at least once. */
 		dispatch_store_failed(d, "ack", cause);
 		return;
 	}
 	dispatch_store_ok(d);
-	dispatch_forget_entry(d);
-	d->next++;
-	dispatch_next(d);
+	dispatch_slot_remove(d, sl);
+	dispatch_pump(d);
+}
+
+/* Several acks in one store call: each op answered as if alone. */
+struct dispatch_group {
+	struct dispatch_op	**ops;
+	size_t			 n;
+};
+
+static void
+dispatch_group_done(int status, const char *cause, void *arg)
+{
+	struct dispatch_group	*g = arg;
+	size_t			 i;
+
+	/* An op whose dispatcher is gone, or whose slot was dropped after
+	 * the first failure, only frees itself. */
+	for (i = 0; i < g->n; i++)
+		dispatch_ack_done(status, cause, g->ops[i]);
+	free(g->ops);
+	free(g);
+}
+
+/* Ack a run of n delivered entries from sl on with one ack_many. */
+static void
+dispatch_ack_run(struct dispatch *d, struct dispatch_slot *sl, size_t n)
+{
+	struct store		*st = d->env->store;
+	struct dispatch_group	*g;
+	const char		**keys;
+	size_t			 i;
+
+	g = xcalloc(1, sizeof *g);
+	g->ops = xcalloc(n, sizeof *g->ops);
+	keys = xcalloc(n, sizeof *keys);
+	for (i = 0; i < n; i++, sl = TAILQ_NEXT(sl, entry)) {
+		g->ops[g->n++] = dispatch_op_new(d, OP_STORE, sl);
+		d->nacking++;
+		d->nconfirmed--;
+		sl->state = SLOT_ACKING;
+		keys[i] = sl->e.key;
+		d->first_unacked = TAILQ_NEXT(sl, entry);
+	}
+	st->entry->ack_many(st, d->id, keys, n, dispatch_group_done, g);
+	free(keys);
+}
+
+/* How many delivered entries follow each other from sl on. */
+static size_t
+dispatch_ok_run(struct dispatch_slot *sl)
+{
+	size_t	 n = 0;
+
+	for (; sl != NULL && sl->state == SLOT_OK && n < DISPATCH_ACK_MAX;
+	    sl = TAILQ_NEXT(sl, entry))
+		n++;
+	return (n);
+}
+
+/*
+ * Ack (or dead-letter) the confirmed entries that have no unacked one
+ * before them; a run of delivered ones in one store call when the store
+ * can.
+ */
+static void
+dispatch_acks(struct dispatch *d)
+{
+	struct store		*st = d->env->store;
+	struct dispatch_slot	*sl;
+	struct dispatch_op	*op;
+	size_t			 n;
+
+	while ((sl = d->first_unacked) != NULL &&
+	    (sl->state == SLOT_OK || sl->state == SLOT_DEAD)) {
+		if (st->entry->ack_many != NULL &&
+		    (n = dispatch_ok_run(sl)) > 1) {
+			dispatch_ack_run(d, sl, n);
+			continue;
+		}
+		d->first_unacked = TAILQ_NEXT(sl, entry);
+		op = dispatch_op_new(d, OP_STORE, sl);
+		d->nacking++;
+		d->nconfirmed--;
+		if (sl->state == SLOT_OK) {
+			sl->state = SLOT_ACKING;
+			st->entry->ack(st, d->id, sl->e.key, dispatch_ack_done,
+			    op);
+		} else {
+			sl->state = SLOT_ACKING;
+			st->entry->dead(st, d->id, sl->e.key, sl->reason,
+			    dispatch_ack_done, op);
+		}
+	}
 }
 
 static void
-dispatch_dead(struct dispatch *d, const char *reason)
+dispatch_dead(struct dispatch *d, struct dispatch_slot *sl,
+    const char *reason)
 {
-	struct store		*st = d->env->store;
-	struct outbox_entry	*e = &d->batch[d->next];
-	struct dispatch_op	*op;
-
 	log_warn("dispatch: event dead-lettered", "sink=%s id=%s source=%s "
-	    "reason=%s", log_q(d->id), log_q(e->id != NULL ? e->id : ""),
-	    log_q(e->source != NULL ? e->source : ""), log_q(reason));
+	    "reason=%s", log_q(d->id), log_q(sl->e.id != NULL ? sl->e.id : ""),
+	    log_q(sl->e.source != NULL ? sl->e.source : ""), log_q(reason));
 	d->counters.dead++;
-	op = dispatch_op_new(d, 0);
-	st->entry->dead(st, d->id, e->key, reason, dispatch_ack_done, op);
+	free(sl->reason);
+	sl->reason = xstrdup(reason);
+	sl->state = SLOT_DEAD;
+	d->nconfirmed++;
 }
 
 static unsigned
@@ -329,98 +669,247 @@ dispatch_max_attempts(const struct dispatch *d)
 	return (n > UINT32_MAX ? UINT32_MAX : (unsigned)n);
 }
 
+/* A failed attempt that may work later: retry, or give up. */
 static void
-dispatch_delivered(enum delivery result, int64_t retry_after_ms,
-    const char *cause, void *arg)
+dispatch_failed(struct dispatch *d, struct dispatch_slot *sl,
+    int64_t retry_after_ms, const char *cause)
 {
-	struct dispatch		*d = dispatch_op_done(arg);
-	struct store		*st;
-	struct outbox_entry	*e;
-	struct dispatch_op	*op;
-	int64_t			 age, delay;
-	char			*reason;
+	int64_t	 age, delay;
+	char	*reason;
 
-	if (d == NULL)
-		return;
-	st = d->env->store;
-	e = &d->batch[d->next];
-	if (cause == NULL)
-		cause = "delivery failed";
-
-	switch (result) {
-	case DELIVERY_OK:
-		log_debug("dispatch: delivered", "sink=%s id=%s", log_q(d->id),
-		    log_q(e->id));
-		d->counters.delivered++;
-		op = dispatch_op_new(d, 0);
-		st->entry->ack(st, d->id, e->key, dispatch_ack_done, op);
-		return;
-	case DELIVERY_PERMANENT:
-		dispatch_dead(d, cause);
-		return;
-	case DELIVERY_RETRY:
-		break;
-	}
-
-	d->failures++;
-	free(d->last_cause);
-	d->last_cause = xstrdup(cause);
-	age = now_ms() - e->committed_at;
-	if (d->failures >= dispatch_max_attempts(d)) {
+	sl->failures++;
+	age = now_ms() - sl->e.committed_at;
+	if (sl->failures >= dispatch_max_attempts(d)) {
 		xasprintf(&reason, "gave up after %u attempts: %s",
-		    d->failures, cause);
-		dispatch_dead(d, reason);
+		    sl->failures, cause);
+		dispatch_dead(d, sl, reason);
 		free(reason);
 		return;
 	}
 	if (d->sink->conf->max_age_ms > 0 && age >= d->sink->conf->max_age_ms) {
 		xasprintf(&reason, "older than maxAge after %u attempts: %s",
-		    d->failures, cause);
-		dispatch_dead(d, reason);
+		    sl->failures, cause);
+		dispatch_dead(d, sl, reason);
 		free(reason);
 		return;
 	}
 	d->counters.retried++;
-	delay = dispatch_retry_delay(&d->opts, d->failures, retry_after_ms,
+	delay = dispatch_retry_delay(&d->opts, sl->failures, retry_after_ms,
 	    d->opts.random());
 	log_info("dispatch: delivery failed, will retry", "sink=%s id=%s "
-	    "attempt=%u delay_ms=%lld error=%s", log_q(d->id), log_q(e->id),
-	    d->failures, (long long)delay, log_q(cause));
-	dispatch_pause(d, DISPATCH_RETRY_WAIT, delay);
+	    "attempt=%u delay_ms=%lld error=%s", log_q(d->id), log_q(sl->e.id),
+	    sl->failures, (long long)delay, log_q(cause));
+	sl->state = SLOT_WAIT;
+	sl->retry_at = mono_ms() + delay;
+	d->nwait++;
 }
 
-/* Deliver batch[next], or read the next batch when this one is done. */
 static void
-dispatch_next(struct dispatch *d)
+dispatch_delivered(enum delivery result, int64_t retry_after_ms,
+    const char *cause, void *arg)
 {
-	struct outbox_entry	*e;
+	struct dispatch		*d;
+	struct dispatch_slot	*sl;
+
+	if ((d = dispatch_op_end(arg, &sl, NULL)) == NULL)
+		return;
+	if (sl == NULL) {
+		dispatch_pump(d);
+		return;
+	}
+	d->nsending--;
+	if (cause == NULL)
+		cause = "delivery failed";
+	switch (result) {
+	case DELIVERY_OK:
+		if (log_enabled(LOG_DEBUG))
+			log_debug("dispatch: delivered", "sink=%s id=%s",
+			    log_q(d->id), log_q(sl->e.id));
+		d->counters.delivered++;
+		sl->state = SLOT_OK;
+		d->nconfirmed++;
+		break;
+	case DELIVERY_PERMANENT:
+		dispatch_dead(d, sl, cause);
+		break;
+	case DELIVERY_RETRY:
+		dispatch_failed(d, sl, retry_after_ms, cause);
+		break;
+	}
+	dispatch_pump(d);
+}
+
+static void
+dispatch_send(struct dispatch *d, struct dispatch_slot *sl)
+{
 	struct dispatch_op	*op;
 
+	if (sl->e.json == NULL || sl->e.id == NULL) {
+		dispatch_dead(d, sl, "outbox entry without an event");
+		return;
+	}
+	sl->state = SLOT_SENDING;
+	d->nsending++;
+	op = dispatch_op_new(d, OP_SINK, sl);
+	d->sink->entry->deliver(d->sink, &sl->e, dispatch_delivered, op);
+}
+
+/*
+ * Room for one more at the sink: the window counts the entries at the sink
+ * and those waiting for a retry; confirmed ones waiting for their ack do
+ * not count, but all that is held is bounded.
+ */
+static int
+dispatch_room(const struct dispatch *d)
+{
+	return (d->nsending + d->nwait < d->window &&
+	    d->nslots - d->nnew < d->window + DISPATCH_ACK_MAX);
+}
+
+/*
+ * Arm the timer for the next retry; with `send`, first send those that are
+ * due (from the timer only: a retry always waits for the loop).
+ */
+static void
+dispatch_retries(struct dispatch *d, int send)
+{
+	struct dispatch_slot	*sl;
+	int64_t			 now, next = INT64_MAX;
+
+	if (d->nwait == 0)
+		return;
+	now = mono_ms();
+	for (sl = d->first_unacked; sl != NULL; sl = TAILQ_NEXT(sl, entry)) {
+		if (sl->state != SLOT_WAIT)
+			continue;
+		if (send && sl->retry_at <= now) {
+			d->nwait--;
+			dispatch_send(d, sl);
+		} else if (sl->retry_at < next)
+			next = sl->retry_at;
+	}
+	if (next != INT64_MAX)
+		dispatch_arm(d, next - now);
+}
+
+/* Start new entries while the window has room and no retry waits. */
+static void
+dispatch_sends(struct dispatch *d)
+{
+	struct dispatch_slot	*sl;
+
+	while (d->nwait == 0 && (sl = d->first_new) != NULL &&
+	    dispatch_room(d)) {
+		d->first_new = TAILQ_NEXT(sl, entry);
+		d->nnew--;
+		dispatch_send(d, sl);
+	}
+}
+
+/*
+ * Ack what can be acked soon.  While more deliveries are at the sink and
+ * the store has ack_many, ack_delay_ms after the first
+ * confirmation, so that the confirmations of several batches make one
+ * store write; otherwise (nothing more coming, DISPATCH_ACK_MAX waiting,
+ * stopping, or a store that acks one by one) once this run of the loop is
+ * over.
+ */
+static void
+dispatch_acks_soon(struct dispatch *d)
+{
+	struct dispatch_slot	*sl = d->first_unacked;
+	struct timeval		 tv;
+	int			 now;
+
+	if (sl == NULL || (sl->state != SLOT_OK && sl->state != SLOT_DEAD))
+		return;
+	now = d->env->store->entry->ack_many == NULL || d->stopping ||
+	    d->nconfirmed >= DISPATCH_ACK_MAX || d->nsending == 0;
+	if (d->acks_due && (d->acks_now || !now))
+		return;
+	if (d->acks_due)
+		event_del(d->ack_ev);
+	d->acks_due = 1;
+	d->acks_now = now;
+	if (now)
+		event_active(d->ack_ev, 0, 0);
+	else {
+		tv.tv_sec = d->opts.ack_delay_ms / 1000;
+		tv.tv_usec = (d->opts.ack_delay_ms % 1000) * 1000;
+		event_add(d->ack_ev, &tv);
+	}
+}
+
+static void
+dispatch_ack_event(evutil_socket_t fd __unused, short what __unused,
+    void *arg)
+{
+	struct dispatch	*d = arg;
+
+	d->acks_due = d->acks_now = 0;
+	if (!d->store_wait)
+		dispatch_acks(d);
+	dispatch_pump(d);
+}
+
+/*
+ * Settle the state after whatever happened: keep working, or say why not.
+ * `working`: neither stopping nor without the lease.
+ */
+static void
+dispatch_settle(struct dispatch *d, int working)
+{
+	if (d->acks_due) {
+		if (!d->stopping)
+			d->state = DISPATCH_BUSY;
+		return;
+	}
 	if (d->stopping) {
-		dispatch_pause(d, DISPATCH_STOPPED, 0);
+		if (d->nops == 0) {
+			evtimer_del(d->timer);
+			dispatch_enter(d, DISPATCH_STOPPED);
+		}
 		return;
 	}
-	if (d->next == d->n || !dispatch_leased(d)) {
-		dispatch_read(d);
+	if (d->store_wait) {
+		dispatch_enter(d, DISPATCH_STORE_WAIT);
 		return;
 	}
-	e = &d->batch[d->next];
-	if (e->key == NULL) {
-		dispatch_store_failed(d, "read", "outbox entry without a key");
+	if (d->nops > 0)
+		d->state = DISPATCH_BUSY;
+	else if (working && d->nwait > 0)
+		dispatch_enter(d, DISPATCH_RETRY_WAIT);
+	else if (working && d->nslots > 0)
+		d->state = DISPATCH_BUSY;	/* cannot be: pump sends */
+	else {
+		/* Empty, or the lease is gone: look again later. */
+		dispatch_drop(d);
+		dispatch_arm(d, d->opts.reread_ms);
+		dispatch_enter(d, DISPATCH_IDLE);
+	}
+}
+
+/* Do whatever can be done now. */
+static void
+dispatch_pump(struct dispatch *d)
+{
+	int	 working;
+
+	if (d->store_wait) {
+		dispatch_settle(d, 0);
 		return;
 	}
-	/* The same entry as before a re-read keeps its failure count. */
-	if (d->key == NULL || strcmp(d->key, e->key) != 0) {
-		dispatch_forget_entry(d);
-		d->key = xstrdup(e->key);
+	dispatch_acks_soon(d);
+	working = !d->stopping && dispatch_leased(d);
+	if (working) {
+		dispatch_retries(d, 0);
+		dispatch_sends(d);
+		dispatch_acks_soon(d);	/* entries dead without a send */
+		if (!d->reading && !d->exhausted && d->nnew == 0 &&
+		    d->nwait == 0)
+			dispatch_read(d);
 	}
-	if (e->json == NULL || e->id == NULL) {
-		dispatch_dead(d, "outbox entry without an event");
-		return;
-	}
-	d->state = DISPATCH_BUSY;
-	op = dispatch_op_new(d, 1);
-	d->sink->entry->deliver(d->sink, e, dispatch_delivered, op);
+	dispatch_settle(d, working);
 }
 
 static void
@@ -429,18 +918,22 @@ dispatch_timer(evutil_socket_t fd __unused, short what __unused, void *arg)
 	struct dispatch	*d = arg;
 
 	switch (d->state) {
-	case DISPATCH_RETRY_WAIT:
-		dispatch_next(d);
-		break;
 	case DISPATCH_STOPPED:
-		break;
+		return;
 	case DISPATCH_IDLE:
 	case DISPATCH_STORE_WAIT:
+		d->store_wait = 0;
+		d->exhausted = 0;
+		d->state = DISPATCH_BUSY;
+		break;
+	case DISPATCH_RETRY_WAIT:
 	case DISPATCH_BUSY:
-		d->wake = 0;
-		dispatch_read(d);
+		d->state = DISPATCH_BUSY;
+		if (!d->store_wait && dispatch_leased(d))
+			dispatch_retries(d, 1);
 		break;
 	}
+	dispatch_pump(d);
 }
 
 struct dispatch *
@@ -456,8 +949,12 @@ dispatch_create(struct env *env, struct sink *sink,
 	if (opts != NULL)
 		d->opts = *opts;
 	dispatch_defaults(&d->opts);
+	d->window = dispatch_window(sink);
+	TAILQ_INIT(&d->ops);
+	TAILQ_INIT(&d->slots);
 	d->timer = evtimer_new(env->base, dispatch_timer, d);
-	if (d->timer == NULL)
+	d->ack_ev = event_new(env->base, -1, 0, dispatch_ack_event, d);
+	if (d->timer == NULL || d->ack_ev == NULL)
 		fatalx("evtimer_new failed");
 	d->state = DISPATCH_BUSY;	/* the first read is due */
 	dispatch_arm(d, 0);
@@ -467,19 +964,33 @@ dispatch_create(struct env *env, struct sink *sink,
 void
 dispatch_free(struct dispatch *d)
 {
+	struct dispatch_op	*op;
+	int			 cancel;
+
 	if (d == NULL)
 		return;
 	lease_free(d->lease);
 	event_free(d->timer);
-	if (d->op != NULL) {
-		if (d->op->is_sink && d->sink->entry->cancel != NULL) {
-			d->sink->entry->cancel(d->sink);
-			free(d->op);
-		} else
-			d->op->d = NULL;	/* its callback frees it */
+	event_free(d->ack_ev);
+	cancel = 0;
+	TAILQ_FOREACH(op, &d->ops, entry)
+		cancel |= op->kind == OP_SINK;
+	cancel = cancel && d->sink->entry->cancel != NULL;
+	if (cancel)
+		d->sink->entry->cancel(d->sink);
+	while ((op = TAILQ_FIRST(&d->ops)) != NULL) {
+		TAILQ_REMOVE(&d->ops, op, entry);
+		if (op->slot != NULL)
+			op->slot->op = NULL;
+		op->slot = NULL;
+		if (op->kind == OP_SINK && cancel)
+			free(op);
+		else
+			op->d = NULL;	/* its callback frees it */
 	}
-	dispatch_clear_batch(d);
-	dispatch_forget_entry(d);
+	d->nops = 0;
+	dispatch_drop(d);
+	dispatch_memo_clear(d);
 	free(d);
 }
 
@@ -497,14 +1008,20 @@ dispatch_stop(struct dispatch *d)
 	evtimer_del(d->timer);
 	lease_free(d->lease);	/* given up: another replica may deliver */
 	d->lease = NULL;
-	if (d->op == NULL)
+	if (d->acks_due && !d->acks_now) {
+		/* What is confirmed is acked now, not later. */
+		d->acks_now = 1;
+		event_del(d->ack_ev);
+		event_active(d->ack_ev, 0, 0);
+	}
+	if (d->nops == 0 && !d->acks_due)
 		d->state = DISPATCH_STOPPED;
 }
 
 int
 dispatch_busy(const struct dispatch *d)
 {
-	return (d->op != NULL);
+	return (d->nops != 0 || d->acks_due);
 }
 
 void
@@ -512,6 +1029,8 @@ dispatch_wake(struct dispatch *d)
 {
 	if (d->stopping)
 		return;		/* whatever it is doing is the last thing */
+	d->wake = 1;
+	d->exhausted = 0;
 	switch (d->state) {
 	case DISPATCH_IDLE:
 	case DISPATCH_STORE_WAIT:
@@ -519,7 +1038,9 @@ dispatch_wake(struct dispatch *d)
 		dispatch_arm(d, 0);
 		break;
 	case DISPATCH_BUSY:
-		d->wake = 1;
+		/* Read as soon as nothing is left to send. */
+		if (!d->reading && d->nnew == 0 && d->nwait == 0)
+			dispatch_arm(d, 0);
 		break;
 	case DISPATCH_RETRY_WAIT:
 		break;		/* order: the waiting entry goes first */

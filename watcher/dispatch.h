@@ -1,7 +1,7 @@
 /*
  * dispatch.h: the dispatcher of DESIGN §6, one per sink.  It walks the
- * sink's cursor over the store's outbox in order, hands each entry to the
- * sink, acks it when delivered, retries it with exponential backoff and
+ * sink's cursor over the store's outbox in order, hands the entries to the
+ * sink (up to its window at once), acks them in outbox order when delivered, retries it with exponential backoff and
  * jitter (Retry-After wins when larger), and dead-letters it after
  * maxAttempts or maxAge, or at once when the sink says it will never work.
  * Dispatchers share nothing, so a sink that is down never holds back another.
@@ -20,6 +20,7 @@ struct dispatch_opts {
 	int64_t		 reread_ms;	/* re-read when idle: 2000 */
 	struct backoff	 backoff;	/* retries: 1 s doubling to 5 min */
 	int64_t		 max_retry_after_ms;	/* cap on Retry-After: 1 h */
+	int64_t		 ack_delay_ms;	/* acks gather this long: 10 */
 	uint32_t	(*random)(void);	/* jitter source: random32 */
 };
 
@@ -58,9 +59,11 @@ void		 dispatch_free(struct dispatch *);
 void		 dispatch_set_notify(struct dispatch *, dispatch_notify_cb,
 		    void *arg);
 /*
- * Drain for shutdown: the delivery in flight finishes (and is acked or
- * dead-lettered), nothing new starts, no retry waits.  Freeing at once
- * instead abandons the delivery: the entry is sent again after a restart.
+ * Drain for shutdown: the deliveries in flight finish (and are acked or
+ * dead-lettered, in outbox order), nothing new starts, no retry waits.  An
+ * entry confirmed behind one whose retry was given up stays unacked and is
+ * sent again after a restart, as are the deliveries abandoned by freeing at
+ * once instead.
  */
 void		 dispatch_stop(struct dispatch *);
 /* A store or sink operation is in flight. */
@@ -73,6 +76,14 @@ int		 dispatch_drained(const struct dispatch *);
 const struct dispatch_counters *dispatch_counters(const struct dispatch *);
 /* The sink's identifier, for logs and metrics. */
 const char	*dispatch_sink_id(const struct dispatch *);
+
+/*
+ * The sink's window: its maxInFlight, else its entry's max_inflight; 1 for
+ * an entry whose max_inflight is 0 (one at a time only); at most
+ * DISPATCH_MAX_WINDOW.
+ */
+#define DISPATCH_MAX_WINDOW	10000
+unsigned	 dispatch_window(const struct sink *);
 
 /*
  * The wait before the next attempt after `failures` failed attempts (1 =

@@ -343,6 +343,12 @@ event_subject(const struct event_info *ei)
 	return (subject != NULL ? subject : xstrdup(name));
 }
 
+const char *const event_type_names[] = {
+	[EVENT_CREATED] = "artifact.created",
+	[EVENT_UPDATED] = "artifact.updated",
+	NULL
+};
+
 cJSON *
 event_object(const struct event_info *ei, char id[33])
 {
@@ -358,8 +364,7 @@ event_object(const struct event_info *ei, char id[33])
 	cJSON_AddStringToObject(ev, "specversion", "1.0");
 	cJSON_AddStringToObject(ev, "id", id);
 	cJSON_AddStringToObject(ev, "source", source);
-	cJSON_AddStringToObject(ev, "type", ei->type == EVENT_UPDATED ?
-	    "artifact.updated" : "artifact.created");
+	cJSON_AddStringToObject(ev, "type", event_type_names[ei->type]);
 	cJSON_AddStringToObject(ev, "subject", subject);
 	cJSON_AddStringToObject(ev, "time", when);
 	cJSON_AddStringToObject(ev, "datacontenttype", "application/json");

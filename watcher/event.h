@@ -8,6 +8,8 @@
 #include "watcher.h"
 
 enum event_type { EVENT_CREATED, EVENT_UPDATED };
+/* The CloudEvents `type` of each, by enum value; NULL-terminated. */
+extern const char *const event_type_names[];
 
 struct event_info {
 	enum event_type		 type;

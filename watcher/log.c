@@ -22,6 +22,12 @@ log_set_level(enum log_level level)
 }
 
 int
+log_enabled(enum log_level level)
+{
+	return (level >= log_level);
+}
+
+int
 log_parse_level(const char *s, enum log_level *level)
 {
 	size_t	 i;

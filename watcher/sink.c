@@ -19,6 +19,7 @@ extern const struct sink_entry sink_mqtt_entry;
 extern const struct sink_entry sink_redisstream_entry;
 extern const struct sink_entry sink_nats_entry;
 extern const struct sink_entry sink_kafka_entry;
+extern const struct sink_entry sink_file_entry;
 
 static const struct sink_entry *const sink_table[] = {
 	&sink_webhook_entry,
@@ -33,6 +34,7 @@ static const struct sink_entry *const sink_table[] = {
 	&sink_redisstream_entry,
 	&sink_nats_entry,
 	&sink_kafka_entry,
+	&sink_file_entry,
 };
 
 const struct sink_entry *

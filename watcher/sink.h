@@ -42,9 +42,10 @@ struct sink_entry {
 	void	(*cancel)(struct sink *);
 	void	(*free)(struct sink *);
 	/*
-	 * Deliveries in flight at once by default (the sink's `maxInFlight`
-	 * overrides it); 0 means 1: one at a time, as a webhook.  Brokers that
-	 * confirm asynchronously set more.
+	 * Deliveries in flight at once by default; the sink's `maxInFlight`
+	 * overrides it.  0: one at a time only (deliver() is never called
+	 * again before the `done`), and a maxInFlight above 1 is a config
+	 * error.  Brokers that confirm asynchronously set more.
 	 */
 	unsigned		 max_inflight;
 };

@@ -700,6 +700,54 @@ lmdb_ack(struct store *st, const char *sink, const char *key,
 	lmdb_finish(st, sink, key, NULL, cb, arg);
 }
 
+/* ack_many: every key in one write transaction. */
+struct lmdb_done_many {
+	const char		*sink;
+	const char *const	*keys;
+	size_t			 n;
+};
+
+static int
+lmdb_done_many_body(struct lmdb_store *s, MDB_txn *txn, void *arg,
+    char **cause)
+{
+	struct lmdb_done_many	*m = arg;
+	struct lmdb_done	 d = { .sink = m->sink };
+	size_t			 i;
+	int			 rc = 0, dirty = 0;
+
+	for (i = 0; i < m->n && (rc == 0 || rc == LMDB_UNCHANGED); i++) {
+		d.key = m->keys[i];
+		if (lmdb_seq_parse(d.key, &d.seq) != 0) {
+			fail(cause, "not an outbox key: %s", d.key);
+			rc = LMDB_REFUSED;
+			break;
+		}
+		rc = lmdb_done_body(s, txn, &d, cause);
+		dirty |= rc == 0;
+	}
+	buf_free(&d.k);
+	buf_free(&d.v);
+	if (rc != 0 && rc != LMDB_UNCHANGED)
+		return (rc);
+	return (dirty ? 0 : LMDB_UNCHANGED);
+}
+
+static void
+lmdb_ack_many(struct store *st, const char *sink, const char *const *keys,
+    size_t n, store_done_cb cb, void *arg)
+{
+	struct lmdb_store	*s = st->data;
+	struct lmdb_reply	*r = lmdb_reply_new(LMDB_DONE, arg);
+	struct lmdb_done_many	 m = { .sink = sink, .keys = keys, .n = n };
+	int			 status = STORE_ERROR;
+
+	r->cb.done = cb;
+	if (lmdb_write(s, lmdb_done_many_body, &m, &r->cause) == 0)
+		status = STORE_OK;
+	lmdb_reply_post(s, r, status);
+}
+
 static void
 lmdb_dead(struct store *st, const char *sink, const char *key,
     const char *reason, store_done_cb cb, void *arg)
@@ -1126,6 +1174,7 @@ const struct store_entry store_lmdb_entry = {
 	.commit = lmdb_commit,
 	.read = lmdb_read,
 	.ack = lmdb_ack,
+	.ack_many = lmdb_ack_many,
 	.dead = lmdb_dead,
 	.history = lmdb_history,
 	.replay = lmdb_replay,

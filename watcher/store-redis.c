@@ -722,6 +722,31 @@ rs_ack(struct store *st, const char *sink, const char *key, store_done_cb cb,
 	redis_command(rs->r, nitems(argv), argv, NULL, rs_done_reply, op);
 }
 
+/* One XACK of every key. */
+static void
+rs_ack_many(struct store *st, const char *sink, const char *const *keys,
+    size_t n, store_done_cb cb, void *arg)
+{
+	struct redis_store	*rs = st->data;
+	struct rs_op		*op = rs_op_new(arg);
+	const char		**argv;
+	size_t			 i;
+
+	op->cb.done = cb;
+	if (rs_bad_sink(sink)) {
+		rs_fail_later(st, "bad sink name", rs_done_reply, op);
+		return;
+	}
+	argv = xcalloc(n + 3, sizeof *argv);
+	argv[0] = "XACK";
+	argv[1] = rs->outbox;
+	argv[2] = sink;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = keys[i];
+	redis_command(rs->r, (int)(n + 3), argv, NULL, rs_done_reply, op);
+	free(argv);
+}
+
 static void
 rs_dead(struct store *st, const char *sink, const char *key,
     const char *reason, store_done_cb cb, void *arg)
@@ -1028,6 +1053,7 @@ const struct store_entry store_redis_entry = {
 	.commit = rs_commit,
 	.read = rs_read,
 	.ack = rs_ack,
+	.ack_many = rs_ack_many,
 	.dead = rs_dead,
 	.history = rs_history,
 	.replay = rs_replay,

@@ -131,6 +131,13 @@ struct store_entry {
 	/* The sink is done with the entry at key (delivered). */
 	void	(*ack)(struct store *, const char *sink, const char *key,
 		    store_done_cb, void *);
+	/*
+	 * Optional: the same as n acks, in one write (one sync), answered
+	 * once: all of them done, or (an error) none need be.  The
+	 * dispatcher acks a run of delivered entries with it.
+	 */
+	void	(*ack_many)(struct store *, const char *sink,
+		    const char *const *keys, size_t n, store_done_cb, void *);
 	/* The entry goes to the sink's dead-letter list, and is acked. */
 	void	(*dead)(struct store *, const char *sink, const char *key,
 		    const char *reason, store_done_cb, void *);

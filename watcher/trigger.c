@@ -3,6 +3,8 @@
  * config.  Each trigger that names the event's source is decided once
  * (enabled, conditions), then the sinks are collected in config order so
  * the same event always gets the same list, whatever order triggers are in.
+ * A sink's own filter (`types`, `sources`) applies on top, with or without
+ * triggers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,22 @@ trigger_fires(const struct trigger_conf *tc, const struct source_conf *src,
 	return (rc == 1);
 }
 
+/* The sink's own filter: does it want events of this type from src? */
+static int
+trigger_sink_wants(const struct sink_conf *sc, const struct source_conf *src,
+    const cJSON *event)
+{
+	const cJSON	*type;
+
+	if (sc->sources.n != 0 && !trigger_names(&sc->sources, src->id))
+		return (0);
+	if (sc->types.n == 0)
+		return (1);
+	type = cJSON_GetObjectItemCaseSensitive(event, "type");
+	return (cJSON_IsString(type) && trigger_names(&sc->types,
+	    type->valuestring));
+}
+
 int
 trigger_route(const struct config *conf, const struct source_conf *src,
     const cJSON *event, const char **sinks, size_t *nsinks)
@@ -59,8 +77,10 @@ trigger_route(const struct config *conf, const struct source_conf *src,
 
 	*nsinks = 0;
 	if (conf->ntriggers == 0) {
-		for (i = 0; i < conf->nsinks; i++)
-			sinks[(*nsinks)++] = conf->sinks[i].id;
+		for (i = 0; i < conf->nsinks; i++) {
+			if (trigger_sink_wants(&conf->sinks[i], src, event))
+				sinks[(*nsinks)++] = conf->sinks[i].id;
+		}
 		return (0);
 	}
 	fires = xcalloc(conf->ntriggers, 1);
@@ -73,7 +93,8 @@ trigger_route(const struct config *conf, const struct source_conf *src,
 			    conf->sinks[i].id))
 				break;
 		}
-		if (j < conf->ntriggers)
+		if (j < conf->ntriggers &&
+		    trigger_sink_wants(&conf->sinks[i], src, event))
 			sinks[(*nsinks)++] = conf->sinks[i].id;
 	}
 	free(fires);

@@ -49,6 +49,8 @@ int	 fail(char **cause, const char *, ...) printflike(2, 3);
 /* log.c: logfmt lines on stderr: ts=… level=… msg="…" key=value … */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 void	 log_set_level(enum log_level);
+/* Would a line of this level be written?  (Skip costly arguments.) */
+int	 log_enabled(enum log_level);
 int	 log_parse_level(const char *, enum log_level *);
 /* fmt holds the key=value pairs; wrap free text values with log_q(). */
 void	 log_write(enum log_level, const char *msg, const char *fmt, ...)

@@ -118,6 +118,18 @@ class HistoryCase:
         out = self.cli("history", "-c", self.watcher.path, "--json", *args)
         return json.loads(out.stdout)
 
+    def history_settled(self, *args):
+        """history --json once good has acked what it accepted: the
+        receiver's answer reaches the store a moment after the receiver
+        saw the event, so wait for that, not for a time."""
+        deadline = time.monotonic() + 15.0
+        while True:
+            entries = self.history(*args)
+            if all(e["sinks"].get("good", {}).get("state") != "pending"
+                   for e in entries) or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.05)
+
     def good_ids(self):
         return [d["event"]["id"] for d in self.hooks["good"].accepted()]
 
@@ -235,7 +247,7 @@ class HistoryCase:
         # History shows each replay as an entry of its own, routed to good
         # only, under the original id; down still has one pending entry
         # per event, not two.
-        entries = self.history()
+        entries = self.history_settled()
         originals = [e for e in entries if "down" in e["sinks"]]
         replays = [e for e in entries if "down" not in e["sinks"]]
         self.assertEqual([e["sinks"]["down"]["state"] for e in originals],

@@ -590,6 +590,48 @@ ST_TEST(ack_removes_from_reads)
 	st_result_free(&r);
 }
 
+/* Several acks in one call: gone from reads, also after a restart. */
+ST_TEST(ack_many_removes_them_all)
+{
+	static const struct store_change c = { "3.0", "sha256:30" };
+	static const struct store_event more[] = {
+		{ "e3", "{\"id\":\"e3\"}", st_b, 1 },
+		{ "e4", "{\"id\":\"e4\"}", st_b, 1 },
+	};
+	struct st_result	 r, done;
+	const char		*keys[3];
+
+	cr_assert_not_null(st_store->entry->ack_many);
+	st_two_events();
+	cr_assert_eq(st_commit("s", 0, "ep1", &c, 1, more, 2), STORE_OK);
+	st_read("b", 10, &r);
+	cr_assert_eq(r.n, 4);
+	keys[0] = r.entries[0].key;
+	keys[1] = r.entries[1].key;
+	keys[2] = r.entries[2].key;
+	st_begin(&done);
+	st_store->entry->ack_many(st_store, "b", keys, 3, st_done_cb, &done);
+	st_calling = 0;
+	st_wait(&done);
+	cr_assert_eq(done.status, STORE_OK, "ack_many: %s", done.cause);
+	st_result_free(&done);
+	st_result_free(&r);
+	st_read("b", 10, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.entries[0].id, "e4");
+	st_result_free(&r);
+	st_restart();
+	st_read("b", 10, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.entries[0].id, "e4");
+	st_result_free(&r);
+	/* Sink a still has its e1. */
+	st_read("a", 10, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.entries[0].id, "e1");
+	st_result_free(&r);
+}
+
 ST_TEST(unacked_read_again_after_restart)
 {
 	struct st_result	 r;

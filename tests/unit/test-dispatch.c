@@ -40,16 +40,23 @@ struct fake_store {
 	int			 hold;		/* keep answers until released */
 	struct fake_call	*held[MAXEV];
 	size_t			 nheld;
+	char			 acked[MAXEV][16];	/* sink a, in order */
+	size_t			 nacked;
+	int			 twice;		/* acked an acked entry */
+	int			 many_calls;	/* ack_many: calls, */
+	size_t			 many_max;	/* the most keys in one */
 };
 
 /* A store call waiting for the loop. */
 struct fake_call {
 	struct fake_store	*fs;
-	int			 op;		/* 0 read, 1 ack, 2 dead */
+	int			 op;		/* 0 read, 1 ack, 2 dead, 3 many */
 	int			 sink;
 	size_t			 n;
 	size_t			 visible;	/* read: events as of the call */
 	char			*key, *reason;
+	char			**keys;		/* op 3 */
+	size_t			 nkeys;
 	store_read_cb		 read_cb;
 	store_done_cb		 done_cb;
 	void			*arg;
@@ -61,6 +68,24 @@ static int
 sink_index(const char *name)
 {
 	return (strcmp(name, "b") == 0);
+}
+
+/* ack_many: ack event i for sink a if one of keys is its key. */
+static void
+fake_ack_key(struct fake_store *fs, char **keys, size_t n, size_t i)
+{
+	size_t	 j;
+
+	for (j = 0; j < n; j++) {
+		if (strcmp(fs->ev[i].key, keys[j]) != 0)
+			continue;
+		if (fs->ev[i].done[0])
+			fs->twice++;
+		else if (fs->nacked < MAXEV)
+			snprintf(fs->acked[fs->nacked++], sizeof fs->acked[0],
+			    "%s", fs->ev[i].id);
+		fs->ev[i].done[0] = 1;
+	}
 }
 
 static void
@@ -98,14 +123,26 @@ fake_answer(evutil_socket_t fd __unused, short what __unused, void *arg)
 		goto out;
 	}
 	for (i = 0; i < fs->nev; i++) {
+		if (c->op == 3) {
+			fake_ack_key(fs, c->keys, c->nkeys, i);
+			continue;
+		}
 		if (strcmp(fs->ev[i].key, c->key) != 0)
 			continue;
+		if (fs->ev[i].done[c->sink])
+			fs->twice++;
+		else if (c->sink == 0 && fs->nacked < MAXEV)
+			snprintf(fs->acked[fs->nacked++], sizeof fs->acked[0],
+			    "%s", fs->ev[i].id);
 		fs->ev[i].done[c->sink] = 1;
 		if (c->op == 2)
 			fs->ev[i].dead[c->sink] = xstrdup(c->reason);
 	}
 	c->done_cb(STORE_OK, NULL, c->arg);
 out:
+	for (i = 0; i < c->nkeys; i++)
+		free(c->keys[i]);
+	free(c->keys);
 	free(c->key);
 	free(c->reason);
 	free(c);
@@ -187,10 +224,39 @@ fake_release(struct fake_store *fs)
 		fake_later(fs->held[i]);
 }
 
+static void
+fake_ack_many(struct store *st, const char *sink, const char *const *keys,
+    size_t n, store_done_cb cb, void *arg)
+{
+	struct fake_call	*c = fake_call(st, 3, sink);
+	size_t			 i;
+
+	cr_assert_eq(c->sink, 0, "ack_many is tested with sink a");
+	c->keys = xcalloc(n, sizeof *c->keys);
+	for (i = 0; i < n; i++)
+		c->keys[i] = xstrdup(keys[i]);
+	c->nkeys = n;
+	c->fs->many_calls++;
+	if (n > c->fs->many_max)
+		c->fs->many_max = n;
+	c->done_cb = cb;
+	c->arg = arg;
+	fake_later(c);
+}
+
 static const struct store_entry fake_store_entry = {
 	.name = "fake",
 	.read = fake_read,
 	.ack = fake_ack,
+	.dead = fake_dead,
+};
+
+/* The same store with ack_many, as LMDB and Redis have it. */
+static const struct store_entry fake_many_entry = {
+	.name = "fake-many",
+	.read = fake_read,
+	.ack = fake_ack,
+	.ack_many = fake_ack_many,
 	.dead = fake_dead,
 };
 
@@ -416,8 +482,12 @@ Test(dispatch, delivers_in_outbox_order_and_acks)
 	cr_assert_eq(dispatch_counters(r.d)->retried, 0);
 	cr_assert(dispatch_drained(r.d));
 	cr_assert_eq(dispatch_state(r.d), DISPATCH_IDLE);
-	/* Batches of 2: reads of 2, 2, 1 and the empty one. */
-	cr_assert_eq(fs.reads, 4);
+	/*
+	 * Batches of 2, read ahead once nothing is left to send (a confirmed
+	 * entry does not wait for its ack to free the window): e1 e2, then
+	 * e3 e4 (e1 e2 held), then e5, then the one that finds nothing new.
+	 */
+	cr_assert_eq(fs.reads, 4, "reads: %d", fs.reads);
 	rig_stop(&r);
 }
 
@@ -664,7 +734,8 @@ Test(dispatch, free_while_acking)
 	event_active(r.script.answer, 0, 0);
 	while (fs.nheld == 0)
 		event_base_loop(base, EVLOOP_ONCE);
-	cr_assert_eq(fs.pending, 1);
+	/* The ack of e1, and the read ahead while e2 is at the sink. */
+	cr_assert_geq(fs.pending, 1);
 	rig_stop(&r);
 	fake_release(&fs);
 	event_base_dispatch(base);
@@ -781,7 +852,8 @@ reader_cb(evutil_socket_t fd, short what __unused, void *arg)
  * non-blocking pipe that fills up: every event arrives whole, one a line,
  * in order, and the loop never blocks.
  */
-Test(dispatch, stdout_sink_writes_one_line_per_event)
+static void
+stdout_run(long long max_inflight)
 {
 	struct sink_conf	 sc = { 0 };
 	struct reader		 rd = { 0 };
@@ -807,6 +879,7 @@ Test(dispatch, stdout_sink_writes_one_line_per_event)
 	event_add(rd.ev, NULL);
 
 	sc.id = "out";
+	sc.max_inflight = max_inflight;
 	sc.entry = sink_find("Stdout");
 	cr_assert_not_null(sc.entry);
 	sc.data = xcalloc(1, sc.entry->size);	/* pretty: false */
@@ -838,4 +911,487 @@ Test(dispatch, stdout_sink_writes_one_line_per_event)
 	event_free(rd.ev);
 	close(rd.fd);
 	buf_free(&rd.got);
+}
+
+Test(dispatch, stdout_sink_writes_one_line_per_event)
+{
+	stdout_run(0);
+}
+
+/* Four lines in flight at once: still whole, one a line, in order. */
+Test(dispatch, stdout_sink_with_a_window)
+{
+	stdout_run(4);
+}
+
+/*
+ * The window sink: keeps every delivery it is given and answers one of them
+ * (a seeded pseudo-random pick, so confirmations come out of order) each
+ * time its answer event runs.  What each event gets is scripted by id: a
+ * number of RETRY answers before OK, or PERMANENT.
+ */
+struct wcall {
+	char		 id[16];
+	sink_done_cb	 done;
+	void		*arg;
+};
+struct wsink {
+	struct wcall	 pending[MAXLOG];
+	size_t		 npending, max_pending;
+	int		 last_answered, inversions;	/* out of order */
+	char		*log[4 * MAXLOG];	/* ids as delivered */
+	size_t		 nlog;
+	const char	*retry_id;		/* RETRY this many times: */
+	int		 retries;
+	const char	*forever_id;		/* RETRY every time */
+	const char	*permanent_id;		/* PERMANENT */
+	int		 hold;			/* answer only when told */
+	int		 cancelled;
+	unsigned	 seed;
+	struct event	*answer;
+};
+
+static unsigned
+wsink_pick(struct wsink *ws)
+{
+	ws->seed = ws->seed * 1103515245 + 12345;
+	return ((ws->seed >> 16) % ws->npending);
+}
+
+static size_t
+wsink_count(const struct wsink *ws, const char *id)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < ws->nlog; i++)
+		n += strcmp(ws->log[i], id) == 0;
+	return (n);
+}
+
+/* Answer the call at index i. */
+static void
+wsink_answer_at(struct wsink *ws, size_t i)
+{
+	struct wcall	 c = ws->pending[i];
+	enum delivery	 result = DELIVERY_OK;
+
+	ws->pending[i] = ws->pending[--ws->npending];
+	if (atoi(c.id + 1) < ws->last_answered)
+		ws->inversions++;
+	ws->last_answered = atoi(c.id + 1);
+	if (ws->permanent_id != NULL && strcmp(c.id, ws->permanent_id) == 0)
+		result = DELIVERY_PERMANENT;
+	else if (ws->forever_id != NULL && strcmp(c.id, ws->forever_id) == 0)
+		result = DELIVERY_RETRY;
+	else if (ws->retry_id != NULL && strcmp(c.id, ws->retry_id) == 0 &&
+	    wsink_count(ws, c.id) <= (size_t)ws->retries)
+		result = DELIVERY_RETRY;
+	c.done(result, -1, result == DELIVERY_OK ? NULL :
+	    result == DELIVERY_RETRY ? "scripted 503" : "scripted 404", c.arg);
+}
+
+static void
+wsink_answer(evutil_socket_t fd __unused, short what __unused, void *arg)
+{
+	struct wsink	*ws = arg;
+
+	if (ws->npending > 0)
+		wsink_answer_at(ws, wsink_pick(ws));
+	if (ws->npending > 0 && !ws->hold)
+		event_active(ws->answer, 0, 0);
+}
+
+static void
+wsink_deliver(struct sink *s, const struct outbox_entry *e,
+    sink_done_cb done, void *arg)
+{
+	struct wsink	*ws = s->data;
+	struct wcall	*c;
+
+	cr_assert_lt(ws->npending, MAXLOG);
+	cr_assert_lt(ws->nlog, nitems(ws->log));
+	ws->log[ws->nlog++] = xstrdup(e->id);
+	c = &ws->pending[ws->npending++];
+	snprintf(c->id, sizeof c->id, "%s", e->id);
+	c->done = done;
+	c->arg = arg;
+	if (ws->npending > ws->max_pending)
+		ws->max_pending = ws->npending;
+	if (!ws->hold)
+		event_active(ws->answer, 0, 0);
+}
+
+static void
+wsink_cancel(struct sink *s)
+{
+	struct wsink	*ws = s->data;
+
+	event_del(ws->answer);
+	ws->npending = 0;
+	ws->cancelled++;
+}
+
+static const struct sink_entry wsink_entry = {
+	.name = "Window",
+	.deliver = wsink_deliver,
+	.cancel = wsink_cancel,
+	.max_inflight = 4,
+};
+
+struct wrig {
+	struct sink_conf	 conf;
+	struct sink		 sink;
+	struct wsink		 ws;
+	struct rig		 r;		/* notifications only */
+	struct dispatch		*d;
+};
+
+static int64_t	wrig_ack_delay_ms;	/* 0: the default */
+
+static void
+wrig_start(struct wrig *w, long long max_inflight, long long max_attempts,
+    unsigned seed)
+{
+	struct dispatch_opts	 o = { 0 };
+
+	memset(w, 0, sizeof *w);
+	w->conf.id = "a";
+	w->conf.max_attempts = max_attempts;
+	w->conf.max_inflight = max_inflight;
+	w->sink.entry = &wsink_entry;
+	w->sink.conf = &w->conf;
+	w->sink.env = &env;
+	w->sink.data = &w->ws;
+	w->ws.seed = seed;
+	w->ws.answer = event_new(base, -1, 0, wsink_answer, &w->ws);
+	o.batch = 3;
+	o.reread_ms = 60 * 1000;
+	o.backoff.base_ms = 1;
+	o.backoff.cap_ms = 2;
+	o.random = zero_random;
+	o.ack_delay_ms = wrig_ack_delay_ms;
+	w->d = dispatch_create(&env, &w->sink, &o);
+	w->r.stop_when_idle = 1;
+	dispatch_set_notify(w->d, rig_notify, &w->r);
+}
+
+static void
+wrig_stop(struct wrig *w)
+{
+	size_t	 i;
+
+	dispatch_free(w->d);
+	event_free(w->ws.answer);
+	for (i = 0; i < w->ws.nlog; i++)
+		free(w->ws.log[i]);
+}
+
+static void
+add_events(int n)
+{
+	char	 id[16];
+	int	 i;
+
+	for (i = 1; i <= n; i++) {
+		snprintf(id, sizeof id, "e%d", i);
+		fake_add(&fs, id, now_ms());
+	}
+}
+
+/* Every event acked (or dead-lettered) once, in outbox order. */
+static void
+assert_acked_in_order(size_t n)
+{
+	size_t	 i;
+
+	cr_assert_eq(fs.twice, 0, "an entry was acked twice");
+	cr_assert_eq(fs.nacked, n, "acked %zu of %zu", fs.nacked, n);
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(fs.acked[i], fs.ev[i].id, "ack %zu", i);
+		cr_assert(fs.ev[i].done[0]);
+	}
+}
+
+TestSuite(dispatch_window, .init = setup, .fini = teardown, .timeout = 20);
+
+/* A fresh store and loop for the next round of a test. */
+static void
+again(void)
+{
+	teardown();
+	setup();
+}
+
+Test(dispatch_window, confirmed_out_of_order_acked_in_order)
+{
+	struct wrig	 w;
+	unsigned	 seed;
+	size_t		 i;
+
+	/* Several orders of confirmation, each seeded. */
+	for (seed = 1; seed <= 5; seed++) {
+		if (seed > 1)
+			again();
+		add_events(14);
+		wrig_start(&w, 0, 20, seed);
+		event_base_dispatch(base);
+
+		assert_acked_in_order(14);
+		cr_assert_eq(w.ws.nlog, 14, "each delivered once");
+		for (i = 0; i < 14; i++)
+			cr_assert_str_eq(w.ws.log[i], fs.ev[i].id,
+			    "sent in outbox order");
+		cr_assert_eq(w.ws.max_pending, 4, "the entry's window, full");
+		cr_assert_gt(w.ws.inversions, 0, "confirmed out of order");
+		cr_assert_eq(dispatch_counters(w.d)->delivered, 14);
+		cr_assert(dispatch_drained(w.d));
+		wrig_stop(&w);
+	}
+}
+
+Test(dispatch_window, failures_and_dead_letters_per_event)
+{
+	struct wrig	 w;
+	unsigned	 seed;
+
+	for (seed = 1; seed <= 5; seed++) {
+		if (seed > 1)
+			again();
+		add_events(12);
+		wrig_start(&w, 5, 3, seed);
+		w.ws.retry_id = "e3";		/* fails twice, then OK */
+		w.ws.retries = 2;
+		w.ws.permanent_id = "e5";
+		w.ws.forever_id = "e8";		/* dead after 3 attempts */
+		event_base_dispatch(base);
+
+		assert_acked_in_order(12);
+		cr_assert_eq(wsink_count(&w.ws, "e3"), 3,
+		    "retried with the same id");
+		cr_assert_eq(wsink_count(&w.ws, "e5"), 1);
+		cr_assert_eq(wsink_count(&w.ws, "e8"), 3);
+		cr_assert_eq(wsink_count(&w.ws, "e12"), 1);
+		cr_assert_str_eq(fs.ev[4].dead[0], "scripted 404");
+		cr_assert_str_eq(fs.ev[7].dead[0],
+		    "gave up after 3 attempts: scripted 503");
+		cr_assert_null(fs.ev[2].dead[0]);
+		cr_assert_eq(dispatch_counters(w.d)->delivered, 10);
+		cr_assert_eq(dispatch_counters(w.d)->dead, 2);
+		cr_assert_eq(dispatch_counters(w.d)->retried, 4);
+		cr_assert_leq(w.ws.max_pending, 5);
+		wrig_stop(&w);
+	}
+}
+
+/* Held at the sink: run the loop until n deliveries are in flight. */
+static void
+wait_pending(struct wrig *w, size_t n)
+{
+	while (w->ws.npending < n)
+		event_base_loop(base, EVLOOP_ONCE);
+}
+
+/*
+ * Stop with four in flight, answered newest first, the second failing: the
+ * first is acked; the second's retry is given up; the third and fourth are
+ * confirmed but behind it, so they stay in the outbox with the rest.
+ */
+Test(dispatch_window, stop_with_events_in_flight_loses_nothing)
+{
+	struct wrig	 w;
+	size_t		 i;
+
+	add_events(8);
+	wrig_start(&w, 4, 20, 1);
+	w.ws.hold = 1;
+	w.ws.forever_id = "e2";
+	wait_pending(&w, 4);
+	dispatch_stop(w.d);
+	dispatch_wake(w.d);
+	while (w.ws.npending > 0)
+		wsink_answer_at(&w.ws, w.ws.npending - 1);
+	event_base_dispatch(base);
+
+	cr_assert_eq(dispatch_state(w.d), DISPATCH_STOPPED);
+	cr_assert(!dispatch_busy(w.d));
+	cr_assert_eq(w.r.notified[DISPATCH_STOPPED], 1);
+	cr_assert_eq(w.ws.nlog, 4, "nothing new started");
+	cr_assert_eq(fs.nacked, 1);
+	cr_assert(fs.ev[0].done[0]);
+	for (i = 1; i < 8; i++)
+		cr_assert_eq(fs.ev[i].done[0], 0, "e%zu left in the outbox",
+		    i + 1);
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1,
+	    "no timer left armed");
+	wrig_stop(&w);
+}
+
+Test(dispatch_window, free_with_events_in_flight_cancels_once)
+{
+	struct wrig	 w;
+	size_t		 i;
+
+	add_events(8);
+	wrig_start(&w, 4, 20, 1);
+	w.ws.hold = 1;
+	wait_pending(&w, 4);
+	wrig_stop(&w);
+	cr_assert_eq(w.ws.cancelled, 1);
+	event_base_dispatch(base);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(fs.ev[i].done[0], 0);
+}
+
+/*
+ * A failed ack drops the window: the sink's deliveries are cancelled and
+ * everything unacked is read and sent again, with the same ids; nothing
+ * is lost and nothing acked twice.
+ */
+Test(dispatch_window, failed_ack_sends_the_unacked_again)
+{
+	struct wrig	 w;
+	size_t		 i;
+
+	add_events(10);
+	fs.fail_acks = 1;
+	wrig_start(&w, 4, 20, 3);
+	event_base_dispatch(base);
+
+	cr_assert_eq(fs.twice, 0);
+	for (i = 0; i < 10; i++) {
+		cr_assert(fs.ev[i].done[0], "e%zu", i + 1);
+		cr_assert_null(fs.ev[i].dead[0]);
+	}
+	cr_assert_geq(w.ws.nlog, 11, "the failed one was sent again");
+	cr_assert_eq(dispatch_counters(w.d)->store_errors, 1);
+	cr_assert_eq(w.r.notified[DISPATCH_STORE_WAIT], 1);
+	wrig_stop(&w);
+}
+
+/* A sink that is down holds back no other, windows or not. */
+Test(dispatch_window, a_sink_that_is_down_holds_back_no_other)
+{
+	struct wrig	 w;
+	struct rig	 b;
+	size_t		 i, seen;
+
+	add_events(6);
+	wrig_start(&w, 4, 1000000, 1);
+	w.ws.forever_id = "e1";
+	w.r.stop_when_idle = 0;
+	rig_start(&b, "b", 20, 0);
+	event_base_dispatch(base);
+	while (wsink_count(&w.ws, "e1") < 3)
+		event_base_loop(base, EVLOOP_ONCE);
+
+	cr_assert_eq(b.script.nlog, 6);
+	cr_assert_eq(fs.nacked, 0, "a acked nothing behind e1");
+	cr_assert_eq(fs.ev[5].done[1], 1);
+	/* a's window: four at the sink; once e1 failed nothing new. */
+	cr_assert_leq(w.ws.max_pending, 4);
+	for (i = 0, seen = 0; i < w.ws.nlog; i++) {
+		if (seen >= 2)
+			cr_assert_str_eq(w.ws.log[i], "e1", "delivery %zu", i);
+		seen += strcmp(w.ws.log[i], "e1") == 0;
+	}
+	cr_assert_geq(seen, 3);
+	wrig_stop(&w);
+	rig_stop(&b);
+}
+
+/* With ack_many, confirmations gather into few store writes, in order. */
+Test(dispatch_window, ack_many_gathers_acks_in_order)
+{
+	struct wrig	 w;
+	unsigned	 seed;
+
+	for (seed = 1; seed <= 3; seed++) {
+		if (seed > 1)
+			again();
+		fs.store.entry = &fake_many_entry;
+		add_events(14);
+		wrig_start(&w, 4, 3, seed);
+		w.ws.permanent_id = "e6";
+		event_base_dispatch(base);
+
+		assert_acked_in_order(14);
+		cr_assert_str_eq(fs.ev[5].dead[0], "scripted 404");
+		cr_assert_gt(fs.many_calls, 0);
+		cr_assert_gt(fs.many_max, 1, "several acks in one write");
+		cr_assert_eq(dispatch_counters(w.d)->delivered, 13);
+		wrig_stop(&w);
+	}
+}
+
+/* Answer the call for id; it must be at the sink. */
+static void
+wsink_answer_id(struct wsink *ws, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < ws->npending; i++) {
+		if (strcmp(ws->pending[i].id, id) == 0) {
+			wsink_answer_at(ws, i);
+			return;
+		}
+	}
+	cr_assert_fail("%s is not at the sink", id);
+}
+
+/*
+ * Acks gather while more is at the sink; stop sends them at once.  e1..e4
+ * are confirmed while e5 and e6 go out: their acks wait to gather, until
+ * the stop.
+ */
+Test(dispatch_window, stop_acks_the_confirmed_at_once)
+{
+	struct wrig	 w;
+
+	fs.store.entry = &fake_many_entry;
+	add_events(6);
+	wrig_ack_delay_ms = 3600 * 1000;	/* only the stop sends them */
+	wrig_start(&w, 4, 20, 1);
+	wrig_ack_delay_ms = 0;
+	w.ws.hold = 1;
+	wait_pending(&w, 4);
+	wsink_answer_id(&w.ws, "e4");
+	wsink_answer_id(&w.ws, "e3");
+	wsink_answer_id(&w.ws, "e1");
+	wsink_answer_id(&w.ws, "e2");
+	cr_assert_eq(w.ws.npending, 2, "e5 and e6 at the sink");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	cr_assert_eq(fs.many_calls, 0, "gathering while e5, e6 are out");
+	dispatch_stop(w.d);
+	cr_assert(dispatch_busy(w.d));
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	cr_assert_eq(fs.many_calls, 1, "sent without waiting");
+	wsink_answer_id(&w.ws, "e6");
+	wsink_answer_id(&w.ws, "e5");
+	event_base_dispatch(base);
+
+	cr_assert_eq(dispatch_state(w.d), DISPATCH_STOPPED);
+	assert_acked_in_order(6);
+	cr_assert_eq(fs.many_max, 4);
+	cr_assert_eq(fs.many_calls, 2);
+	wrig_stop(&w);
+}
+
+Test(dispatch_window, window_size)
+{
+	struct sink_entry	 entry = { .name = "X" };
+	struct sink_conf	 conf = { 0 };
+	struct sink		 s = { .entry = &entry, .conf = &conf };
+
+	cr_assert_eq(dispatch_window(&s), 1, "0 means 1");
+	conf.max_inflight = 5;
+	cr_assert_eq(dispatch_window(&s), 1, "0: one at a time only");
+	conf.max_inflight = 0;
+	entry.max_inflight = 64;
+	cr_assert_eq(dispatch_window(&s), 64, "the entry's default");
+	conf.max_inflight = 3;
+	cr_assert_eq(dispatch_window(&s), 3, "maxInFlight wins");
+	conf.max_inflight = 1LL << 40;
+	cr_assert_eq(dispatch_window(&s), DISPATCH_MAX_WINDOW);
+	cr_assert_eq(sink_find("Webhook")->max_inflight, 1);
+	cr_assert_eq(sink_find("Stdout")->max_inflight, 1);
 }

@@ -695,7 +695,7 @@ Test(http, most_folded_header_lines)
 	    (struct sockaddr *)&sin, sizeof sin);
 	cr_assert_not_null(l);
 	xasprintf(&u, "http://127.0.0.1:%d/",
-	    bound_port(evconnlistener_get_fd(l)));
+	    ut_bound_port(evconnlistener_get_fd(l)));
 	r.url = u;
 	http_submit(F.http, &r, on_done, &g);
 	free(u);

@@ -70,6 +70,8 @@ load_ok(const char *text)
 	"  - { identifier: s2, type: Stdout }\n" \
 	"  - { identifier: s3, type: Stdout }\n"
 
+static const char	*event_type = "artifact.created";
+
 static cJSON *
 event_of(const char *version, const char *team)
 {
@@ -77,6 +79,7 @@ event_of(const char *version, const char *team)
 
 	ev = cJSON_CreateObject();
 	cJSON_AddStringToObject(ev, "id", "e1");
+	cJSON_AddStringToObject(ev, "type", event_type);
 	data = cJSON_AddObjectToObject(ev, "data");
 	cJSON_AddStringToObject(data, "version", version);
 	cJSON_AddStringToObject(data, "digest", "sha256:0123");
@@ -193,6 +196,73 @@ Test(route, regex_over_its_limit_counts_as_not_matched)
 	check_route(conf, "a", "aaaa", NULL, "s1,s2");
 	check_route(conf, "a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!",
 	    NULL, "s2");
+	config_free(conf);
+}
+
+/* Check the route of an event of this type. */
+static void
+check_typed(struct config *conf, const char *src, const char *type,
+    const char *want)
+{
+	event_type = type;
+	check_route(conf, src, "1.0", NULL, want);
+	event_type = "artifact.created";
+}
+
+#define HEAD_FILTERED \
+	"connectors:\n" \
+	"  - connector:\n" \
+	"      identifier: hub\n" \
+	"      type: DockerRegistry\n" \
+	"      spec: { dockerRegistryUrl: 'https://r.example/v2/' }\n" \
+	"sources:\n" \
+	"  - identifier: a\n" \
+	"    type: DockerRegistry\n" \
+	"    spec: { connectorRef: hub, imagePath: library/a }\n" \
+	"  - identifier: b\n" \
+	"    type: DockerRegistry\n" \
+	"    spec: { connectorRef: hub, imagePath: library/b }\n" \
+	"sinks:\n" \
+	"  - { identifier: s1, type: Stdout, types: [artifact.updated] }\n" \
+	"  - { identifier: s2, type: Stdout, sources: [b] }\n" \
+	"  - identifier: s3\n" \
+	"    type: Stdout\n" \
+	"    types: [artifact.created, artifact.updated]\n" \
+	"    sources: [a, b]\n"
+
+Test(route, sink_filter_without_triggers)
+{
+	struct config	*conf = load_ok(HEAD_FILTERED);
+
+	check_typed(conf, "a", "artifact.created", "s3");
+	check_typed(conf, "a", "artifact.updated", "s1,s3");
+	check_typed(conf, "b", "artifact.created", "s2,s3");
+	check_typed(conf, "b", "artifact.updated", "s1,s2,s3");
+	/* An event without a type passes only sinks without `types`. */
+	check_typed(conf, "b", "something.else", "s2");
+	cr_assert_eq(config_routes(conf, config_source(conf, "a"),
+	    config_sink(conf, "s2")), 0);
+	cr_assert_eq(config_routes(conf, config_source(conf, "b"),
+	    config_sink(conf, "s2")), 1);
+	config_free(conf);
+}
+
+/* The filter narrows what the triggers route; it never widens it. */
+Test(route, sink_filter_beside_triggers)
+{
+	struct config	*conf = load_ok(HEAD_FILTERED
+	    "triggers:\n"
+	    "  - { identifier: t1, sources: [a], sinks: [s1, s2, s3] }\n"
+	    "  - { identifier: t2, sources: [b], sinks: [s1] }\n");
+
+	check_typed(conf, "a", "artifact.created", "s3");
+	check_typed(conf, "a", "artifact.updated", "s1,s3");
+	check_typed(conf, "b", "artifact.created", "");
+	check_typed(conf, "b", "artifact.updated", "s1");
+	cr_assert_eq(config_routes(conf, config_source(conf, "a"),
+	    config_sink(conf, "s2")), 0);
+	cr_assert_eq(config_routes(conf, config_source(conf, "b"),
+	    config_sink(conf, "s3")), 0);
 	config_free(conf);
 }
 

@@ -612,3 +612,45 @@ Test(webhook, requires_url)
 	cr_assert_not_null(strstr(msg, "url"), "errors: %s", msg);
 	free(msg);
 }
+
+/* maxInFlight above 1: requests side by side, each answered to its own. */
+Test(webhook, several_in_flight_each_answered_once)
+{
+	struct sink	*s;
+	struct outcome	 o[3];
+	int		 i;
+
+	s = sink_at("");
+	memset(o, 0, sizeof o);
+	for (i = 0; i < 3; i++)
+		s->entry->deliver(s, &sample, outcome_cb, &o[i]);
+	while (o[0].called + o[1].called + o[2].called < 3)
+		event_base_loop(base, EVLOOP_ONCE);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(o[i].called, 1, "delivery %d", i);
+		cr_assert_eq(o[i].result, DELIVERY_OK);
+		free(o[i].cause);
+	}
+	cr_assert_eq(rx.requests, 3);
+	sink_free(s);
+}
+
+Test(webhook, cancel_drops_every_request_in_flight)
+{
+	struct sink	*s;
+	struct outcome	 o[3];
+	int		 i;
+
+	s = sink_at("");
+	rx.hang = 1;
+	memset(o, 0, sizeof o);
+	for (i = 0; i < 3; i++)
+		s->entry->deliver(s, &sample, outcome_cb, &o[i]);
+	while (rx.requests < 3)
+		event_base_loop(base, EVLOOP_ONCE);
+	s->entry->cancel(s);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(o[i].called, 0);
+	sink_free(s);
+}
