@@ -78,14 +78,15 @@ jenkins_check(struct source_conf *conf, struct cfg_errors *errs)
 	char				*cause, *path;
 	int				 bad = 0;
 
-	if (src->job_name != NULL &&
-	    (path = jenkins_job_path(src->job_name, &cause)) == NULL) {
-		cfg_error(errs, cfg_node_get(conf->spec, "jobName"), "%s",
-		    cause);
-		free(cause);
-		bad++;
-	} else if (src->job_name != NULL)
+	if (src->job_name != NULL) {
+		if ((path = jenkins_job_path(src->job_name, &cause)) == NULL) {
+			cfg_error(errs, cfg_node_get(conf->spec, "jobName"),
+			    "%s", cause);
+			free(cause);
+			bad++;
+		}
 		free(path);
+	}
 	if (src->artifact_path != NULL) {
 		if ((f = artifact_filter(src->artifact_path, &cause)) == NULL) {
 			cfg_error(errs, cfg_node_get(conf->spec,
