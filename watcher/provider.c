@@ -37,6 +37,20 @@ provider_find(const char *type)
 	return (NULL);
 }
 
+const struct provider_entry *
+provider_find_for(const char *type, const char *connector_type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(provider_table); i++) {
+		if (strcmp(provider_table[i]->name, type) == 0 &&
+		    provider_table[i]->connector != NULL &&
+		    strcmp(provider_table[i]->connector, connector_type) == 0)
+			return (provider_table[i]);
+	}
+	return (NULL);
+}
+
 struct provider *
 provider_create(struct env *env, const struct source_conf *conf, char **cause)
 {
@@ -44,6 +58,7 @@ provider_create(struct env *env, const struct source_conf *conf, char **cause)
 
 	p = xcalloc(1, sizeof *p);
 	p->entry = conf->entry;
+	p->kind = conf->entry->kind;
 	p->conf = conf;
 	p->env = env;
 	if (conf->connector != NULL &&
