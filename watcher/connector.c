@@ -15,11 +15,13 @@
 extern const struct connector_entry connector_docker_entry;
 extern const struct connector_entry connector_aws_entry;
 extern const struct connector_entry connector_npm_entry;
+extern const struct connector_entry connector_helm_oci_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
 	&connector_aws_entry,
 	&connector_npm_entry,
+	&connector_helm_oci_entry,
 };
 
 struct connectors {

@@ -18,6 +18,7 @@ extern const struct provider_entry provider_ecr_entry;
 extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
 extern const struct provider_entry provider_npm_entry;
+extern const struct provider_entry provider_helm_oci_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -25,6 +26,7 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_s3_entry,
 	&provider_ami_entry,
 	&provider_npm_entry,
+	&provider_helm_oci_entry,
 };
 
 const struct provider_entry *

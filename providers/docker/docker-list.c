@@ -132,6 +132,19 @@ manifest_url(const struct docker *d, const char *reference)
 	return (url);
 }
 
+/* The manifest URL of a version (its tag may be spelt otherwise). */
+static char *
+version_manifest_url(const struct docker *d, const char *name)
+{
+	char	*tag, *url;
+
+	if (d->tag_of == NULL || (tag = d->tag_of(name)) == NULL)
+		return (manifest_url(d, name));
+	url = manifest_url(d, tag);
+	free(tag);
+	return (url);
+}
+
 static char *
 sha256_digest(const struct buf *body)
 {
@@ -515,7 +528,7 @@ docker_resolve_on(struct provider *p, struct docker *d, struct version **v,
 	for (i = 0; i < n; i++) {
 		l->jobs[i].l = l;
 		l->jobs[i].v = v[i];
-		l->jobs[i].url = manifest_url(d, v[i]->name);
+		l->jobs[i].url = version_manifest_url(d, v[i]->name);
 		if (v[i]->want != 0)
 			job_start(f, &l->jobs[i]);
 	}

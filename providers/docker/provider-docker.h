@@ -99,6 +99,11 @@ struct docker {
 	/* providerType DockerHub: list through the Hub API (newest first). */
 	char			*hub_tags_url;	/* its first page, or NULL */
 	char			*hub_origin;	/* where its `next` may point */
+	/*
+	 * The registry tag of a version's name, allocated, when they differ
+	 * (OCI Helm charts: "1.0.0+build" is tag "1.0.0_build"); NULL: same.
+	 */
+	char			*(*tag_of)(const char *name);
 };
 
 /* docker-list.c: list() and resolve() on the fetch engine. */
