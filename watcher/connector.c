@@ -16,12 +16,18 @@ extern const struct connector_entry connector_docker_entry;
 extern const struct connector_entry connector_aws_entry;
 extern const struct connector_entry connector_npm_entry;
 extern const struct connector_entry connector_helm_oci_entry;
+extern const struct connector_entry connector_github_entry;
+extern const struct connector_entry connector_nexus_entry;
+extern const struct connector_entry connector_artifactory_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
 	&connector_aws_entry,
 	&connector_npm_entry,
 	&connector_helm_oci_entry,
+	&connector_github_entry,
+	&connector_nexus_entry,
+	&connector_artifactory_entry,
 };
 
 struct connectors {

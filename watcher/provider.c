@@ -19,6 +19,10 @@ extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
 extern const struct provider_entry provider_npm_entry;
 extern const struct provider_entry provider_helm_oci_entry;
+extern const struct provider_entry provider_github_packages_entry;
+extern const struct provider_entry provider_nexus3_entry;
+extern const struct provider_entry provider_nexus2_entry;
+extern const struct provider_entry provider_artifactory_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -27,6 +31,10 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_ami_entry,
 	&provider_npm_entry,
 	&provider_helm_oci_entry,
+	&provider_github_packages_entry,
+	&provider_nexus3_entry,
+	&provider_nexus2_entry,
+	&provider_artifactory_entry,
 };
 
 const struct provider_entry *
