@@ -234,11 +234,15 @@ github_page(struct fetch *f, struct fetch_page *pg, void *arg)
 	}
 	if (!full)
 		return (FETCH_NEXT);
-	if (link_next(pg->resp, &next, &cause) == 1) {
+	switch (link_next(pg->resp, &next, &cause)) {
+	case 1:
 		l->vs->truncated = 1;
 		free(next);
-	} else if (cause != NULL)
+		break;
+	case -1:
 		free(cause);
+		break;
+	}
 	return (FETCH_STOP);
 }
 

@@ -92,3 +92,185 @@ class RepoCase(unittest.TestCase):
 
     def events(self, count, timeout=30.0):
         return [d["event"] for d in self.hook.wait_accepted(count, timeout)]
+
+
+SECRET_ENV = "AW_REPOS_SECRET"
+GOOD_SECRET = "repos-good-secret-1357"
+BAD_SECRET = "repos-bad-secret-0000"
+
+
+class RepoCases:
+    """The provider cases every fake-backed repository manager runs (the
+    conformance cases of issue 8): mixed into a RepoCase with DRIVER set.
+
+    A driver starts its fake, makes targets (a thing a source watches)
+    holding versions, adds and re-points versions, writes connector and
+    source blocks (auth None, "good" or "bad"), injects faults on one
+    target, counts listing requests, and checks an event's kind fields.
+    """
+
+    DRIVER = None
+    MANY = 0            # versions that make three pages or more
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.driver = cls.DRIVER()
+        cls.driver.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.driver.reset()
+
+    def setup_watcher(self, sources, auth=None, secret=GOOD_SECRET,
+                      state=None):
+        d = self.driver
+        connectors = [d.connector("repo", auth)]
+        config = self.config(sources, connectors,
+                             secrets={"repo_secret": "env:" + SECRET_ENV},
+                             state=state)
+        return config, {SECRET_ENV: secret}
+
+    def run_sources(self, sources, auth=None, secret=GOOD_SECRET):
+        config, env = self.setup_watcher(sources, auth, secret)
+        return self.start(config, env=env)
+
+    def test_baseline_then_created(self):
+        d = self.driver
+        t = d.target("base", ["1.0.0", "1.1.0", "1.2.0"])
+        w = self.run_sources([d.source("base", "repo", t)])
+        self.wait_polls(w, "base", 2)
+        self.assertEqual(self.hook.deliveries, [], "the baseline emitted")
+        digest = d.add(t, "1.3.0")
+        [event] = self.events(1)
+        self.assertEqual(event["type"], "artifact.created")
+        data = event["data"]
+        self.assertEqual(data["version"], "1.3.0")
+        self.assertEqual(data["kind"], d.KIND)
+        if digest is not None:
+            self.assertEqual(data["digest"], digest)
+        d.check(self, data, t, "1.3.0")
+        self.wait_more_polls(w, "base")
+        self.assertEqual(len(self.hook.deliveries), 1, "event repeated")
+        self.assertEqual(self.failures(w, "base"), [])
+        w.stop()
+        self.assert_no_secret_logged(w, GOOD_SECRET)
+
+    def test_repointed_is_updated(self):
+        d = self.driver
+        if not d.REPOINT:
+            self.skipTest("versions of %s cannot be re-pointed"
+                          % d.SOURCE_TYPE)
+        t = d.target("moving", ["1.0.0", "latest"])
+        old = d.digest(t, "latest")
+        w = self.run_sources([d.source("moving", "repo", t,
+                                       digestCheckInterval="1s")])
+        self.wait_polls(w, "moving", 3)
+        new = d.repoint(t, "latest")
+        self.assertNotEqual(new, old)
+        [event] = self.events(1)
+        self.assertEqual(event["type"], "artifact.updated")
+        self.assertEqual(event["data"]["version"], "latest")
+        self.assertEqual(event["data"]["digest"], new)
+        self.assertEqual(event["data"]["previousDigest"], old)
+        self.wait_more_polls(w, "moving")
+        self.assertEqual(len(self.hook.deliveries), 1, "event repeated")
+        w.stop()
+
+    def test_cap_is_flagged(self):
+        d = self.driver
+        t = d.target("capped", ["1.0.%d" % i for i in range(6)])
+        w = self.run_sources([d.source("capped", "repo", t, maxTags=3)])
+        w.wait_log(r'msg="listing truncated at maxTags".*source=capped')
+        self.wait_polls(w, "capped", 2)
+        self.assertEqual(self.hook.deliveries, [])
+        w.stop()
+
+    def test_three_pages_or_more(self):
+        d = self.driver
+        t = d.target("paged", ["2.0.%d" % i for i in range(self.MANY)])
+        w = self.run_sources([d.source("paged", "repo", t)])
+        self.wait_polls(w, "paged", 2)
+        first = d.listings(t)
+        self.assertGreaterEqual(first, 3 if d.PAGES else 1)
+        self.assertEqual(self.hook.deliveries, [])
+        d.add(t, "3.0.0")
+        [event] = self.events(1)
+        self.assertEqual(event["data"]["version"], "3.0.0")
+        w.stop()
+
+    def test_auth(self):
+        d = self.driver
+        t = d.target("locked", ["1.0.0"])
+        d.require_auth()
+        good = self.run_sources([d.source("locked", "repo", t)],
+                                auth="good")
+        self.wait_polls(good, "locked", 2)
+        self.assertEqual(self.failures(good, "locked"), [])
+        d.add(t, "1.1.0")
+        [event] = self.events(1)
+        self.assertEqual(event["data"]["version"], "1.1.0")
+        good.stop()
+        self.assert_no_secret_logged(good, GOOD_SECRET)
+
+        bad = self.run_sources([d.source("locked", "repo", t)],
+                               auth="good", secret=BAD_SECRET)
+        self.wait_polls(bad, "locked", 2)
+        failures = self.failures(bad, "locked")
+        self.assertEqual(len(failures), self.polls(bad, "locked"),
+                         "one line per failed poll")
+        self.assertIn("HTTP 401", failures[0])
+        bad.stop()
+        self.assert_no_secret_logged(bad, BAD_SECRET)
+
+    def test_faults_fail_only_that_source(self):
+        d = self.driver
+        sick = d.target("sick", ["1.0.0"])
+        well = d.target("well", ["1.0.0"])
+        w = self.run_sources([d.source("sick", "repo", sick),
+                              d.source("well", "repo", well)])
+        self.wait_polls(w, "well", 2)
+        self.wait_polls(w, "sick", 2)
+        expect = {"429": "HTTP 429", "500": "HTTP 500",
+                  "garbage": "JSON", "html": "HTML",
+                  "truncated": "", "huge": ""}
+        for kind in ("500", "garbage", "html", "truncated", "huge", "429"):
+            d.clear_faults()
+            before = len(self.failures(w, "sick"))
+            d.fault(sick, kind)
+            w.wait_log(r'msg="poll failed".*source=sick', before + 1,
+                       timeout=60)
+            line = self.failures(w, "sick")[before]
+            self.assertIn(expect[kind], line, kind)
+        d.clear_faults()
+        d.add(well, "1.1.0")
+        events = self.events(1, timeout=60)
+        self.assertEqual([e["data"]["sourceId"] for e in events], ["well"])
+        polls = self.polls(w, "sick")
+        self.assertLessEqual(len(self.failures(w, "sick")), polls)
+        self.assertEqual(self.failures(w, "well"), [])
+        w.stop()
+
+    def test_identity_change_rebaselines(self):
+        d = self.driver
+        one = d.target("one", ["1.0.0"])
+        two = d.target("two", ["5.0.0", "5.1.0"])
+        config, env = self.setup_watcher([d.source("moving", "repo", one)],
+                                         state="identity")
+        w = self.start(config, env=env)
+        self.wait_polls(w, "moving", 2)
+        w.stop()
+        config["sources"] = [d.source("moving", "repo", two)]
+        w = self.start(config, env=env)
+        w.wait_log(r'recording a silent baseline.*source=moving')
+        self.wait_polls(w, "moving", 2)
+        self.assertEqual(self.hook.deliveries, [])
+        d.add(two, "5.2.0")
+        [event] = self.events(1)
+        self.assertEqual(event["data"]["version"], "5.2.0")
+        w.stop()
