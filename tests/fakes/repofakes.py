@@ -99,12 +99,14 @@ class Fake:
             self.faults = []
             self.credentials = None
 
-    def fault(self, prefix, kind, count=-1):
+    def fault(self, prefix, kind, count=-1, contains=None):
+        """Answer requests under prefix (whose query or body holds
+        `contains`, if given) with the fault, count times (-1: always)."""
         if kind not in FAULTS:
             raise ValueError(kind)
         with self.lock:
             self.faults.append({"prefix": prefix, "kind": kind,
-                                "count": count})
+                                "count": count, "contains": contains})
 
     def clear_faults(self):
         with self.lock:
@@ -114,9 +116,11 @@ class Fake:
         with self.lock:
             return [r for r in self.log if r["path"].startswith(prefix)]
 
-    def take_fault(self, path):
+    def take_fault(self, path, text):
         with self.lock:
             for f in self.faults:
+                if f["contains"] is not None and f["contains"] not in text:
+                    continue
                 if path.startswith(f["prefix"]) and f["count"] != 0:
                     if f["count"] > 0:
                         f["count"] -= 1
@@ -204,7 +208,8 @@ class Fake:
                       "Authorization")), "t": time.time()}
         with self.lock:
             self.log.append(record)
-        kind = self.take_fault(parsed.path)
+        kind = self.take_fault(parsed.path, urllib.parse.unquote(h.path) +
+                               "\n" + body.decode("utf-8", "replace"))
         if kind is not None:
             record["status"] = "fault:" + kind
             return self.send_fault(h, kind)
@@ -336,7 +341,8 @@ class GitHubFake(Fake):
 # ------------------------------------------------------------- Nexus 3
 
 def version_key(v):
-    return [int(p) if p.isdigit() else p for p in re.split(r"[.-]", v)]
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p)
+            for p in re.split(r"[.-]", v)]
 
 
 class Nexus3Fake(Fake):
