@@ -15,6 +15,11 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
 	fuzz-aws)	seeds="tests/fixtures/aws" ;;
+	fuzz-npm)	seeds="tests/fixtures/npm" ;;
+	fuzz-github)	seeds="tests/fixtures/github" ;;
+	fuzz-nexus)	seeds="tests/fixtures/nexus" ;;
+	fuzz-artifactory) seeds="tests/fixtures/artifactory" ;;
+	fuzz-helm-oci)	seeds="tests/fixtures/helm-oci tests/fixtures/docker/manifest" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
