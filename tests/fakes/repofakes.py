@@ -240,6 +240,7 @@ class GitHubFake(Fake):
         self.next_id = 1000
         self.remaining = 5000
         self.user = "octo"
+        self.spent = 0          # answers left that say the budget is spent
 
     def unauthorized(self):
         return 401, self.rate_headers(), json.dumps({
@@ -304,6 +305,17 @@ class GitHubFake(Fake):
                     5000 - self.remaining}
             return 200, h, json.dumps({"resources": {"core": core},
                                        "rate": core})
+        if self.spent > 0:
+            # The primary limit is spent: 403, remaining 0, reset soon.
+            self.spent -= 1
+            h = self.rate_headers()
+            h.update({"x-ratelimit-remaining": "0",
+                      "x-ratelimit-used": "5000",
+                      "x-ratelimit-reset": str(int(time.time()) + 2)})
+            return 403, h, json.dumps({
+                "message": "API rate limit exceeded for user ID 1.",
+                "documentation_url": "https://docs.github.com/rest/"
+                "overview/rate-limits-for-the-rest-api"})
         m = re.match(r"^/(?:orgs/([^/]+)|users/([^/]+)|user)/packages/"
                      r"([^/]+)/([^/]+)/versions$", path)
         h = self.rate_headers()

@@ -199,6 +199,19 @@ class GitHubPackages(RepoCases, RepoCase):
                       "?per_page=100", paths)
         w.stop()
 
+    def test_spent_budget_waits_for_the_reset(self):
+        d = self.driver
+        t = d.target("budget", ["1.0.0"])
+        w = self.run_sources([d.source("budget", "repo", t)])
+        self.wait_polls(w, "budget", 2)
+        d.fake.spent = 1
+        w.wait_log(r'msg="connector paused" connector=repo status=403')
+        w.wait_log(r'msg="connector resumed" connector=repo')
+        d.add(t, "1.1.0")
+        [event] = self.events(1)
+        self.assertEqual(event["data"]["version"], "1.1.0")
+        w.stop()
+
     def test_unknown_package_says_so(self):
         w = self.run_sources([self.driver.source("nope", "repo", "nope")])
         self.wait_polls(w, "nope", 2)
