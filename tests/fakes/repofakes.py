@@ -99,14 +99,15 @@ class Fake:
             self.faults = []
             self.credentials = None
 
-    def fault(self, prefix, kind, count=-1, contains=None):
+    def fault(self, prefix, kind, count=-1, contains=None, retry_after=1):
         """Answer requests under prefix (whose query or body holds
         `contains`, if given) with the fault, count times (-1: always)."""
         if kind not in FAULTS:
             raise ValueError(kind)
         with self.lock:
             self.faults.append({"prefix": prefix, "kind": kind,
-                                "count": count, "contains": contains})
+                                "count": count, "contains": contains,
+                                "retry_after": retry_after})
 
     def clear_faults(self):
         with self.lock:
@@ -124,7 +125,7 @@ class Fake:
                 if path.startswith(f["prefix"]) and f["count"] != 0:
                     if f["count"] > 0:
                         f["count"] -= 1
-                    return f["kind"]
+                    return f
         return None
 
     def authorized(self, headers):
@@ -156,9 +157,9 @@ class Fake:
         if method != "HEAD":
             h.wfile.write(body)
 
-    def send_fault(self, h, kind):
+    def send_fault(self, h, kind, retry_after=1):
         if kind == "429":
-            return self.send(h, "GET", 429, {"Retry-After": "1",
+            return self.send(h, "GET", 429, {"Retry-After": str(retry_after),
                                              "Content-Type":
                                              "application/json"},
                              '{"message":"slow down"}')
@@ -204,15 +205,16 @@ class Fake:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         record = {"method": method, "path": parsed.path, "query": query,
-                  "raw": h.path, "auth": bool(h.headers.get(
+                  "raw": h.path, "body": body.decode("utf-8", "replace"),
+                  "auth": bool(h.headers.get(
                       "Authorization")), "t": time.time()}
         with self.lock:
             self.log.append(record)
-        kind = self.take_fault(parsed.path, urllib.parse.unquote(h.path) +
-                               "\n" + body.decode("utf-8", "replace"))
-        if kind is not None:
-            record["status"] = "fault:" + kind
-            return self.send_fault(h, kind)
+        f = self.take_fault(parsed.path, urllib.parse.unquote(h.path) +
+                            "\n" + body.decode("utf-8", "replace"))
+        if f is not None:
+            record["status"] = "fault:" + f["kind"]
+            return self.send_fault(h, f["kind"], f["retry_after"])
         if not self.authorized(h.headers):
             status, headers, out = self.unauthorized()
         else:

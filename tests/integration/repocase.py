@@ -228,6 +228,26 @@ class RepoCases:
         bad.stop()
         self.assert_no_secret_logged(bad, BAD_SECRET)
 
+    def test_429_retry_after_is_honoured(self):
+        d = self.driver
+        t = d.target("slow", ["1.0.0"])
+        w = self.run_sources([d.source("slow", "repo", t)])
+        self.wait_polls(w, "slow", 2)
+        before = len(d.records(t))
+        d.fault(t, "429", count=1, retry_after=2)
+        d.add(t, "1.1.0")
+        [event] = self.events(1, timeout=40)
+        self.assertEqual(event["data"]["version"], "1.1.0")
+        seen = d.records(t)[before:]
+        limited = [i for i, r in enumerate(seen)
+                   if r.get("status") == "fault:429"]
+        self.assertEqual(len(limited), 1, seen)
+        after = seen[limited[0] + 1:]
+        self.assertTrue(after, "no request after the 429")
+        # Retry-After is a floor (a little slack for clock rounding).
+        self.assertGreaterEqual(after[0]["t"] - seen[limited[0]]["t"], 1.9)
+        w.stop()
+
     def test_faults_fail_only_that_source(self):
         d = self.driver
         sick = d.target("sick", ["1.0.0"])

@@ -82,15 +82,19 @@ class GenericDriver:
         s.update(watch)
         return s
 
-    def fault(self, target, kind):
+    def fault(self, target, kind, **kw):
         self.fake.fault("/artifactory/api/search/aql", kind,
-                        contains='"builds/%s*"' % target)
+                        contains='"builds/%s*"' % target, **kw)
 
     def clear_faults(self):
         self.fake.clear_faults()
 
+    def records(self, target):
+        return [r for r in self.fake.requests("/artifactory/api/search/aql")
+                if '"builds/%s*"' % target in r["body"]]
+
     def listings(self, target):
-        return len(self.fake.requests("/artifactory/api/search/aql"))
+        return len(self.records(target))
 
     def check(self, case, data, target, version):
         case.assertEqual(data["path"], "builds/%s/%s" % (target, version))
@@ -168,14 +172,14 @@ class DockerDriver(GenericDriver):
         s.update(watch)
         return s
 
-    def fault(self, target, kind):
+    def fault(self, target, kind, **kw):
         self.fake.fault("/artifactory/api/docker/docker-local/v2/team/%s/"
-                        % target, kind)
+                        % target, kind, **kw)
 
-    def listings(self, target):
-        return len(self.fake.requests(
+    def records(self, target):
+        return self.fake.requests(
             "/artifactory/api/docker/docker-local/v2/team/%s/tags/list"
-            % target))
+            % target)
 
     def check(self, case, data, target, version):
         case.assertEqual(data["registry"], "acme-docker.jfrog.io")

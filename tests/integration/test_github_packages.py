@@ -155,15 +155,19 @@ class GitHubDriver:
         s.update(watch)
         return s
 
-    def fault(self, target, kind):
-        self.fake.fault("/orgs/acme/packages/container/%s/" % target, kind)
+    def fault(self, target, kind, **kw):
+        self.fake.fault("/orgs/acme/packages/container/%s/" % target, kind,
+                        **kw)
 
     def clear_faults(self):
         self.fake.clear_faults()
 
+    def records(self, target):
+        return self.fake.requests("/orgs/acme/packages/container/%s/"
+                                  % target)
+
     def listings(self, target):
-        return len(self.fake.requests("/orgs/acme/packages/container/%s/"
-                                      % target))
+        return len(self.records(target))
 
     def check(self, case, data, target, version):
         case.assertEqual(data["registry"], "ghcr.io")

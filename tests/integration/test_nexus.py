@@ -83,16 +83,19 @@ class Nexus3Driver:
         s.update(watch)
         return s
 
-    def fault(self, target, kind):
+    def fault(self, target, kind, **kw):
         self.fake.fault("/service/rest/v1/search", kind,
-                        contains="maven.artifactId=%s&" % target)
+                        contains="maven.artifactId=%s&" % target, **kw)
 
     def clear_faults(self):
         self.fake.clear_faults()
 
+    def records(self, target):
+        return [r for r in self.fake.requests("/service/rest/v1/search")
+                if r["query"].get("maven.artifactId") == target]
+
     def listings(self, target):
-        return len([r for r in self.fake.requests("/service/rest/v1/search")
-                    if r["query"].get("maven.artifactId") == target])
+        return len(self.records(target))
 
     def check(self, case, data, target, version):
         case.assertEqual(data["repository"], "releases")
@@ -156,13 +159,13 @@ class Nexus2Driver(Nexus3Driver):
     def connector(self, identifier, auth):
         return nexus_connector(identifier, self.fake.url, auth, "2.x")
 
-    def fault(self, target, kind):
+    def fault(self, target, kind, **kw):
         self.fake.fault("/service/local/lucene/search", kind,
-                        contains="a=%s&" % target)
+                        contains="a=%s&" % target, **kw)
 
-    def listings(self, target):
-        return len([r for r in self.fake.requests("/service/local/lucene")
-                    if r["query"].get("a") == target])
+    def records(self, target):
+        return [r for r in self.fake.requests("/service/local/lucene")
+                if r["query"].get("a") == target]
 
     def check(self, case, data, target, version):
         case.assertEqual(data["package"], target)
