@@ -402,6 +402,33 @@ source_filters(struct source_conf *sc, struct cfg_errors *errs)
 	}
 }
 
+/*
+ * A source type served through several connector types (HelmChart on an
+ * HttpHelmRepo or an OciHelmRepo): the entry of the connector its
+ * connectorRef names; else the first entry of the type (whose connector
+ * type the error names).
+ */
+static const struct provider_entry *
+source_entry_for(const struct config *conf, const struct source_conf *sc)
+{
+	const struct provider_entry	*e;
+	const struct cfg_node		*ref;
+	size_t				 i;
+
+	ref = cfg_node_get(sc->spec, "connectorRef");
+	if (ref == NULL || ref->kind != CFG_SCALAR)
+		return (sc->entry);
+	for (i = 0; i < conf->nconnectors; i++) {
+		if (conf->connectors[i].id == NULL ||
+		    conf->connectors[i].type == NULL ||
+		    strcmp(conf->connectors[i].id, ref->value) != 0)
+			continue;
+		e = provider_find_for(sc->type, conf->connectors[i].type);
+		return (e != NULL ? e : sc->entry);
+	}
+	return (sc->entry);
+}
+
 static void
 source_load(struct config *conf, struct source_conf *sc,
     const struct cfg_node *item, size_t i, struct cfg_errors *errs)
@@ -423,6 +450,7 @@ source_load(struct config *conf, struct source_conf *sc,
 		    where, errs);
 		goto out;
 	}
+	sc->entry = source_entry_for(conf, sc);
 	sc->data = xcalloc(1, sc->entry->source_size);
 	if (sc->spec == NULL)
 		goto out;

@@ -21,12 +21,12 @@ static const char *const source_types[] = {
 	"GoogleCloudStorage", "AzureArtifacts", "Acr", "Ecr", "AmazonS3",
 	"AmazonMachineImage", "Nexus3Registry", "Nexus2Registry",
 	"ArtifactoryRegistry", "Bamboo", "Jenkins", "GithubPackageRegistry",
-	"CustomArtifact", "HelmChart", "Sftp", "Smb", NULL
+	"CustomArtifact", "HelmChart", "Npm", "Sftp", "Smb", NULL
 };
 static const char *const connector_types[] = {
 	"DockerRegistry", "Gcp", "Aws", "Azure", "AzureArtifacts", "Nexus",
 	"Artifactory", "Bamboo", "Jenkins", "Github", "HttpHelmRepo",
-	"OciHelmRepo", "Sftp", "Smb", NULL
+	"OciHelmRepo", "NpmRegistry", "Sftp", "Smb", NULL
 };
 static const char *const sink_types[] = {
 	"Webhook", "Stdout", "RedisStream", "Nats", "Kafka", "Amqp", "Mqtt",

@@ -11,7 +11,7 @@ librabbitmq-dev libmosquitto-dev libnats-dev librdkafka-dev libsmbclient-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl
 python3 curl lmdb-utils python3-botocore awscli rabbitmq-server python3-pika
 mosquitto mosquitto-clients nats-server openssh-server openssh-client samba
-python3-jenkins"
+python3-jenkins python3-github"
 BENCH="wrk skopeo valgrind"
 FUZZ="clang libclang-rt-14-dev"
 
@@ -24,8 +24,9 @@ fuzz)	want="$BUILD $FUZZ" ;;
 esac
 
 # npm packages the integration tests run as real servers, pinned, installed
-# into build/node of this tree (never globally): s3rver (a real S3 API).
-NPM_TEST="s3rver@3.7.1"
+# into build/node of this tree (never globally): s3rver (a real S3 API),
+# verdaccio (a real npm registry; 5.x, which runs on Debian's node 20).
+NPM_TEST="s3rver@3.7.1 verdaccio@5.33.0"
 npm_install() {
 	case "${1:-test}" in test|bench) ;; *) return 0 ;; esac
 	root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,9 +44,10 @@ npm_install() {
 	fi
 	echo "deps.sh: npm installing:$need" >&2
 	mkdir -p "$root/build/node"
+	# All of them at once: an install of some prunes the others.
 	# shellcheck disable=SC2086
 	npm install --no-audit --no-fund --no-save --prefix "$root/build/node" \
-	    $need >/dev/null
+	    $NPM_TEST >/dev/null 2>&1
 }
 
 SUDO=""

@@ -19,6 +19,11 @@ extern const struct connector_entry connector_bamboo_entry;
 extern const struct connector_entry connector_jenkins_entry;
 extern const struct connector_entry connector_sftp_entry;
 extern const struct connector_entry connector_smb_entry;
+extern const struct connector_entry connector_npm_entry;
+extern const struct connector_entry connector_helm_oci_entry;
+extern const struct connector_entry connector_github_entry;
+extern const struct connector_entry connector_nexus_entry;
+extern const struct connector_entry connector_artifactory_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
@@ -28,6 +33,11 @@ static const struct connector_entry *const connector_table[] = {
 	&connector_jenkins_entry,
 	&connector_sftp_entry,
 	&connector_smb_entry,
+	&connector_npm_entry,
+	&connector_helm_oci_entry,
+	&connector_github_entry,
+	&connector_nexus_entry,
+	&connector_artifactory_entry,
 };
 
 struct connectors {

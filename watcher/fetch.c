@@ -547,18 +547,24 @@ freq_unauthorized(struct freq *r, const struct http_response *resp)
 	struct fetcher		*fr = f->fr;
 	struct challenge	 ch;
 	const char		*value;
-	char			*cause;
+	char			*cause, *msg;
 	int			 creds = f->basic != NULL ||
 	    f->creds.header != NULL;
 
 	if (r->auth_retried || (r->flags & FETCH_ANONYMOUS)) {
-		fetch_fail(f, 0, "%s %s: HTTP 401 (%s)", r->method, r->url,
-		    creds ? "credentials rejected" : "anonymous access denied");
+		msg = json_error_message(resp->body.data, resp->body.len);
+		fetch_fail(f, 0, "%s %s: HTTP 401 (%s)%s%s", r->method, r->url,
+		    creds ? "credentials rejected" : "anonymous access denied",
+		    msg != NULL ? ": " : "", msg != NULL ? msg : "");
+		free(msg);
 		return (-1);
 	}
 	if ((value = http_header(resp, "WWW-Authenticate")) == NULL) {
+		msg = json_error_message(resp->body.data, resp->body.len);
 		fetch_fail(f, 0, "%s %s: HTTP 401 without a WWW-Authenticate "
-		    "challenge", r->method, r->url);
+		    "challenge%s%s", r->method, r->url, msg != NULL ? ": " : "",
+		    msg != NULL ? msg : "");
+		free(msg);
 		return (-1);
 	}
 	memset(&ch, 0, sizeof ch);
@@ -876,6 +882,19 @@ freq_answer(struct freq *r, const struct http_response *resp)
 	freq_end(r);
 }
 
+/* "GET URL: HTTP 403: the server's message" (when its body has one). */
+static void
+freq_fail_status(struct fetch *f, struct freq *r,
+    const struct http_response *resp)
+{
+	char	*msg;
+
+	msg = json_error_message(resp->body.data, resp->body.len);
+	fetch_fail(f, 0, "%s %s: HTTP %ld%s%s", r->method, r->url,
+	    resp->status, msg != NULL ? ": " : "", msg != NULL ? msg : "");
+	free(msg);
+}
+
 static void
 freq_done(const struct http_response *resp, void *arg)
 {
@@ -913,8 +932,7 @@ freq_done(const struct http_response *resp, void *arg)
 		    r->url, resp->status, resp->status == 429 ?
 		    "rate limited" : "unavailable");
 	} else if (!freq_status_ok(r, resp->status))
-		fetch_fail(f, 0, "%s %s: HTTP %ld", r->method, r->url,
-		    resp->status);
+		freq_fail_status(f, r, resp);
 	else {
 		freq_answer(r, resp);
 		fetch_check(f);

@@ -110,3 +110,43 @@ json_time(const cJSON *obj, const char *path)
 		return (0);
 	return (t);
 }
+
+static char *
+json_one_line(const char *s)
+{
+	char	*out, *p;
+	size_t	 len = strlen(s);
+
+	if (len > 200)
+		len = 200;
+	out = xstrndup(s, len);
+	for (p = out; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return (out);
+}
+
+char *
+json_error_message(const char *body, size_t len)
+{
+	const cJSON	*errors;
+	const char	*s;
+	cJSON		*doc;
+	char		*cause, *out = NULL;
+
+	if (body == NULL || json_parse_object(body, len, &doc, &cause) != 0) {
+		if (body != NULL)
+			free(cause);
+		return (NULL);
+	}
+	errors = cJSON_GetObjectItemCaseSensitive(doc, "errors");
+	if ((s = json_str(doc, "message")) != NULL ||
+	    (s = json_str(doc, "error")) != NULL ||
+	    (s = json_str(doc, "error.message")) != NULL ||
+	    (cJSON_IsArray(errors) &&
+	    (s = json_str(cJSON_GetArrayItem(errors, 0), "message")) != NULL))
+		out = *s != '\0' ? json_one_line(s) : NULL;
+	cJSON_Delete(doc);
+	return (out);
+}

@@ -18,6 +18,13 @@ int		 json_parse(const char *body, size_t len, cJSON **out,
 /* The same, and the value must be an object. */
 int		 json_parse_object(const char *body, size_t len, cJSON **out,
 		    char **cause);
+/*
+ * The message of a JSON error body, as servers spell it: "message"
+ * (GitHub), "error" as a string (npm), "errors"[0].message (Artifactory,
+ * registries), "error".message; one line of at most 200 bytes, control
+ * characters dropped.  Allocated, or NULL when the body says none.
+ */
+char		*json_error_message(const char *body, size_t len);
 /* The member at a dotted path ("a.b.c"), or NULL. */
 const cJSON	*json_get(const cJSON *, const char *path);
 /* Its string, or NULL when absent or not a string. */

@@ -23,6 +23,12 @@ extern const struct provider_entry provider_jenkins_entry;
 extern const struct provider_entry provider_custom_entry;
 extern const struct provider_entry provider_sftp_entry;
 extern const struct provider_entry provider_smb_entry;
+extern const struct provider_entry provider_npm_entry;
+extern const struct provider_entry provider_helm_oci_entry;
+extern const struct provider_entry provider_github_packages_entry;
+extern const struct provider_entry provider_nexus3_entry;
+extern const struct provider_entry provider_nexus2_entry;
+extern const struct provider_entry provider_artifactory_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -35,6 +41,12 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_custom_entry,
 	&provider_sftp_entry,
 	&provider_smb_entry,
+	&provider_npm_entry,
+	&provider_helm_oci_entry,
+	&provider_github_packages_entry,
+	&provider_nexus3_entry,
+	&provider_nexus2_entry,
+	&provider_artifactory_entry,
 };
 
 const struct provider_entry *
@@ -49,6 +61,20 @@ provider_find(const char *type)
 	return (NULL);
 }
 
+const struct provider_entry *
+provider_find_for(const char *type, const char *connector_type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(provider_table); i++) {
+		if (strcmp(provider_table[i]->name, type) == 0 &&
+		    provider_table[i]->connector != NULL &&
+		    strcmp(provider_table[i]->connector, connector_type) == 0)
+			return (provider_table[i]);
+	}
+	return (NULL);
+}
+
 struct provider *
 provider_create(struct env *env, const struct source_conf *conf, char **cause)
 {
@@ -56,6 +82,7 @@ provider_create(struct env *env, const struct source_conf *conf, char **cause)
 
 	p = xcalloc(1, sizeof *p);
 	p->entry = conf->entry;
+	p->kind = conf->entry->kind;
 	p->conf = conf;
 	p->env = env;
 	if (conf->connector != NULL &&

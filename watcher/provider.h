@@ -117,10 +117,23 @@ struct provider {
 	struct http_tls			*tls;
 	void				*data;	/* the instance's own state */
 	cJSON				*fields; /* the source's kind fields */
+	/*
+	 * Its events' data.kind: entry->kind, unless init says otherwise
+	 * (a repository manager's docker format is a container, its maven
+	 * format a package).
+	 */
+	enum artifact_kind		 kind;
 };
 
 /* provider.c */
 const struct provider_entry *provider_find(const char *source_type);
+/*
+ * The entry of a source type on a connector type: one source type may be
+ * served through several connector types (HelmChart on an HttpHelmRepo or
+ * an OciHelmRepo).  NULL when no entry has both.
+ */
+const struct provider_entry *provider_find_for(const char *source_type,
+		    const char *connector_type);
 /* Make an instance for a source; NULL and *cause on failure. */
 struct provider	*provider_create(struct env *, const struct source_conf *,
 		    char **cause);

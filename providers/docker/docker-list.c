@@ -80,13 +80,14 @@ call_free(struct docker_list *l)
 }
 
 static struct docker_list *
-call_new(struct provider *p, provider_done_cb done, void *arg)
+call_new(struct provider *p, struct docker *d, provider_done_cb done,
+    void *arg)
 {
 	struct docker_list	*l;
 
 	l = xcalloc(1, sizeof *l);
 	l->p = p;
-	l->d = p->data;
+	l->d = d;
 	l->done = done;
 	l->arg = arg;
 	l->d->call = l;
@@ -128,6 +129,19 @@ manifest_url(const struct docker *d, const char *reference)
 
 	xasprintf(&url, "%s/v2/%s/manifests/%s", d->base, d->repository,
 	    reference);
+	return (url);
+}
+
+/* The manifest URL of a version (its tag may be spelt otherwise). */
+static char *
+version_manifest_url(const struct docker *d, const char *name)
+{
+	char	*tag, *url;
+
+	if (d->tag_of == NULL || (tag = d->tag_of(name)) == NULL)
+		return (manifest_url(d, name));
+	url = manifest_url(d, tag);
+	free(tag);
 	return (url);
 }
 
@@ -269,7 +283,13 @@ void
 docker_list(struct provider *p, const struct list_request *req,
     provider_done_cb done, void *arg)
 {
-	struct docker		*d = p->data;
+	docker_list_on(p, p->data, req, done, arg);
+}
+
+void
+docker_list_on(struct provider *p, struct docker *d,
+    const struct list_request *req, provider_done_cb done, void *arg)
+{
 	struct docker_list	*l;
 	struct fetch		*f;
 	struct fetch_request	 rq;
@@ -277,7 +297,7 @@ docker_list(struct provider *p, const struct list_request *req,
 	long long		 n;
 	char			*url;
 
-	l = call_new(p, done, arg);
+	l = call_new(p, d, done, arg);
 	l->listing = 1;
 	l->vs = xcalloc(1, sizeof *l->vs);
 	l->max = req->max > 0 ? req->max : 10000;
@@ -491,18 +511,24 @@ void
 docker_resolve(struct provider *p, struct version **v, size_t n,
     provider_done_cb done, void *arg)
 {
-	struct docker		*d = p->data;
+	docker_resolve_on(p, p->data, v, n, done, arg);
+}
+
+void
+docker_resolve_on(struct provider *p, struct docker *d, struct version **v,
+    size_t n, provider_done_cb done, void *arg)
+{
 	struct docker_list	*l;
 	struct fetch		*f;
 	size_t			 i;
 
-	l = call_new(p, done, arg);
+	l = call_new(p, d, done, arg);
 	l->jobs = xcalloc(n + 1, sizeof *l->jobs);
 	f = fetch_start(d->fetcher, call_done, l);
 	for (i = 0; i < n; i++) {
 		l->jobs[i].l = l;
 		l->jobs[i].v = v[i];
-		l->jobs[i].url = manifest_url(d, v[i]->name);
+		l->jobs[i].url = version_manifest_url(d, v[i]->name);
 		if (v[i]->want != 0)
 			job_start(f, &l->jobs[i]);
 	}
@@ -511,8 +537,12 @@ docker_resolve(struct provider *p, struct version **v, size_t n,
 void
 docker_cancel(struct provider *p)
 {
-	struct docker	*d = p->data;
+	docker_cancel_on(p->data);
+}
 
+void
+docker_cancel_on(struct docker *d)
+{
 	if (d == NULL || d->call == NULL)
 		return;
 	fetch_cancel(d->fetcher);

@@ -31,7 +31,7 @@ static const struct cfg_key docker_source_keys[] = {
 };
 
 /* "library/nginx", "org/team/app": lowercase path components. */
-static int
+int
 docker_repository_valid(const char *path)
 {
 	const char	*p;
@@ -180,14 +180,31 @@ docker_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-docker_free(struct provider *p)
+int
+docker_open(struct provider *p, struct docker *d, const char *base,
+    const char *registry, const char *repository, char **cause)
 {
-	struct docker	*d = p->data;
+	struct fetcher_conf	 fc;
+	char			*scope;
 
-	if (d == NULL)
-		return;
-	docker_cancel(p);
+	if (!docker_repository_valid(repository))
+		return (fail(cause, "%s is not a repository name", repository));
+	memset(d, 0, sizeof *d);
+	d->base = xstrdup(base);
+	d->registry = xstrdup(registry);
+	d->repository = xstrdup(repository);
+	memset(&fc, 0, sizeof fc);
+	xasprintf(&scope, "repository:%s:pull", d->repository);
+	fc.default_scope = scope;
+	d->fetcher = fetcher_create(p, &fc);
+	free(scope);
+	return (0);
+}
+
+void
+docker_close(struct docker *d)
+{
+	docker_cancel_on(d);
 	fetcher_free(d->fetcher);
 	free(d->etag);
 	free(d->hub_tags_url);
@@ -196,6 +213,17 @@ docker_free(struct provider *p)
 	free(d->registry);
 	free(d->repository);
 	free(d->tag);
+	memset(d, 0, sizeof *d);
+}
+
+static void
+docker_free(struct provider *p)
+{
+	struct docker	*d = p->data;
+
+	if (d == NULL)
+		return;
+	docker_close(d);
 	free(d);
 	p->data = NULL;
 }

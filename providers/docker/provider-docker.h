@@ -99,6 +99,11 @@ struct docker {
 	/* providerType DockerHub: list through the Hub API (newest first). */
 	char			*hub_tags_url;	/* its first page, or NULL */
 	char			*hub_origin;	/* where its `next` may point */
+	/*
+	 * The registry tag of a version's name, allocated, when they differ
+	 * (OCI Helm charts: "1.0.0+build" is tag "1.0.0_build"); NULL: same.
+	 */
+	char			*(*tag_of)(const char *name);
 };
 
 /* docker-list.c: list() and resolve() on the fetch engine. */
@@ -111,5 +116,24 @@ void	 docker_list(struct provider *, const struct list_request *,
 void	 docker_resolve(struct provider *, struct version **, size_t,
 	    void (*)(const struct provider_result *, void *), void *);
 void	 docker_cancel(struct provider *);
+/*
+ * The same on a struct docker the caller owns (a registry API inside
+ * another family's source: Nexus, Artifactory, OCI Helm charts).
+ * docker_open() fills it for base ("https://host[:port]" or a path prefix
+ * under which /v2/ is), registry (host[:port] for events) and repository,
+ * with a fetcher of p's connector; docker_close() frees what it holds.
+ */
+int	 docker_open(struct provider *, struct docker *, const char *base,
+	    const char *registry, const char *repository, char **cause);
+void	 docker_close(struct docker *);
+void	 docker_list_on(struct provider *, struct docker *,
+	    const struct list_request *,
+	    void (*)(const struct provider_result *, void *), void *);
+void	 docker_resolve_on(struct provider *, struct docker *,
+	    struct version **, size_t,
+	    void (*)(const struct provider_result *, void *), void *);
+void	 docker_cancel_on(struct docker *);
+/* provider-docker.c: a repository name ("library/nginx", "org/app"). */
+int	 docker_repository_valid(const char *);
 
 #endif

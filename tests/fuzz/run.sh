@@ -27,6 +27,11 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-custom)	seeds="tests/fixtures/custom" ;;
 	fuzz-files)	seeds="tests/fixtures/files" ;;
 	fuzz-headers)	seeds="tests/fixtures/headers" ;;
+	fuzz-npm)	seeds="tests/fixtures/npm" ;;
+	fuzz-github)	seeds="tests/fixtures/github" ;;
+	fuzz-nexus)	seeds="tests/fixtures/nexus" ;;
+	fuzz-artifactory) seeds="tests/fixtures/artifactory" ;;
+	fuzz-helm-oci)	seeds="tests/fixtures/helm-oci tests/fixtures/docker/manifest" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")

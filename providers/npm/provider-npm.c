@@ -1,0 +1,241 @@
+/*
+ * provider-npm.c: the Npm source type: the versions and dist-tags of one
+ * package of an NpmRegistry connector (provider-protocols.md §14).  One
+ * request per poll: the package document, with the ETag of the last one
+ * (a 304 is the listing the core recorded).  The full document is asked
+ * for (it has the push times); an abbreviated one is read the same, without
+ * them.  Every version carries its digest, so dist-tags are compared for
+ * free: `latest` re-pointed is an artifact.updated.  No resolve.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "connector.h"
+#include "fetch.h"
+#include "http.h"
+#include "npm.h"
+#include "provider.h"
+
+#define NPM_DOC_MAX	(64 * 1024 * 1024)	/* big packages are big */
+
+#define SRC_OFF(f)	offsetof(struct npm_source, f)
+
+static const struct cfg_key npm_source_keys[] = {
+	{ .name = "connectorRef", .type = CFG_STRING,
+	  .off = SRC_OFF(connector_ref) },
+	{ .name = "packageName", .type = CFG_STRING,
+	  .off = SRC_OFF(package_name), .flags = CFG_REQUIRED },
+	{ .name = NULL }
+};
+
+static const char *const npm_accept[] = {
+	"Accept: application/json", NULL
+};
+
+struct npm {
+	char		*registry;	/* registryUrl, no trailing slash */
+	char		*name;
+	char		*url;		/* the document */
+	char		*etag;		/* of the last document */
+	struct fetcher	*fetcher;
+	struct npm_call	*call;
+};
+
+struct npm_call {
+	struct npm		*d;
+	provider_done_cb	 done;
+	void			*arg;
+	long long		 max;
+	struct versions		*vs;
+	char			*etag;
+	int			 unchanged;
+};
+
+static int
+npm_check(struct source_conf *conf, struct cfg_errors *errs)
+{
+	const struct npm_source	*src = conf->data;
+	const struct cfg_node	*n;
+
+	if (src->package_name != NULL && !npm_name_valid(src->package_name)) {
+		n = cfg_node_get(conf->spec, "packageName");
+		cfg_error(errs, n != NULL ? n : conf->node, "packageName %s "
+		    "is not an npm package name (name or @scope/name)",
+		    log_q(src->package_name));
+		return (1);
+	}
+	return (0);
+}
+
+static char *
+npm_identity(const struct source_conf *conf)
+{
+	const struct npm_source	*src = conf->data;
+
+	if (src == NULL || src->package_name == NULL)
+		return (NULL);
+	return (xstrdup(src->package_name));
+}
+
+static int
+npm_init(struct provider *p, char **cause)
+{
+	const struct npm_connector	*c = p->conf->connector->data;
+	const struct npm_source		*src = p->conf->data;
+	struct npm			*d;
+	size_t				 len;
+
+	if (!npm_name_valid(src->package_name))
+		return (fail(cause, "packageName %s is not a package name",
+		    src->package_name));
+	d = xcalloc(1, sizeof *d);
+	len = strlen(c->url);
+	while (len > 0 && c->url[len - 1] == '/')
+		len--;
+	d->registry = xstrndup(c->url, len);
+	d->name = xstrdup(src->package_name);
+	d->url = npm_doc_url(d->registry, d->name);
+	d->fetcher = fetcher_create(p, NULL);
+	p->fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(p->fields, "repository", d->registry);
+	cJSON_AddStringToObject(p->fields, "package", d->name);
+	cJSON_AddStringToObject(p->fields, "format", "npm");
+	p->data = d;
+	return (0);
+}
+
+static void
+call_free(struct npm_call *l)
+{
+	if (l->vs != NULL) {
+		versions_free(l->vs);
+		free(l->vs);
+	}
+	free(l->etag);
+	free(l);
+}
+
+static void
+npm_list_done(struct provider_result *r, void *arg)
+{
+	struct npm_call		*l = arg;
+	struct npm		*d = l->d;
+	provider_done_cb	 done = l->done;
+	void			*done_arg = l->arg;
+
+	d->call = NULL;
+	if (r->status == 0 && l->unchanged)
+		r->unchanged = 1;
+	else if (r->status == 0) {
+		free(d->etag);
+		d->etag = l->etag;
+		l->etag = NULL;
+		r->versions = l->vs;
+		l->vs = NULL;
+	}
+	call_free(l);
+	done(r, done_arg);
+}
+
+static int
+npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
+{
+	struct npm_call	*l = arg;
+	const char	*etag;
+	char		*cause, *msg;
+
+	if (pg->resp->status == 304) {
+		l->unchanged = 1;
+		return (FETCH_STOP);
+	}
+	if (pg->resp->status == 404) {
+		msg = npm_error_message(pg->resp->body.data,
+		    pg->resp->body.len);
+		fetch_fail(f, 0, "GET %s: HTTP 404: no package %s%s%s",
+		    pg->url, l->d->name, msg != NULL ? ": " : "",
+		    msg != NULL ? log_q(msg) : "");
+		free(msg);
+		return (FETCH_FAILED);
+	}
+	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->max,
+	    l->vs, &cause) != 0) {
+		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
+		free(cause);
+		return (FETCH_FAILED);
+	}
+	if ((etag = http_header(pg->resp, "ETag")) != NULL)
+		l->etag = xstrdup(etag);
+	return (FETCH_STOP);
+}
+
+static void
+npm_list(struct provider *p, const struct list_request *req,
+    provider_done_cb done, void *arg)
+{
+	struct npm		*d = p->data;
+	struct npm_call		*l;
+	struct fetch		*f;
+	struct fetch_request	 rq;
+
+	l = xcalloc(1, sizeof *l);
+	l->d = d;
+	l->done = done;
+	l->arg = arg;
+	l->max = req->max > 0 ? req->max : 10000;
+	l->vs = xcalloc(1, sizeof *l->vs);
+	d->call = l;
+	f = fetch_start(d->fetcher, npm_list_done, l);
+	memset(&rq, 0, sizeof rq);
+	rq.url = d->url;
+	rq.headers = npm_accept;
+	rq.flags = FETCH_JSON | FETCH_OK_404;
+	rq.max_body = NPM_DOC_MAX;
+	rq.etag = req->may_be_unchanged ? d->etag : NULL;
+	fetch_submit(f, &rq, npm_page, l);
+}
+
+static void
+npm_cancel(struct provider *p)
+{
+	struct npm	*d = p->data;
+
+	if (d == NULL || d->call == NULL)
+		return;
+	fetch_cancel(d->fetcher);
+	call_free(d->call);
+	d->call = NULL;
+}
+
+static void
+npm_free(struct provider *p)
+{
+	struct npm	*d = p->data;
+
+	if (d == NULL)
+		return;
+	npm_cancel(p);
+	fetcher_free(d->fetcher);
+	free(d->registry);
+	free(d->name);
+	free(d->url);
+	free(d->etag);
+	free(d);
+	p->data = NULL;
+}
+
+const struct provider_entry provider_npm_entry = {
+	.name = "Npm",
+	.connector = "NpmRegistry",
+	.kind = KIND_PACKAGE,
+	.source_keys = npm_source_keys,
+	.source_size = sizeof (struct npm_source),
+	.check = npm_check,
+	.identity = npm_identity,
+	.init = npm_init,
+	.list = npm_list,
+	.cancel = npm_cancel,
+	.free = npm_free,
+};
