@@ -14,10 +14,12 @@
 
 extern const struct connector_entry connector_docker_entry;
 extern const struct connector_entry connector_aws_entry;
+extern const struct connector_entry connector_gcp_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
 	&connector_aws_entry,
+	&connector_gcp_entry,
 };
 
 struct connectors {

@@ -17,12 +17,18 @@ extern const struct provider_entry provider_docker_entry;
 extern const struct provider_entry provider_ecr_entry;
 extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
+extern const struct provider_entry provider_gcr_entry;
+extern const struct provider_entry provider_gar_entry;
+extern const struct provider_entry provider_gcs_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
 	&provider_ecr_entry,
 	&provider_s3_entry,
 	&provider_ami_entry,
+	&provider_gcr_entry,
+	&provider_gar_entry,
+	&provider_gcs_entry,
 };
 
 const struct provider_entry *
@@ -46,6 +52,7 @@ provider_create(struct env *env, const struct source_conf *conf, char **cause)
 	p->entry = conf->entry;
 	p->conf = conf;
 	p->env = env;
+	p->kind = conf->entry->kind;
 	if (conf->connector != NULL &&
 	    (p->connector = connector_get(env, conf->connector, cause)) ==
 	    NULL) {

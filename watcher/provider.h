@@ -117,6 +117,11 @@ struct provider {
 	struct http_tls			*tls;
 	void				*data;	/* the instance's own state */
 	cJSON				*fields; /* the source's kind fields */
+	/*
+	 * Its events' data.kind: entry->kind, unless init sets another (a
+	 * GoogleArtifactRegistry source is a container or a package one).
+	 */
+	enum artifact_kind		 kind;
 };
 
 /* provider.c */

@@ -45,7 +45,7 @@ source_events(struct source *s, const char ***sinks)
 		info.source_id = s->conf->id;
 		info.source_type = s->conf->type;
 		info.connector_ref = s->conf->connector_ref;
-		info.kind = s->provider->entry->kind;
+		info.kind = s->provider->kind;
 		info.fields = s->provider->fields;
 		info.version = s->diff.events[i].version;
 		info.previous_digest = s->diff.events[i].previous_digest;
