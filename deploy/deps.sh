@@ -9,7 +9,7 @@ BUILD="gcc make pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
 libyaml-dev libcjson-dev libssl-dev libpcre2-dev liblmdb-dev libxml2-dev
 librabbitmq-dev libmosquitto-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl python3
-curl lmdb-utils python3-botocore awscli rabbitmq-server python3-pika mosquitto
+curl lmdb-utils python3-botocore python3-google-auth awscli rabbitmq-server python3-pika mosquitto
 mosquitto-clients"
 BENCH="wrk skopeo valgrind"
 FUZZ="clang libclang-rt-14-dev"

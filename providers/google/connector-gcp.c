@@ -212,47 +212,46 @@ read_key_file(const char *path, size_t *len, char **cause)
 }
 
 static int
-gcp_connector_init(struct connector *conn, char **cause)
+gcp_connector_init(struct connector *conn, char **cause __unused)
 {
 	const struct gcp_connector	*c = conn->conf->data;
 	struct gcp_auth_conf		 ac;
 	struct gcp_conn			*g;
-	char				*key = NULL, *why, *meta;
+	char				*key = NULL, *why = NULL, *err = NULL;
+	char				*meta;
 	const char			*file;
 	size_t				 len = 0;
 
 	memset(&ac, 0, sizeof ac);
 	if (c->cred_type == GCP_CRED_MANUAL) {
+		ac.key_name = c->secret_key_ref;
 		if (secret_resolve(conn->env->conf, c->secret_key_ref, &key,
 		    &why) != 0) {
-			fail(cause, "secretKeyRef %s: %s", c->secret_key_ref,
-			    why);
+			xasprintf(&err, "secretKeyRef %s: %s",
+			    c->secret_key_ref, why);
 			free(why);
-			return (-1);
-		}
-		len = strlen(key);
+		} else
+			len = strlen(key);
 	} else if ((file = env_set("GOOGLE_APPLICATION_CREDENTIALS")) !=
-	    NULL && (key = read_key_file(file, &len, cause)) == NULL)
-		return (-1);
+	    NULL) {
+		ac.key_name = "GOOGLE_APPLICATION_CREDENTIALS";
+		key = read_key_file(file, &len, &err);
+	}
+	/* Not fatal: the sources on this connector fail with err. */
 	meta = gcp_endpoint(conn, GCP_METADATA);
 	ac.key_json = key;
 	ac.key_len = len;
+	ac.key_error = err;
 	ac.metadata_url = meta;
 	ac.scope = GCP_SCOPE;
 	g = xcalloc(1, sizeof *g);
-	g->auth = gcp_auth_create(conn->env, &ac, &why);
+	g->auth = gcp_auth_create(conn->env, &ac);
 	if (key != NULL) {
 		explicit_bzero(key, len);
 		free(key);
 	}
+	free(err);
 	free(meta);
-	if (g->auth == NULL) {
-		fail(cause, "%s: %s", c->cred_type == GCP_CRED_MANUAL ?
-		    c->secret_key_ref : "GOOGLE_APPLICATION_CREDENTIALS", why);
-		free(why);
-		free(g);
-		return (-1);
-	}
 	conn->data = g;
 	return (0);
 }

@@ -38,6 +38,7 @@ struct gcp_auth {
 	struct env		*env;
 	struct gcp_key		 key;
 	int			 have_key;
+	char			*key_error;	/* the key cannot be used: why */
 	char			*metadata_url;
 	char			*scope;
 	char			*token;		/* secret */
@@ -225,7 +226,9 @@ gcp_auth_refresh(struct gcp_auth *a)
 	if (a->req != NULL)
 		return;			/* already under way */
 	evtimer_del(a->timer);
-	if (a->have_key)
+	if (a->key_error != NULL)
+		gcp_auth_settle(a, a->key_error);
+	else if (a->have_key)
 		gcp_auth_grant(a);
 	else
 		gcp_auth_metadata(a);
@@ -238,19 +241,22 @@ gcp_auth_timer(evutil_socket_t fd __unused, short ev __unused, void *arg)
 }
 
 struct gcp_auth *
-gcp_auth_create(struct env *env, const struct gcp_auth_conf *conf,
-    char **cause)
+gcp_auth_create(struct env *env, const struct gcp_auth_conf *conf)
 {
 	struct gcp_auth	*a = xcalloc(1, sizeof *a);
+	char		*why;
 
 	a->env = env;
 	a->scope = xstrdup(conf->scope != NULL ? conf->scope : GCP_SCOPE);
-	if (conf->key_json != NULL) {
+	if (conf->key_error != NULL) {
+		a->key_error = xstrdup(conf->key_error);
+		a->what = xstrdup("the service-account key");
+	} else if (conf->key_json != NULL) {
+		/* A bad key fails the sources on it, not the daemon. */
 		if (gcp_parse_key(conf->key_json, conf->key_len, &a->key,
-		    cause) != 0) {
-			free(a->scope);
-			free(a);
-			return (NULL);
+		    &why) != 0) {
+			xasprintf(&a->key_error, "%s: %s", conf->key_name, why);
+			free(why);
 		}
 		a->have_key = 1;
 		xasprintf(&a->what, "token grant at %s", a->key.token_uri);
@@ -333,6 +339,7 @@ gcp_auth_free(struct gcp_auth *a)
 	event_free(a->timer);
 	token_forget(a);
 	gcp_key_clear(&a->key);
+	free(a->key_error);
 	free(a->metadata_url);
 	free(a->scope);
 	free(a->what);

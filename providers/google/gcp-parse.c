@@ -113,7 +113,9 @@ gcp_parse_error(const char *body, size_t len, char **status, char **message)
 	} else if (cJSON_IsObject(err)) {
 		if ((s = json_str(err, "status")) != NULL)
 			*status = xstrdup(s);
-		else if ((s = json_str(err, "errors.0.reason")) != NULL)
+		else if ((s = json_str(cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(err, "errors"), 0),
+		    "reason")) != NULL)
 			*status = xstrdup(s);
 		if ((s = json_str(err, "message")) != NULL)
 			*message = xstrdup(s);

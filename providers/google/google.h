@@ -56,14 +56,19 @@ void	 gcp_key_clear(struct gcp_key *);
 struct gcp_auth_conf {
 	const char	*key_json;	/* a key file's text, or NULL */
 	size_t		 key_len;
+	const char	*key_name;	/* where it came from, for causes */
+	/* The key could not be had: every get fails with this. */
+	const char	*key_error;
 	const char	*metadata_url;	/* no key: the metadata server */
 	const char	*scope;
 };
 typedef void (*gcp_auth_cb)(const char *token, const char *cause,
 	    void *arg);
-/* NULL with *cause when the key file cannot be read (never its text). */
-struct gcp_auth	*gcp_auth_create(struct env *, const struct gcp_auth_conf *,
-		    char **cause);
+/*
+ * A key that cannot be read or parsed is not fatal: every get fails with
+ * why (never the key's text), so only the sources on it fail.
+ */
+struct gcp_auth	*gcp_auth_create(struct env *, const struct gcp_auth_conf *);
 void		 gcp_auth_free(struct gcp_auth *);	/* accepts NULL */
 /*
  * The token: at once when it is good for another minute, else after a

@@ -152,19 +152,22 @@ gcr_ended(struct provider_result *r, void *arg)
 	done(r, done_arg);
 }
 
-/* A registry error body's first message, or NULL. */
+/* A registry error body's first code and message, or NULL. */
 static char *
 registry_message(const struct http_response *resp)
 {
 	cJSON		*json;
+	const cJSON	*errs, *first;
 	const char	*code, *msg;
 	char		*out = NULL;
 
 	if (json_parse_object(resp->body.data, resp->body.len, &json,
 	    NULL) != 0)
 		return (NULL);
-	code = json_str(json, "errors.0.code");
-	msg = json_str(json, "errors.0.message");
+	errs = cJSON_GetObjectItemCaseSensitive(json, "errors");
+	first = cJSON_IsArray(errs) ? cJSON_GetArrayItem(errs, 0) : NULL;
+	code = json_str(first, "code");
+	msg = json_str(first, "message");
 	if (code != NULL || msg != NULL)
 		xasprintf(&out, "%s%s%s", code != NULL ? code : "",
 		    code != NULL && msg != NULL ? ": " : "",

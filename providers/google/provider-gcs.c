@@ -1,7 +1,8 @@
 /*
  * provider-gcs.c: the GoogleCloudStorage source type: the objects of one
  * bucket under a path (provider-protocols.md §3).  objects.list with the
- * literal prefix of artifactPath (a path, or a regex: its literal start)
+ * literal prefix of artifactPath (an object's name, a folder ending in
+ * '/', or a regex: its literal start)
  * and pageToken paging, 1000 objects a page.  Version = object name,
  * digest = md5Hash (crc32c for composite objects, which have none),
  * pushedAt = updated, size; the generation is metadata.  An object written
@@ -192,8 +193,9 @@ gcs_init(struct provider *p, char **cause __unused)
 	else if (is_regex(src->artifact_path))
 		prefix = aws_regex_prefix(src->artifact_path);
 	else {
+		/* "dir/": everything under it; else one object. */
 		prefix = xstrdup(src->artifact_path);
-		g->exact = 1;
+		g->exact = *prefix != '\0' && prefix[strlen(prefix) - 1] != '/';
 	}
 	ep = gcp_endpoint(p->connector, GCP_STORAGE);
 	e = url_escape(src->bucket);
