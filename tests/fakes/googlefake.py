@@ -85,6 +85,7 @@ class State:
         self.accounts = {}      # email -> public PEM
         self.tokens = {}        # access token -> (expires, email)
         self.registry_tokens = set()
+        self.blobs = {}         # digest -> bytes (image configs)
         self.lifetime = 3600
         self.cap = 1000
         self.buckets = {}       # bucket -> {name: object dict}
@@ -419,6 +420,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     tags += im["tags"]
             return self.send(200, {"child": [], "manifest": manifest,
                                    "name": repo, "tags": sorted(tags)})
+        if "/blobs/" in raw:
+            repo, ref = raw[4:].split("/blobs/", 1)
+            with self.st.lock:
+                blob = self.st.blobs.get(ref)
+            if blob is None:
+                return self.send(404, {"errors": [{"code": "BLOB_UNKNOWN",
+                                                   "message": "unknown"}]})
+            return self.send(200, blob, "application/octet-stream",
+                             extra={"Docker-Content-Digest": ref})
         if "/manifests/" in raw:
             repo, ref = raw[4:].split("/manifests/", 1)
             with self.st.lock:
@@ -582,8 +592,15 @@ class GoogleFake:
                                  "version": "%s/versions/%s" % (
                                      base, version)} for t in tags]})
 
-    def gcr_image(self, repo, digest, tags, uploaded, size=1000):
+    def gcr_image(self, repo, digest, tags, uploaded, size=1000,
+                  labels=None):
+        """An image; with labels, its config blob holds them."""
+        config = json.dumps({"architecture": "amd64", "os": "linux",
+                             "created": rfc3339(uploaded),
+                             "config": {"Labels": labels or {}}}).encode()
+        config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
         with self.state.lock:
+            self.state.blobs[config_digest] = config
             images = self.state.gcr.setdefault(repo, {})
             for im in images.values():
                 im["tags"] = [t for t in im["tags"] if t not in tags]
@@ -593,8 +610,9 @@ class GoogleFake:
                     "schemaVersion": 2, "mediaType":
                     "application/vnd.docker.distribution.manifest.v2+json",
                     "config": {"mediaType": "application/vnd.docker."
-                               "container.image.v1+json", "size": 2,
-                               "digest": "sha256:" + "0" * 64},
+                               "container.image.v1+json",
+                               "size": len(config),
+                               "digest": config_digest},
                     "layers": []}}
 
     # ------------------------------------------------------------ reading

@@ -15,6 +15,7 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
 	fuzz-aws)	seeds="tests/fixtures/aws" ;;
+	fuzz-google)	seeds="tests/fixtures/google" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")

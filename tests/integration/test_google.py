@@ -441,6 +441,27 @@ class Google(unittest.TestCase):
                          "digests came with the listing")
         self.no_secrets(w)
 
+    def test_gcr_labels_through_the_docker_familys_resolve(self):
+        repo = "fake-project/labelled"
+        self.fake.gcr_image(repo, digest_of("l1"), ["1.0"], 1704103200)
+        before = len(self.hook.accepted())
+        w = self.start("gcrlabels", [gcp_connector("gcp", self.fake)], [
+            {"identifier": "lab", "type": "Gcr", "interval": "1s",
+             "spec": {"connectorRef": "gcp", "registryHostname":
+                      self.fake.url, "imagePath": repo,
+                      "fetchLabels": True}}])
+        w.wait_log(r'msg="poll committed" source=lab ')
+        self.fake.gcr_image(repo, digest_of("l2"), ["1.1"], 1704103300,
+                            labels={"org.opencontainers.image.version":
+                                    "1.1"})
+        ev = self.wait_events("lab", before, 1)[0]
+        w.stop()
+        self.assertEqual(ev["data"]["version"], "1.1")
+        self.assertEqual(ev["data"]["digest"], digest_of("l2"))
+        self.assertEqual(ev["data"]["labels"],
+                         {"org.opencontainers.image.version": "1.1"})
+        self.no_secrets(w)
+
     def test_gcr_unknown_repository(self):
         w = self.start("gcrmissing", [gcp_connector("gcp", self.fake)], [
             {"identifier": "nogcr", "type": "Gcr", "interval": "1s",
