@@ -7,7 +7,8 @@
  * Both ask for the read-only scope (provider-protocols.md §2.2).
  *
  * The token is renewed in the background ahead of its expiry (5 minutes,
- * or halfway through a shorter life), so a poll waits for a grant only on
+ * or halfway through a shorter life; it is used while it has a minute, or
+ * a quarter of a short life, left), so a poll waits for a grant only on
  * the first use or after a failure; callers that ask while a grant is under
  * way wait for it (the queue).  A 401 from an API calls gcp_auth_expired():
  * that token is forgotten and the next get makes a new grant.  The key and
@@ -42,6 +43,7 @@ struct gcp_auth {
 	char			*metadata_url;
 	char			*scope;
 	char			*token;		/* secret */
+	int64_t			 granted_s;
 	int64_t			 expires_s;
 	unsigned		 grants;
 	struct http_req		*req;
@@ -137,6 +139,7 @@ gcp_auth_answer(const struct http_response *r, void *arg)
 	}
 	token_forget(a);
 	a->token = token;
+	a->granted_s = now_ms() / 1000;
 	a->expires_s = expires;
 	a->grants++;
 	log_info("gcp token granted", "via=%s expires_in=%lld",
@@ -273,7 +276,12 @@ gcp_auth_create(struct env *env, const struct gcp_auth_conf *conf)
 const char *
 gcp_auth_token(const struct gcp_auth *a)
 {
-	if (a->token == NULL || a->expires_s - now_ms() / 1000 <= GCP_GOOD_S)
+	int64_t	 margin = GCP_GOOD_S;
+
+	/* A short-lived token: good until its last quarter. */
+	if ((a->expires_s - a->granted_s) / 4 < margin)
+		margin = (a->expires_s - a->granted_s) / 4;
+	if (a->token == NULL || a->expires_s - now_ms() / 1000 <= margin)
 		return (NULL);
 	return (a->token);
 }

@@ -314,6 +314,27 @@ class Google(unittest.TestCase):
                          [])
         self.assertEqual(len(self.fake.grants()), grants + 1)
 
+    def test_short_lived_token_is_renewed_in_the_background(self):
+        b = "shortlived"
+        self.fake.gcs_object(b, "a.bin", b"a", 1704103200)
+        self.fake.token_lifetime(10)
+        self.addCleanup(self.fake.token_lifetime, 3600)
+        w = self.start("shortlived", [gcp_connector("gcp", self.fake)],
+                       [self.gcs_source("short", b)])
+        w.wait_log(r'msg="poll committed" source=short ')
+        # Renewed halfway through each life (every 5 s), in the
+        # background: polls every second use the token they find, none
+        # waits for a grant or meets an expired token.
+        grants = len(w.matching(r'msg="gcp token granted" '))
+        listed = len(w.matching(r'msg="poll listed" source=short '))
+        w.wait_log(r'msg="gcp token granted" ', count=grants + 2,
+                   timeout=30)
+        polls = len(w.matching(r'msg="poll listed" source=short ')) - listed
+        w.stop()
+        self.assertGreater(polls, 2, "more polls than grants")
+        self.assertEqual(w.matching(r'msg="gcp token refused"'), [])
+        self.assertEqual(w.matching(r'msg="poll failed" source=short '), [])
+
     # ---------------------------------------------------------- credentials
 
     def test_inherit_from_application_credentials_file(self):
