@@ -492,6 +492,21 @@ class Google(unittest.TestCase):
         self.assertIn("NAME_UNKNOWN", line)
         w.stop()
 
+    def test_check_connect_sources_and_spare_connectors(self):
+        self.fake.gcs_object("probe", "a.bin", b"a", 1704103200)
+        w = Watcher(self.workdir, self.config("probe", [
+            gcp_connector("gcp", self.fake),
+            gcp_connector("spare", self.fake),
+            gcp_connector("refused", self.fake, key_ref="gcp_wrong")],
+            [self.gcs_source("probed", "probe")]), env=self.env())
+        out = w.run_cli("check", "-c", w.write_config(), "--connect")
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("source probed: reachable, 1 versions", out.stdout)
+        self.assertIn("connector spare: reachable", out.stdout)
+        self.assertRegex(out.stdout, r"connector refused: FAILED: .*"
+                         r"invalid_grant: Invalid JWT Signature")
+        self.assertNotIn("PRIVATE KEY", out.stdout + out.stderr)
+
     # ---------------------------------------------------------- config
 
     def test_config_errors_name_their_place(self):
