@@ -11,7 +11,7 @@ librabbitmq-dev libmosquitto-dev libnats-dev librdkafka-dev libsmbclient-dev"
 TEST="libcriterion-dev redis-server docker-registry apache2-utils openssl
 python3 curl lmdb-utils python3-botocore awscli rabbitmq-server python3-pika
 mosquitto mosquitto-clients nats-server openssh-server openssh-client samba
-python3-jenkins python3-github"
+python3-jenkins python3-github python3-google-auth"
 BENCH="wrk skopeo valgrind"
 FUZZ="clang libclang-rt-14-dev"
 

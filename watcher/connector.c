@@ -24,6 +24,7 @@ extern const struct connector_entry connector_helm_oci_entry;
 extern const struct connector_entry connector_github_entry;
 extern const struct connector_entry connector_nexus_entry;
 extern const struct connector_entry connector_artifactory_entry;
+extern const struct connector_entry connector_gcp_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
@@ -38,6 +39,7 @@ static const struct connector_entry *const connector_table[] = {
 	&connector_github_entry,
 	&connector_nexus_entry,
 	&connector_artifactory_entry,
+	&connector_gcp_entry,
 };
 
 struct connectors {

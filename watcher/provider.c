@@ -29,6 +29,9 @@ extern const struct provider_entry provider_github_packages_entry;
 extern const struct provider_entry provider_nexus3_entry;
 extern const struct provider_entry provider_nexus2_entry;
 extern const struct provider_entry provider_artifactory_entry;
+extern const struct provider_entry provider_gcr_entry;
+extern const struct provider_entry provider_gar_entry;
+extern const struct provider_entry provider_gcs_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -47,6 +50,9 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_nexus3_entry,
 	&provider_nexus2_entry,
 	&provider_artifactory_entry,
+	&provider_gcr_entry,
+	&provider_gar_entry,
+	&provider_gcs_entry,
 };
 
 const struct provider_entry *

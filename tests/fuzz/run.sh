@@ -32,6 +32,7 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-nexus)	seeds="tests/fixtures/nexus" ;;
 	fuzz-artifactory) seeds="tests/fixtures/artifactory" ;;
 	fuzz-helm-oci)	seeds="tests/fixtures/helm-oci tests/fixtures/docker/manifest" ;;
+	fuzz-google)	seeds="tests/fixtures/google" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
