@@ -14,10 +14,14 @@
 
 extern const struct connector_entry connector_docker_entry;
 extern const struct connector_entry connector_aws_entry;
+extern const struct connector_entry connector_azure_entry;
+extern const struct connector_entry connector_azart_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
 	&connector_aws_entry,
+	&connector_azure_entry,
+	&connector_azart_entry,
 };
 
 struct connectors {

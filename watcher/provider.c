@@ -17,12 +17,16 @@ extern const struct provider_entry provider_docker_entry;
 extern const struct provider_entry provider_ecr_entry;
 extern const struct provider_entry provider_s3_entry;
 extern const struct provider_entry provider_ami_entry;
+extern const struct provider_entry provider_acr_entry;
+extern const struct provider_entry provider_azart_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
 	&provider_ecr_entry,
 	&provider_s3_entry,
 	&provider_ami_entry,
+	&provider_acr_entry,
+	&provider_azart_entry,
 };
 
 const struct provider_entry *
