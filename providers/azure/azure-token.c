@@ -102,7 +102,8 @@ az_token_settle(struct az_token *t, const char *cause)
 	t->waiters = NULL;
 	t->busy = 0;
 	if (cause != NULL)
-		log_warn("azure token failed", "connector=%s token=%s cause=%s",
+		/* The poll that waited says it once; here for debugging. */
+		log_debug("azure token failed", "connector=%s token=%s cause=%s",
 		    log_q(t->auth->conn->conf->id), t->kind ==
 		    AZ_TOKEN_ACR_REFRESH ? "acr-refresh" : t->kind ==
 		    AZ_TOKEN_ACR_ACCESS ? "acr-access" : "aad", log_q(cause));
