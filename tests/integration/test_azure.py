@@ -317,9 +317,9 @@ class Azure(unittest.TestCase):
                   "huge": "exceeds", "429": "HTTP 429"}
         for kind, text in expect.items():
             failed = len(w.matching(r'msg="poll failed" source=faulty '))
-            retry = 30 if kind == "429" else 1
-            self.fake.fault("/acr/v1/faulty/", kind,
-                            count=10 if kind in ("500", "429") else 1,
+            retry = 2
+            # Enough for the limiter's quick retries of 5xx and errors.
+            self.fake.fault("/acr/v1/faulty/", kind, count=10,
                             retry_after=retry)
             line = w.wait_log(r'msg="poll failed" source=faulty ',
                               count=failed + 1, timeout=60)[-1]
@@ -402,7 +402,7 @@ class Azure(unittest.TestCase):
         self.assertIn("TF400813", line)
         # The sign-in page (a 203 HTML answer) is an auth error.
         failed = len(w.matching(r'msg="poll failed" source=good '))
-        self.fake.fault("/acme/_apis/packaging/Feeds/errs/", "signin",
+        self.fake.fault("/acme/_apis/packaging/Feeds/errs/Packages/", "signin",
                         count=1)
         line = w.wait_log(r'msg="poll failed" source=good ',
                           count=failed + 1)[-1]
@@ -413,8 +413,8 @@ class Azure(unittest.TestCase):
         for kind, text in (("garbage", "invalid JSON"),
                            ("500", "HTTP 500"), ("huge", "exceeds")):
             failed = len(w.matching(r'msg="poll failed" source=good '))
-            self.fake.fault("/acme/_apis/packaging/Feeds/errs/", kind,
-                            count=10 if kind == "500" else 1)
+            self.fake.fault("/acme/_apis/packaging/Feeds/errs/Packages/",
+                            kind, count=10)
             line = w.wait_log(r'msg="poll failed" source=good ',
                               count=failed + 1, timeout=30)[-1]
             self.assertIn(text, line)
