@@ -15,11 +15,12 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-config)	seeds="tests/fixtures/config config" ;;
 	fuzz-chat)	seeds="tests/fixtures/chat" ;;
 	fuzz-aws)	seeds="tests/fixtures/aws" ;;
+	fuzz-azure)	seeds="tests/fixtures/azure" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
 	for d in $seeds; do
-		find "$d" -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.xml' \) \
+		find "$d" -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.xml' -o -name '*.html' \) \
 		    -exec cp {} "$corpus/" \;
 	done
 	echo "== $name: ${secs}s"
