@@ -384,7 +384,8 @@ az_connector_probe(struct connector *conn, void (*done)(int, const char *,
 	struct az_probe		*pr;
 
 	if (a->auth == NULL) {
-		done(0, "the admin user is checked by its sources' registries",
+		done(0, "the admin user belongs to one registry: an Acr source "
+		    "on this connector checks it",
 		    arg);
 		return;
 	}
