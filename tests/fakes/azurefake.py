@@ -205,7 +205,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.log.append((self.command, self.path,
                                    {k.lower(): v for k, v
-                                    in self.headers.items()}))
+                                    in self.headers.items()},
+                                   time.monotonic()))
         kind, retry_after = self.fault(url.path)
         if kind is not None:
             self.do_fault(kind, retry_after)
@@ -635,5 +636,11 @@ class AzureFake:
 
     def requests(self, prefix=""):
         with self.state.lock:
-            return [(m, p, h) for m, p, h in self.state.log
+            return [(m, p, h) for m, p, h, _ in self.state.log
+                    if p.startswith(prefix)]
+
+    def timed(self, prefix=""):
+        """(monotonic time, path) of each request under prefix."""
+        with self.state.lock:
+            return [(t, p) for _, p, _, t in self.state.log
                     if p.startswith(prefix)]

@@ -14,8 +14,10 @@ Retry-After, 5xx, garbage, HTML, truncated, huge, the 203 sign-in page) are
 clear failures and the next poll recovers.  No secret is ever logged.
 """
 
+import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
@@ -262,6 +264,74 @@ class Azure(unittest.TestCase):
         self.assertEqual(events[0]["data"]["version"], "2.0")
         lists = [p for _, p, _ in self.fake.requests("/acr/v1/capped/")]
         self.assertTrue(all("n=2" in p and "last=" not in p for p in lists))
+
+    def test_acr_cap_flagged_in_versions(self):
+        repo = "flag/app"
+        for i in range(25):
+            self.fake.tag(repo, "1.0.%d" % i, repo + str(i),
+                          updated=1704103200 + i)
+        src = acr_source("flag", "az", repo)
+        src["maxTags"] = 10
+        w = Watcher(self.workdir, self.config(
+            "acrflag", [azure_connector("az", self.fake)], [src]),
+            env={"AW_HOOK_KEY": HOOK_SECRET, "AW_AZ_SECRET": SECRET})
+        out = w.run_cli("versions", "-c", w.write_config(), "flag", "--json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        listed = json.loads(out.stdout)
+        self.assertTrue(listed["truncated"])
+        # The newest ten, from one page.
+        self.assertEqual(sorted(v["name"] for v in listed["versions"]),
+                         sorted("1.0.%d" % i for i in range(15, 25)))
+        self.assertNotIn(SECRET, out.stdout + out.stderr)
+
+    def test_429_retry_after_is_honoured(self):
+        for name, connector, source, prefix, add in (
+                ("acr429", azure_connector("az", self.fake),
+                 acr_source("acr429", "az", "slow/app"), "/acr/v1/slow/",
+                 lambda: self.fake.tag("slow/app", "2", "slow2")),
+                ("art429", artifacts_connector("ado", self.fake),
+                 artifacts_source("art429", "ado", "slow", "slowpkg",
+                                  ptype="npm"),
+                 "/acme/_apis/packaging/Feeds/slow/",
+                 lambda: self.fake.package("acme", None, "slow", "slowpkg",
+                                           "Npm", {"2.0.0": time.time()}))):
+            self.fake.tag("slow/app", "1", "slow1", updated=1704103200)
+            self.fake.package("acme", None, "slow", "slowpkg", "Npm",
+                              {"1.0.0": 1704103200})
+            before = len(self.hook.accepted())
+            w = self.start(name, [connector], [source])
+            self.wait_polls(w, name, 2)
+            start = len(self.fake.timed(prefix))
+            self.fake.fault(prefix, "429", count=1, retry_after=2)
+            add()
+            events = self.wait_events(name, before, 1, timeout=30)
+            w.stop()
+            self.assertEqual(events[0]["type"], "artifact.created")
+            seen = self.fake.timed(prefix)[start:]
+            # The 429 answered the first; the retry waited Retry-After.
+            self.assertGreaterEqual(seen[1][0] - seen[0][0], 1.9, name)
+            self.assertEqual(w.matching(r'msg="poll failed" source=%s '
+                                        % name), [])
+
+    def test_identity_change_rebaselines_silently(self):
+        self.fake.tag("ida/app", "1.0", "ida1", updated=1704103200)
+        for i in range(3):
+            self.fake.tag("idb/app", "5.%d" % i, "idb%d" % i,
+                          updated=1704103200 + i)
+        before = len(self.hook.accepted())
+        w = self.start("acrident", [azure_connector("az", self.fake)],
+                       [acr_source("ident", "az", "ida/app")])
+        self.wait_polls(w, "ident", 2)
+        w.stop()
+        w = self.start("acrident", [azure_connector("az", self.fake)],
+                       [acr_source("ident", "az", "idb/app")])
+        self.wait_polls(w, "ident", 2)
+        self.assertEqual(self.events_of("ident", before), [])
+        w.wait_log(r"(?i)(identity|fingerprint|re-?baselin).*source=ident ")
+        self.fake.tag("idb/app", "5.9", "idb9")
+        events = self.wait_events("ident", before, 1)
+        w.stop()
+        self.assertEqual(events[0]["data"]["version"], "5.9")
 
     def test_token_expiry_mid_run_is_renewed(self):
         repo = "short/app"
