@@ -148,6 +148,24 @@ struct azure_conn {
 char	*az_registry_url(const struct connector *, const char *registry,
 	    char **service);
 
+/* provider-acr.c: an Acr source's instance (provider->data). */
+struct acr_call;
+struct acr_resolve;
+struct acr_src {
+	char			*base;		/* the registry's URL */
+	char			*service;	/* myreg.azurecr.io */
+	char			*scope;		/* of its access token */
+	const char		*repository;	/* the source's */
+	struct fetcher		*fetcher;
+	struct az_token		*token;		/* NULL: the admin user */
+	struct acr_call		*call;		/* list() in flight */
+	struct acr_resolve	*resolving;	/* resolve() in flight */
+};
+/* acr-labels.c: resolve(): digests and labels from the v2 API. */
+void	 acr_resolve(struct provider *, struct version **, size_t,
+	    provider_done_cb, void *);
+void	 acr_resolve_free(struct acr_resolve *);	/* accepts NULL */
+
 /* connector-artifacts.c: the AzureArtifacts connector's spec. */
 struct azart_connector {
 	char		*url;		/* azureArtifactsUrl */

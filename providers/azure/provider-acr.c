@@ -13,7 +13,7 @@
  * that token and the listing starts over once with a new one.  With the
  * admin user, the fetch engine does the registry token dance with the
  * connector's Basic credentials.  A source with `tag:` lists that one tag
- * (/acr/v1/<repo>/_tags/<tag>).
+ * (/acr/v1/<repo>/_tags/<tag>).  resolve() is acr-labels.c.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -43,15 +43,6 @@ struct acr_source {
 	char		*digest;	/* accepted, ignored */
 };
 
-struct acr_call;
-struct acr {
-	char		*base;		/* the registry's URL */
-	char		*service;	/* its name: myreg.azurecr.io */
-	char		*scope;
-	struct fetcher	*fetcher;
-	struct az_token	*token;		/* NULL: the admin user */
-	struct acr_call	*call;
-};
 
 struct acr_call {
 	struct provider		*p;
@@ -159,7 +150,7 @@ static void
 acr_ended(struct provider_result *r, void *arg)
 {
 	struct acr_call		*c = arg;
-	struct acr		*a = c->p->data;
+	struct acr_src		*a = c->p->data;
 	provider_done_cb	 done = c->done;
 	void			*done_arg = c->arg;
 
@@ -269,7 +260,7 @@ static void
 acr_go(const char *token, const char *cause, void *arg)
 {
 	struct acr_call		*c = arg;
-	struct acr		*a = c->p->data;
+	struct acr_src		*a = c->p->data;
 	const struct acr_source	*src = c->p->conf->data;
 	struct fetch		*f;
 	struct fetch_request	 rq;
@@ -324,7 +315,7 @@ static void
 acr_list(struct provider *p, const struct list_request *req,
     provider_done_cb done, void *arg)
 {
-	struct acr	*a = p->data;
+	struct acr_src	*a = p->data;
 	struct acr_call	*c = xcalloc(1, sizeof *c);
 
 	c->p = p;
@@ -342,9 +333,18 @@ acr_list(struct provider *p, const struct list_request *req,
 static void
 acr_cancel(struct provider *p)
 {
-	struct acr	*a = p->data;
+	struct acr_src	*a = p->data;
 
-	if (a == NULL || a->call == NULL)
+	if (a == NULL)
+		return;
+	if (a->resolving != NULL) {
+		if (a->token != NULL)
+			az_token_cancel(a->token, a->resolving);
+		fetch_cancel(a->fetcher);
+		acr_resolve_free(a->resolving);
+		a->resolving = NULL;
+	}
+	if (a->call == NULL)
 		return;
 	if (a->token != NULL)
 		az_token_cancel(a->token, a->call);
@@ -359,9 +359,10 @@ acr_init(struct provider *p, char **cause __unused)
 	const struct acr_source	*src = p->conf->data;
 	struct azure_conn	*conn = p->connector->data;
 	struct fetcher_conf	 fc;
-	struct acr		*a = xcalloc(1, sizeof *a);
+	struct acr_src		*a = xcalloc(1, sizeof *a);
 
 	a->base = az_registry_url(p->connector, src->registry, &a->service);
+	a->repository = src->repository;
 	xasprintf(&a->scope, "repository:%s:pull,metadata_read",
 	    src->repository);
 	memset(&fc, 0, sizeof fc);
@@ -380,7 +381,7 @@ acr_init(struct provider *p, char **cause __unused)
 static void
 acr_free(struct provider *p)
 {
-	struct acr	*a = p->data;
+	struct acr_src	*a = p->data;
 
 	if (a == NULL)
 		return;
@@ -404,7 +405,7 @@ const struct provider_entry provider_acr_entry = {
 	.identity = acr_identity,
 	.init = acr_init,
 	.list = acr_list,
-	.resolve = NULL,
+	.resolve = acr_resolve,
 	.cancel = acr_cancel,
 	.free = acr_free,
 };

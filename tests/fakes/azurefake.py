@@ -134,6 +134,7 @@ class State:
         self.aad_life = 3600
         self.acr_life = 3600
         self.page_size = None   # the registry's own cap on n
+        self.blobs = {}         # digest -> (media type, bytes)
         self.clock = time.time
 
 
@@ -215,7 +216,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
         try:
             status, answer, headers = self.route(url.path, query, form)
-            self.reply(status, answer, headers)
+            if status is not None:
+                self.reply(status, answer, headers)
         except Refused as r:
             self.reply(r.status, r.body, r.headers)
 
@@ -236,6 +238,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.acr_token(query, form)
         if path.startswith("/acr/v1/"):
             return self.acr_tags(path[len("/acr/v1/"):], query)
+        if path.startswith("/v2/"):
+            return self.registry_v2(path[len("/v2/"):])
         if "/_apis/packaging/" in path:
             return self.feeds(path, query)
         raise Refused(404, {"error": "no such path " + path})
@@ -400,16 +404,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             "invalid or expired")
         return self.issue_access(form.get("scope", ""))
 
-    def challenge(self, repo):
+    def challenge(self, repo, action="metadata_read"):
         host = self.headers.get("Host")
         return acr_error(401, "UNAUTHORIZED", "authentication required, "
                          "visit https://aka.ms/acr/authorization",
                          {"WWW-Authenticate": 'Bearer realm="http://%s/'
                           'oauth2/token",service="%s",scope="repository:%s:'
-                          'metadata_read"' % (host, self.state.registry,
-                                              repo)})
+                          '%s"' % (host, self.state.registry, repo,
+                                   action)})
 
-    def acr_authorized(self, repo):
+    def acr_authorized(self, repo, action="metadata_read"):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return False
@@ -420,10 +424,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for part in known[1].split(" "):
             bits = part.split(":")
             if len(bits) == 3 and bits[0] == "repository" and \
-                    bits[1] == repo and "metadata_read" in \
-                    bits[2].split(","):
+                    bits[1] == repo and action in bits[2].split(","):
                 return True
         return False
+
+    def registry_v2(self, rest):
+        st = self.state
+        for what in ("/manifests/", "/blobs/"):
+            if what in rest:
+                repo, _, ref = rest.partition(what)
+                break
+        else:
+            raise Refused(404, {"errors": [{"code": "NOT_FOUND"}]})
+        if not self.acr_authorized(repo, "pull"):
+            raise self.challenge(repo, "pull")
+        with st.lock:
+            tags = st.repos.get(repo, {})
+            if what == "/manifests/" and ref in tags:
+                ref = tags[ref][0]
+            blob = st.blobs.get(ref)
+        if blob is None:
+            raise acr_error(404, "MANIFEST_UNKNOWN" if what ==
+                            "/manifests/" else "BLOB_UNKNOWN", "not found")
+        self.send_response(200)
+        self.send_header("Content-Type", blob[0])
+        self.send_header("Content-Length", str(len(blob[1])))
+        self.send_header("Docker-Content-Digest", ref)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(blob[1])
+        return None, None, None
 
     def acr_tags(self, rest, query):
         st = self.state
@@ -584,10 +614,27 @@ class AzureFake:
         with self.state.lock:
             self.state.admins[(user, password)] = self.state.registry
 
-    def tag(self, repo, name, content, updated=None):
-        """Push or re-point a tag; returns its digest."""
-        digest = digest_of(content)
+    def tag(self, repo, name, content, updated=None, labels=None):
+        """Push or re-point a tag to an image (a manifest and a config blob
+        the v2 API serves, labels in the config); returns its digest."""
+        config = json.dumps({"architecture": "amd64", "os": "linux",
+                             "created": "2026-01-01T10:00:00Z",
+                             "config": {"Labels": labels or
+                                        {"content": content}}}).encode()
+        cdigest = "sha256:" + hashlib.sha256(config).hexdigest()
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType":
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType":
+                       "application/vnd.docker.container.image.v1+json",
+                       "size": len(config), "digest": cdigest},
+            "layers": []}).encode()
+        digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
         with self.state.lock:
+            self.state.blobs[cdigest] = ("application/octet-stream", config)
+            self.state.blobs[digest] = (
+                "application/vnd.docker.distribution.manifest.v2+json",
+                manifest)
             tags = self.state.repos.setdefault(repo, {})
             now = updated if updated is not None else time.time()
             created = tags[name][1] if name in tags else now

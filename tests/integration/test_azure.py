@@ -265,6 +265,29 @@ class Azure(unittest.TestCase):
         lists = [p for _, p, _ in self.fake.requests("/acr/v1/capped/")]
         self.assertTrue(all("n=2" in p and "last=" not in p for p in lists))
 
+    def test_acr_labels_through_the_registry_api(self):
+        for name, auth in (("acrlabels", "Secret"),
+                           ("acrlabadm", "UsernamePassword")):
+            repo = name + "/app"
+            self.fake.tag(repo, "1.0.0", repo + "1", updated=1704103200,
+                          labels={"v": "1"})
+            before = len(self.hook.accepted())
+            w = self.start(name, [azure_connector("az", self.fake,
+                                                  auth=auth)],
+                           [acr_source(name, "az", repo, fetchLabels=True)])
+            w.wait_log(r'msg="poll committed" source=%s ' % name)
+            digest = self.fake.tag(repo, "1.1.0", repo + "2",
+                                   labels={"v": "2", "team": "web"})
+            events = self.wait_events(name, before, 1)
+            w.stop()
+            data = events[0]["data"]
+            self.assertEqual(data["version"], "1.1.0")
+            self.assertEqual(data["digest"], digest)
+            self.assertEqual(data["labels"], {"v": "2", "team": "web"})
+            gets = self.fake.requests("/v2/%s/" % repo)
+            self.assertTrue(any("/blobs/" in p for _, p, _ in gets))
+            self.no_secrets(w)
+
     def test_acr_cap_flagged_in_versions(self):
         repo = "flag/app"
         for i in range(25):
