@@ -451,7 +451,7 @@ class Azure(unittest.TestCase):
         self.assertEqual(data["package"], "com.acme:app")
         self.assertEqual(data["group"], "com.acme")
         self.assertEqual(data["format"], "maven")
-        reqs = self.fake.requests("/acme/_apis/packaging/")
+        reqs = self.fake.requests("/acme/_apis/packaging/Feeds/releases/")
         # The package is looked up once; then one request a poll.
         self.assertEqual(len([p for _, p, _ in reqs if "/packages?" in p]),
                          1)
