@@ -288,6 +288,36 @@ class Azure(unittest.TestCase):
             self.assertTrue(any("/blobs/" in p for _, p, _ in gets))
             self.no_secrets(w)
 
+    def test_config_errors_are_clear(self):
+        nocert = azure_connector("nocert", self.fake, auth="Certificate")
+        del nocert["connector"]["spec"]["credential"]["spec"]["auth"][
+            "spec"]["certificateRef"]
+        noauth = azure_connector("noauth", self.fake)
+        del noauth["connector"]["spec"]["credential"]["spec"]["auth"]
+        nouser = azure_connector("nouser", self.fake,
+                                 auth="ManagedIdentity")
+        del nouser["connector"]["spec"]["credential"]["spec"]["auth"][
+            "spec"]
+        noproj = artifacts_source("noproj", "ado", "f", "p")
+        noproj["spec"]["scope"] = "project"
+        badtype = artifacts_source("badtype", "ado", "f", "p")
+        badtype["spec"]["packageType"] = "pypi"
+        w = Watcher(self.workdir, self.config(
+            "acrcheck", [nocert, noauth, nouser,
+                         artifacts_connector("ado", self.fake)],
+            [acr_source("a", "nocert", "x/y"),
+             acr_source("b", "noauth", "x/y"),
+             acr_source("c", "nouser", "Bad Repo"), noproj, badtype]))
+        out = w.run_cli("check", "-c", w.write_config())
+        self.assertNotEqual(out.returncode, 0)
+        err = out.stderr
+        self.assertIn("auth Certificate needs spec.certificateRef", err)
+        self.assertIn("credential ManualConfig needs spec.auth.type", err)
+        self.assertIn("UserAssignedManagedIdentity needs spec.clientId", err)
+        self.assertIn("is not a repository name", err)
+        self.assertIn("scope project needs spec.project", err)
+        self.assertIn("pypi", err)
+
     def test_acr_cap_flagged_in_versions(self):
         repo = "flag/app"
         for i in range(25):
