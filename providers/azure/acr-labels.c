@@ -40,7 +40,7 @@ struct acr_resolve {
 	struct acr_src		*src;
 	provider_done_cb	 done;
 	void			*arg;
-	char			*auth;		/* "Authorization: Bearer …" */
+	char			*auth;		/* the Bearer header */
 	struct acr_job		*jobs;
 	size_t			 n;
 	struct fetch		*f;

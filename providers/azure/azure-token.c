@@ -41,7 +41,7 @@ struct az_waiter {
 struct az_token {
 	struct az_auth		*auth;
 	enum az_token_kind	 kind;
-	struct az_token		*parent;	/* whose value the request takes */
+	struct az_token		*parent;	/* made from its value */
 	char			*base;		/* ACR: the registry's URL */
 	char			*service;	/* ACR: its name */
 	char			*scope;		/* ACR access: the scope */
@@ -103,7 +103,8 @@ az_token_settle(struct az_token *t, const char *cause)
 	t->busy = 0;
 	if (cause != NULL)
 		/* The poll that waited says it once; here for debugging. */
-		log_debug("azure token failed", "connector=%s token=%s cause=%s",
+		log_debug("azure token failed",
+		    "connector=%s token=%s cause=%s",
 		    log_q(t->auth->conn->conf->id), t->kind ==
 		    AZ_TOKEN_ACR_REFRESH ? "acr-refresh" : t->kind ==
 		    AZ_TOKEN_ACR_ACCESS ? "acr-access" : "aad", log_q(cause));
@@ -237,10 +238,11 @@ az_token_request(struct az_token *t, const char *parent)
 	switch (t->kind) {
 	case AZ_TOKEN_IMDS:
 		e = url_escape(c->resource);
+		scope = c->client_id != NULL ? url_escape(c->client_id) : NULL;
 		xasprintf(&url, "%s/metadata/identity/oauth2/token?api-version="
-		    "2018-02-01&resource=%s%s%s", c->imds, e, c->client_id !=
-		    NULL ? "&client_id=" : "", c->client_id != NULL ?
-		    c->client_id : "");
+		    "2018-02-01&resource=%s%s%s", c->imds, e, scope != NULL ?
+		    "&client_id=" : "", scope != NULL ? scope : "");
+		free(scope);
 		free(e);
 		hr.method = "GET";
 		hr.headers = imds;

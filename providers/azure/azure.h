@@ -31,7 +31,7 @@ struct azure_connector {
 	char		*username;	/* …auth.spec.username (admin user) */
 	char		*password_ref;	/* …auth.spec.passwordRef */
 	int		 msi_type;	/* InheritFromDelegate: auth.type */
-	char		*client_id;	/* …auth.spec.clientId (user assigned) */
+	char		*client_id;	/* …auth.spec.clientId */
 	int		 environment;	/* azureEnvironmentType */
 	char		*ep_login;	/* endpoints.login */
 	char		*ep_imds;	/* endpoints.imds */

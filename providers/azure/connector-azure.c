@@ -42,7 +42,8 @@ static const struct az_cloud az_clouds[] = {
 };
 
 static const struct cfg_key az_auth_spec_keys[] = {
-	{ .name = "secretRef", .type = CFG_SECRET, .off = CONN_OFF(secret_ref) },
+	{ .name = "secretRef", .type = CFG_SECRET,
+	  .off = CONN_OFF(secret_ref) },
 	{ .name = "certificateRef", .type = CFG_SECRET,
 	  .off = CONN_OFF(certificate_ref) },
 	{ .name = "username", .type = CFG_STRING, .off = CONN_OFF(username) },
@@ -183,8 +184,8 @@ az_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 		k = choice(v = c->auth_name, az_msi_types);
 		if (k == -1) {
 			cfg_error(errs, node_at(at, "credential.spec.auth"),
-			    "auth.type %s: not SystemAssignedManagedIdentity or "
-			    "UserAssignedManagedIdentity", log_q(v));
+			    "auth.type %s: not SystemAssignedManagedIdentity "
+			    "or UserAssignedManagedIdentity", log_q(v));
 			return (n + 1);
 		}
 		c->msi_type = k == -2 ? AZ_MSI_SYSTEM : k;

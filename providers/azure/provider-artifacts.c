@@ -46,7 +46,7 @@ struct azart_source {
 
 struct azart_call;
 struct azart {
-	char			*base;		/* …/{project}/_apis/packaging */
+	char			*base;		/* …/_apis/packaging */
 	char			*package_id;	/* found, kept */
 	struct fetcher		*fetcher;
 	struct azart_call	*call;
