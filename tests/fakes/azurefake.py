@@ -661,6 +661,11 @@ class AzureFake:
             if acr is not None:
                 self.state.acr_life = acr
 
+    def revoke_access_tokens(self):
+        """The registry forgets every access token it issued (a 401 next)."""
+        with self.state.lock:
+            self.state.access_tokens = {}
+
     def set_page_size(self, n):
         with self.state.lock:
             self.state.page_size = n

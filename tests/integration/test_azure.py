@@ -386,6 +386,24 @@ class Azure(unittest.TestCase):
         w.stop()
         self.assertEqual(events[0]["data"]["version"], "5.9")
 
+    def test_refused_token_is_fetched_anew_once(self):
+        repo = "revoked/app"
+        self.fake.tag(repo, "1", repo + "1", updated=1704103200)
+        before = len(self.hook.accepted())
+        w = self.start("acrrevoke", [azure_connector("az", self.fake)],
+                       [acr_source("revoked", "az", repo)])
+        self.wait_polls(w, "revoked", 2)
+        access = self.fake.issued("access")
+        self.fake.revoke_access_tokens()
+        w.wait_log(r'msg="acr token refused" source=revoked\b')
+        self.fake.tag(repo, "2", repo + "2")
+        events = self.wait_events("revoked", before, 1)
+        w.stop()
+        self.assertEqual(events[0]["data"]["version"], "2")
+        self.assertGreater(self.fake.issued("access"), access)
+        self.assertEqual(w.matching(r'msg="poll failed" source=revoked '),
+                         [])
+
     def test_token_expiry_mid_run_is_renewed(self):
         repo = "short/app"
         self.fake.tag(repo, "1", repo + "1", updated=1704103200)
