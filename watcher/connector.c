@@ -25,6 +25,8 @@ extern const struct connector_entry connector_github_entry;
 extern const struct connector_entry connector_nexus_entry;
 extern const struct connector_entry connector_artifactory_entry;
 extern const struct connector_entry connector_gcp_entry;
+extern const struct connector_entry connector_azure_entry;
+extern const struct connector_entry connector_azart_entry;
 
 static const struct connector_entry *const connector_table[] = {
 	&connector_docker_entry,
@@ -40,6 +42,8 @@ static const struct connector_entry *const connector_table[] = {
 	&connector_nexus_entry,
 	&connector_artifactory_entry,
 	&connector_gcp_entry,
+	&connector_azure_entry,
+	&connector_azart_entry,
 };
 
 struct connectors {

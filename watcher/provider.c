@@ -32,6 +32,8 @@ extern const struct provider_entry provider_artifactory_entry;
 extern const struct provider_entry provider_gcr_entry;
 extern const struct provider_entry provider_gar_entry;
 extern const struct provider_entry provider_gcs_entry;
+extern const struct provider_entry provider_acr_entry;
+extern const struct provider_entry provider_azart_entry;
 
 static const struct provider_entry *const provider_table[] = {
 	&provider_docker_entry,
@@ -53,6 +55,8 @@ static const struct provider_entry *const provider_table[] = {
 	&provider_gcr_entry,
 	&provider_gar_entry,
 	&provider_gcs_entry,
+	&provider_acr_entry,
+	&provider_azart_entry,
 };
 
 const struct provider_entry *

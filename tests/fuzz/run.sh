@@ -33,6 +33,7 @@ for f in build/fuzz/fuzz-*; do
 	fuzz-artifactory) seeds="tests/fixtures/artifactory" ;;
 	fuzz-helm-oci)	seeds="tests/fixtures/helm-oci tests/fixtures/docker/manifest" ;;
 	fuzz-google)	seeds="tests/fixtures/google" ;;
+	fuzz-azure)	seeds="tests/fixtures/azure" ;;
 	*)		seeds="" ;;
 	esac
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/aw-$name.XXXXXX")
@@ -41,7 +42,7 @@ for f in build/fuzz/fuzz-*; do
 		[ -d "$d" ] || continue
 		for s in $(find "$d" -type f \( -name '*.json' -o \
 		    -name '*.yaml' -o -name '*.xml' -o -name '*.bin' -o \
-		    -name '*.txt' \)); do
+		    -name '*.txt' -o -name '*.html' \)); do
 			i=$((i + 1))
 			if [ -z "$selectors" ]; then
 				cp "$s" "$corpus/$i"
