@@ -606,7 +606,7 @@ class Once(WatcherCase):
     def test_once_dead_letter_exits_5_with_the_answer(self):
         repo = "e2e/once-dead"
         self.client.push(repo, "1.0")
-        watcher = self.watcher(self.config(
+        watcher = self.new_watcher(self.config(
             [docker_source("dead", "local", repo)]))
         path = watcher.write_config()
         baseline = watcher.run_cli("once", "-c", path)
