@@ -457,3 +457,33 @@ order_sort(struct versions *vs, char **keys, enum order_kind order,
 	for (i = 0; keys != NULL && i < vs->n + *dropped; i++)
 		free(keys[i]);
 }
+
+char *
+filter_literal_prefix(const char *re)
+{
+	struct buf	 b = { 0 };
+	const char	*p = re;
+
+	/* An alternation anywhere: no prefix is common to every branch. */
+	if (strchr(re, '|') != NULL)
+		return (xstrdup(""));
+	if (*p == '^')
+		p++;
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0' && strchr(".-/_+*?()[]{}|^$\\",
+		    p[1]) != NULL) {
+			/* An escaped literal, unless a quantifier follows. */
+			if (p[2] == '*' || p[2] == '?' || p[2] == '{')
+				break;
+			buf_add(&b, p + 1, 1);
+			p++;
+			continue;
+		}
+		if (strchr(".[]()*+?{}|^$\\", *p) != NULL)
+			break;
+		if (p[1] == '*' || p[1] == '?' || p[1] == '{')
+			break;
+		buf_add(&b, p, 1);
+	}
+	return (buf_take(&b));
+}

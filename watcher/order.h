@@ -43,6 +43,12 @@ struct filter_conf {
 struct filter	*filter_create(const struct filter_conf *, char **cause);
 void		 filter_free(struct filter *);	/* accepts NULL */
 /*
+ * The literal start every match of an include pattern shares ("" when
+ * there is none, e.g. an alternation): what a listing API can take as its
+ * prefix (S3's and GCS's `prefix`).  Allocated.
+ */
+char		*filter_literal_prefix(const char *re);
+/*
  * Does `name` pass?  1 yes (and *key, allocated, is the sort key: the
  * named group `key` when the include pattern has one, else NULL), 0 no,
  * -1 the pattern hit PCRE2's match limits on this name (*cause set).

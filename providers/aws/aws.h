@@ -153,8 +153,6 @@ struct cfg_strlist;
 char	*aws_ami_query(const struct cfg_node *tags,
 	    const struct cfg_node *filters, const struct cfg_strlist *owners,
 	    const char *version);
-/* provider-s3.c: the literal start every match of a regex shares. */
-char	*aws_regex_prefix(const char *);
 
 
 /* One profile of ~/.aws/credentials or ~/.aws/config. */

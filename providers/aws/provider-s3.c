@@ -71,36 +71,6 @@ s3_bucket_valid(const char *b)
 	    b[n - 1] != '-');
 }
 
-char *
-aws_regex_prefix(const char *re)
-{
-	struct buf	 b = { 0 };
-	const char	*p = re;
-
-	/* An alternation anywhere: no prefix is common to every branch. */
-	if (strchr(re, '|') != NULL)
-		return (xstrdup(""));
-	if (*p == '^')
-		p++;
-	for (; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0' && strchr(".-/_+*?()[]{}|^$\\",
-		    p[1]) != NULL) {
-			/* An escaped literal, unless a quantifier follows. */
-			if (p[2] == '*' || p[2] == '?' || p[2] == '{')
-				break;
-			buf_add(&b, p + 1, 1);
-			p++;
-			continue;
-		}
-		if (strchr(".[]()*+?{}|^$\\", *p) != NULL)
-			break;
-		if (p[1] == '*' || p[1] == '?' || p[1] == '{')
-			break;
-		buf_add(&b, p, 1);
-	}
-	return (buf_take(&b));
-}
-
 static int
 s3_check(struct source_conf *conf, struct cfg_errors *errs)
 {
@@ -290,7 +260,7 @@ s3_init(struct provider *p, char **cause __unused)
 	if (src->file_path != NULL)
 		s->prefix = xstrdup(src->file_path);
 	else if (src->file_path_regex != NULL)
-		s->prefix = aws_regex_prefix(src->file_path_regex);
+		s->prefix = filter_literal_prefix(src->file_path_regex);
 	else
 		s->prefix = xstrdup("");
 	p->fields = cJSON_CreateObject();

@@ -17,7 +17,6 @@
 #include <cjson/cJSON.h>
 
 #include "google.h"
-#include "aws/aws.h"		/* aws_regex_prefix: the same rule */
 #include "connector.h"
 #include "fetch.h"
 #include "http.h"
@@ -191,7 +190,7 @@ gcs_init(struct provider *p, char **cause __unused)
 	if (src->artifact_path == NULL)
 		prefix = xstrdup("");
 	else if (is_regex(src->artifact_path))
-		prefix = aws_regex_prefix(src->artifact_path);
+		prefix = filter_literal_prefix(src->artifact_path);
 	else {
 		/* "dir/": everything under it; else one object. */
 		prefix = xstrdup(src->artifact_path);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "order.h"
 #include "json.h"
 #include "xml.h"
 
@@ -68,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	aws_parse_profile(body, size, "ci", 1, &p);
 	aws_profile_clear(&p);
 	s = xstrndup(body, size);
-	free(aws_regex_prefix(s));
+	free(filter_literal_prefix(s));
 	free(s);
 	return (0);
 }

@@ -236,3 +236,26 @@ Test(order, numeric_with_keys_pushed_and_alpha)
 	cr_assert_str_eq(vs.v[3].name, "x");
 	versions_free(&vs);
 }
+
+/* The prefix S3 and GCS listings are asked under. */
+Test(filter, literal_prefix_of_an_include_pattern)
+{
+	static const char *const cases[][2] = {
+		{ "^releases/app-\\d+\\.tgz$", "releases/app-" },
+		{ "^1\\.2\\.\\d+", "1.2." },
+		{ "ab*", "a" },
+		{ "ab+c", "ab" },
+		{ "a\\.?b", "a" },
+		{ "a|b", "" },
+		{ "(?i)app", "" },
+		{ "plain/path", "plain/path" },
+	};
+	size_t	 i;
+	char	*p;
+
+	for (i = 0; i < nitems(cases); i++) {
+		p = filter_literal_prefix(cases[i][0]);
+		cr_assert_str_eq(p, cases[i][1], "%s", cases[i][0]);
+		free(p);
+	}
+}
