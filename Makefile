@@ -13,6 +13,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iwatcher -Iproviders \
 LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 B	 = build
+NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 SRCS	 = $(filter-out watcher/main.c, \
 	   $(wildcard watcher/*.c providers/*.c providers/*/*.c sinks/*.c \
 	   config/*.c))
@@ -74,11 +75,12 @@ unit-asan:
 	@$(MAKE) --no-print-directory B=$(ASAN_B) SANITIZE="$(ASAN_FLAGS)" \
 	    $(UNIT:$(B)/%=$(ASAN_B)/%)
 
-# Every suite: Criterion unit tests (plain, then under the sanitizers), then
-# integration tests against real servers on loopback.  Ends with one line
-# "N passed, N failed, N skipped".
+# Every suite: Criterion unit tests (plain, and under the sanitizers) and
+# integration tests against real servers on loopback, several at a time
+# (tests/run-all.sh).  Ends with one line "N passed, N failed, N skipped".
+# The two builds run on every CPU.
 check: deps
-	@$(MAKE) --no-print-directory unit unit-asan
+	@$(MAKE) --no-print-directory -j$(NPROC) unit unit-asan
 	@UNIT_DIRS="$(B) $(ASAN_B)" sh tests/run-all.sh
 
 demo: deps

@@ -19,21 +19,20 @@ any provider's cap).
 import base64
 import hashlib
 import json
+import os
 import re
-import socket
+import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                "integration"))
+from harness import free_port  # noqa: E402
+
 FAULTS = ("429", "500", "garbage", "html", "truncated", "huge")
 HUGE = 40 * 1024 * 1024
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def digest_of(text):

@@ -22,6 +22,7 @@ import hmac
 import io
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -45,11 +46,28 @@ REGISTRY_BIN = "/usr/bin/docker-registry"
 START_TIMEOUT = 10.0
 
 
+# Ports handed out, taken from below the kernel's ephemeral range
+# (32768-60999 on Linux), so that no outgoing connection takes one between
+# free_port() and the server's bind.  Suites run side by side (run-all.sh):
+# each draws at random and checks that the port can be bound now.
+PORT_RANGE = (15000, 32000)
+_given = set()
+_draw = random.SystemRandom()  # not the random a test may seed
+
+
 def free_port():
-    """A port nobody listens on now: bind port 0 and read what we got."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on now, not handed out before by this suite."""
+    while True:
+        port = _draw.randrange(*PORT_RANGE)
+        if port in _given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
 
 
 def wait_listening(port, process=None, timeout=START_TIMEOUT):
