@@ -7,12 +7,21 @@
  * for it.  With a store that has ack_many, while deliveries keep coming
  * the acks of ~10 ms go out as one call (one write); a confirmed entry
  * waiting for its ack does not hold a place in the window.  A failed entry is retried with backoff until it
- * succeeds, or is dead-lettered (maxAttempts, maxAge, permanent failure);
- * while one waits for its retry nothing new starts, so a sink that is down
- * is probed by its oldest failures only.  When no entry is left to send it
+ * succeeds, or is dead-lettered (maxAttempts, maxAge, permanent failure).
+ * When no entry is left to send it
  * reads again, while the rest are still in flight; when the outbox is empty
  * it re-reads every couple of seconds, so that events committed by another
  * replica, or left pending, show up without a wake-up.
+ *
+ * Order per source.  The earliest entry of a source that failed and is not
+ * confirmed yet is the source's head: while there is one, no later entry of
+ * that source is sent, and only the head is retried (a sink that is down is
+ * probed by one entry per source); entries of other sources go on.  The
+ * later entries of its source that were already at the sink when it failed
+ * may have got there first: those the sink confirms (or had confirmed) go
+ * back to be sent again after it, so that from the head on the sink gets
+ * the source's entries in outbox order.  When the head is confirmed (or
+ * dead-lettered), the source's held entries go out in order, in the window.
  *
  * The entries taken are slots in outbox order.  A read answers the held
  * entries first (the store returns every unacked entry, oldest first), then
@@ -71,8 +80,11 @@ struct dispatch_slot {
 	unsigned		 failures;	/* failed attempts */
 	char			*reason;	/* SLOT_DEAD: why */
 	int64_t			 retry_at;	/* SLOT_WAIT: mono ms */
+	uint64_t		 seq;		/* outbox order */
+	int			 head;		/* its source's head */
 	struct dispatch_op	*op;		/* SENDING, ACKING */
 	TAILQ_ENTRY(dispatch_slot) entry;
+	TAILQ_ENTRY(dispatch_slot) hentry;	/* on heads, when head */
 	char			 text[];	/* key, id, source, json */
 };
 TAILQ_HEAD(dispatch_slots, dispatch_slot);
@@ -119,8 +131,11 @@ struct dispatch {
 	size_t			 nslots, nnew, nwait, nacking;
 	size_t			 nsending;	/* at the sink */
 	size_t			 nconfirmed;	/* OK or DEAD, not acking */
-	struct dispatch_slot	*first_new;	/* NULL: none */
+	uint64_t		 seq;		/* of the last slot taken */
+	/* Where sending looks next: every NEW slot before it is held. */
+	struct dispatch_slot	*scan;		/* NULL: past the last */
 	struct dispatch_slot	*first_unacked;	/* not ACKING; NULL: none */
+	struct dispatch_slots	 heads;		/* one per failed source */
 
 	struct dispatch_memo	*memo;
 	size_t			 nmemo;
@@ -310,6 +325,8 @@ dispatch_slot_remove(struct dispatch *d, struct dispatch_slot *sl)
 {
 	if (sl == d->first_unacked)
 		d->first_unacked = TAILQ_NEXT(sl, entry);
+	if (sl == d->scan)
+		d->scan = TAILQ_NEXT(sl, entry);
 	TAILQ_REMOVE(&d->slots, sl, entry);
 	d->nslots--;
 	d->nacking--;
@@ -361,7 +378,8 @@ dispatch_drop(struct dispatch *d)
 	}
 	d->nslots = d->nnew = d->nwait = d->nacking = 0;
 	d->nsending = d->nconfirmed = 0;
-	d->first_new = d->first_unacked = NULL;
+	d->scan = d->first_unacked = NULL;
+	TAILQ_INIT(&d->heads);
 }
 
 /* Tell the owner the dispatcher stopped working for now; last: it may free
@@ -454,11 +472,12 @@ dispatch_take(struct dispatch *d, const struct outbox_entry *e, size_t n)
 		sl = dispatch_slot_new(&e[i]);
 		sl->state = SLOT_NEW;
 		sl->failures = dispatch_memo_failures(d, sl->e.key);
+		sl->seq = ++d->seq;
 		TAILQ_INSERT_TAIL(&d->slots, sl, entry);
 		d->nslots++;
 		d->nnew++;
-		if (d->first_new == NULL)
-			d->first_new = sl;
+		if (d->scan == NULL)
+			d->scan = sl;
 		if (d->first_unacked == NULL)
 			d->first_unacked = sl;
 		added++;
@@ -645,10 +664,108 @@ dispatch_acks(struct dispatch *d)
 	}
 }
 
+static const char *
+slot_source(const struct dispatch_slot *sl)
+{
+	return (sl->e.source != NULL ? sl->e.source : "");
+}
+
+/* The head of sl's source, or NULL when none of it failed. */
+static struct dispatch_slot *
+dispatch_head_of(const struct dispatch *d, const struct dispatch_slot *sl)
+{
+	struct dispatch_slot	*h;
+
+	TAILQ_FOREACH(h, &d->heads, hentry) {
+		if (strcmp(slot_source(h), slot_source(sl)) == 0)
+			return (h);
+	}
+	return (NULL);
+}
+
+/* sl goes back to be sent again, in order, behind its source's head. */
+static void
+dispatch_renew(struct dispatch *d, struct dispatch_slot *sl)
+{
+	switch (sl->state) {
+	case SLOT_OK:
+		d->nconfirmed--;
+		d->counters.delivered--;
+		break;
+	case SLOT_WAIT:
+		d->nwait--;
+		break;
+	default:
+		break;
+	}
+	sl->state = SLOT_NEW;
+	d->nnew++;
+}
+
+/* h is no longer its source's head. */
+static void
+dispatch_head_clear(struct dispatch *d, struct dispatch_slot *h)
+{
+	TAILQ_REMOVE(&d->heads, h, hentry);
+	h->head = 0;
+}
+
+/*
+ * The head h is confirmed or dead: its source's held entries may go, from
+ * where sending looks next or from h on, whichever comes first.
+ */
+static void
+dispatch_head_release(struct dispatch *d, struct dispatch_slot *h)
+{
+	struct dispatch_slot	*next = TAILQ_NEXT(h, entry);
+
+	dispatch_head_clear(d, h);
+	if (next != NULL && (d->scan == NULL || d->scan->seq > next->seq))
+		d->scan = next;
+}
+
+/*
+ * sl failed and is its source's head now: the later entries of its source
+ * the sink confirmed got there before it; they go again after it.
+ */
+static void
+dispatch_head_set(struct dispatch *d, struct dispatch_slot *sl)
+{
+	struct dispatch_slot	*old, *t;
+
+	if ((old = dispatch_head_of(d, sl)) != NULL) {
+		/* A later one failed first: sl, earlier, leads. */
+		dispatch_head_clear(d, old);
+		if (old->state == SLOT_WAIT)
+			dispatch_renew(d, old);
+	}
+	sl->head = 1;
+	TAILQ_INSERT_TAIL(&d->heads, sl, hentry);
+	for (t = TAILQ_NEXT(sl, entry); t != NULL; t = TAILQ_NEXT(t, entry)) {
+		if (t->state == SLOT_OK &&
+		    strcmp(slot_source(t), slot_source(sl)) == 0)
+			dispatch_renew(d, t);
+	}
+}
+
+/* 1 when sl comes after its source's head: it waits for it. */
+static int
+dispatch_held(const struct dispatch *d, const struct dispatch_slot *sl)
+{
+	const struct dispatch_slot	*h;
+
+	if (TAILQ_EMPTY(&d->heads))
+		return (0);
+	h = dispatch_head_of(d, sl);
+	return (h != NULL && h != sl && h->seq < sl->seq);
+}
+
 static void
 dispatch_dead(struct dispatch *d, struct dispatch_slot *sl,
     const char *reason)
 {
+	if (sl->head)
+		dispatch_head_release(d, sl);
 	log_warn("dispatch: event dead-lettered", "sink=%s id=%s source=%s "
 	    "reason=%s", log_q(d->id), log_q(sl->e.id != NULL ? sl->e.id : ""),
 	    log_q(sl->e.source != NULL ? sl->e.source : ""), log_q(reason));
@@ -694,6 +811,17 @@ dispatch_failed(struct dispatch *d, struct dispatch_slot *sl,
 		return;
 	}
 	d->counters.retried++;
+	if (dispatch_held(d, sl)) {
+		/* Behind its source's head: sent again after it. */
+		log_info("dispatch: delivery failed, will retry", "sink=%s "
+		    "id=%s attempt=%u after=%s error=%s", log_q(d->id),
+		    log_q(sl->e.id), sl->failures,
+		    log_q(dispatch_head_of(d, sl)->e.id), log_q(cause));
+		dispatch_renew(d, sl);
+		return;
+	}
+	if (!sl->head)
+		dispatch_head_set(d, sl);
 	delay = dispatch_retry_delay(&d->opts, sl->failures, retry_after_ms,
 	    d->opts.random());
 	log_info("dispatch: delivery failed, will retry", "sink=%s id=%s "
@@ -725,9 +853,17 @@ dispatch_delivered(enum delivery result, int64_t retry_after_ms,
 		if (log_enabled(LOG_DEBUG))
 			log_debug("dispatch: delivered", "sink=%s id=%s",
 			    log_q(d->id), log_q(sl->e.id));
+		if (dispatch_held(d, sl)) {
+			/* It overtook its source's head: again after it. */
+			sl->state = SLOT_NEW;
+			d->nnew++;
+			break;
+		}
 		d->counters.delivered++;
 		sl->state = SLOT_OK;
 		d->nconfirmed++;
+		if (sl->head)
+			dispatch_head_release(d, sl);
 		break;
 	case DELIVERY_PERMANENT:
 		dispatch_dead(d, sl, cause);
@@ -755,14 +891,15 @@ dispatch_send(struct dispatch *d, struct dispatch_slot *sl)
 }
 
 /*
- * Room for one more at the sink: the window counts the entries at the sink
- * and those waiting for a retry; confirmed ones waiting for their ack do
- * not count, but all that is held is bounded.
+ * Room for one more at the sink: the window counts the entries at the
+ * sink; confirmed ones waiting for their ack and failed ones waiting for a
+ * retry do not count (other sources go on), but all that is held is
+ * bounded.
  */
 static int
 dispatch_room(const struct dispatch *d)
 {
-	return (d->nsending + d->nwait < d->window &&
+	return (d->nsending < d->window &&
 	    d->nslots - d->nnew < d->window + DISPATCH_ACK_MAX);
 }
 
@@ -774,33 +911,43 @@ static void
 dispatch_retries(struct dispatch *d, int send)
 {
 	struct dispatch_slot	*sl;
-	int64_t			 now, next = INT64_MAX;
+	int64_t			 now, next;
 
 	if (d->nwait == 0)
 		return;
 	now = mono_ms();
-	for (sl = d->first_unacked; sl != NULL; sl = TAILQ_NEXT(sl, entry)) {
+	/* Only heads wait; a send may answer at once and change them. */
+again:
+	next = INT64_MAX;
+	TAILQ_FOREACH(sl, &d->heads, hentry) {
 		if (sl->state != SLOT_WAIT)
 			continue;
 		if (send && sl->retry_at <= now) {
 			d->nwait--;
 			dispatch_send(d, sl);
-		} else if (sl->retry_at < next)
+			goto again;
+		}
+		if (sl->retry_at < next)
 			next = sl->retry_at;
 	}
 	if (next != INT64_MAX)
 		dispatch_arm(d, next - now);
 }
 
-/* Start new entries while the window has room and no retry waits. */
+/*
+ * Start new entries, in outbox order, while the window has room; those
+ * behind their source's head are passed over (sending looks at them again
+ * when it is released).
+ */
 static void
 dispatch_sends(struct dispatch *d)
 {
 	struct dispatch_slot	*sl;
 
-	while (d->nwait == 0 && (sl = d->first_new) != NULL &&
-	    dispatch_room(d)) {
-		d->first_new = TAILQ_NEXT(sl, entry);
+	while ((sl = d->scan) != NULL && dispatch_room(d)) {
+		d->scan = TAILQ_NEXT(sl, entry);
+		if (sl->state != SLOT_NEW || dispatch_held(d, sl))
+			continue;
 		d->nnew--;
 		dispatch_send(d, sl);
 	}
@@ -905,8 +1052,8 @@ dispatch_pump(struct dispatch *d)
 		dispatch_retries(d, 0);
 		dispatch_sends(d);
 		dispatch_acks_soon(d);	/* entries dead without a send */
-		if (!d->reading && !d->exhausted && d->nnew == 0 &&
-		    d->nwait == 0)
+		if (!d->reading && !d->exhausted && d->scan == NULL &&
+		    (TAILQ_EMPTY(&d->heads) || d->nnew < DISPATCH_READ_AHEAD))
 			dispatch_read(d);
 	}
 	dispatch_settle(d, working);
@@ -952,6 +1099,7 @@ dispatch_create(struct env *env, struct sink *sink,
 	d->window = dispatch_window(sink);
 	TAILQ_INIT(&d->ops);
 	TAILQ_INIT(&d->slots);
+	TAILQ_INIT(&d->heads);
 	d->timer = evtimer_new(env->base, dispatch_timer, d);
 	d->ack_ev = event_new(env->base, -1, 0, dispatch_ack_event, d);
 	if (d->timer == NULL || d->ack_ev == NULL)
@@ -1038,12 +1186,14 @@ dispatch_wake(struct dispatch *d)
 		dispatch_arm(d, 0);
 		break;
 	case DISPATCH_BUSY:
-		/* Read as soon as nothing is left to send. */
-		if (!d->reading && d->nnew == 0 && d->nwait == 0)
+	case DISPATCH_RETRY_WAIT:
+		/*
+		 * Read as soon as nothing is left to send: other sources go
+		 * on while one waits for a retry.
+		 */
+		if (!d->reading && d->scan == NULL)
 			dispatch_arm(d, 0);
 		break;
-	case DISPATCH_RETRY_WAIT:
-		break;		/* order: the waiting entry goes first */
 	case DISPATCH_STOPPED:
 		break;
 	}

@@ -37,7 +37,7 @@ class KafkaSink(unittest.TestCase):
         cls.fake.stop()
         cls.workdir.cleanup()
 
-    def watcher(self, name, sources, spec, window=None):
+    def watcher(self, name, sources, spec):
         """A running watcher whose sources have their baseline (0.0.1)."""
         for s in sources:
             self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
@@ -49,8 +49,7 @@ class KafkaSink(unittest.TestCase):
             "sinks": [
                 {"identifier": "kafka", "type": "Kafka",
                  "spec": dict({"brokers": self.kafka.bootstraps}, **spec),
-                 "maxAttempts": 1000,
-                 **({"maxInFlight": window} if window else {})},
+                 "maxAttempts": 1000},
                 {"identifier": "console", "type": "Stdout"},
             ],
         }
@@ -130,11 +129,7 @@ class KafkaSink(unittest.TestCase):
     def test_brokers_down_while_tags_are_pushed(self):
         self.kafka.topic("down", 2)
         name = "down"
-        # One at a time: with a wider window, events that failed together
-        # are retried each on its own backoff and may overtake each other
-        # (docs/sinks.md); order under a broker outage needs maxInFlight 1.
-        w = self.watcher(name, ["e"], {"topic": "down", "timeout": "2s"},
-                         window=1)
+        w = self.watcher(name, ["e"], {"topic": "down", "timeout": "2s"})
         self.fake.tags(name + "/e", ["1.0.0"])
         self.wait_topic("down", 1)
         self.kafka.down()

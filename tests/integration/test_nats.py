@@ -43,7 +43,7 @@ class NatsSink(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
-    def watcher(self, name, sources, spec, window=None):
+    def watcher(self, name, sources, spec):
         """A running watcher whose sources have their baseline (0.0.1)."""
         for s in sources:
             self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
@@ -55,8 +55,7 @@ class NatsSink(unittest.TestCase):
             "sinks": [
                 {"identifier": "nats", "type": "Nats",
                  "spec": dict({"url": self.nats.url}, **spec),
-                 "maxAttempts": 1000,
-                 **({"maxInFlight": window} if window else {})},
+                 "maxAttempts": 1000},
                 {"identifier": "console", "type": "Stdout"},
             ],
         }
@@ -144,12 +143,8 @@ class NatsSink(unittest.TestCase):
         c = self.client()
         c.stream_create("DOWN", ["down.>"])
         name = "down"
-        # One at a time: with a wider window, events that failed together
-        # are retried each on its own backoff and may overtake each other
-        # (docs/sinks.md); order under an outage needs maxInFlight 1.
         w = self.watcher(name, ["d"], {"subject": "down.d",
-                                       "jetStream": True, "timeout": "1s"},
-                         window=1)
+                                       "jetStream": True, "timeout": "1s"})
         self.fake.tags(name + "/d", ["1.0.0"])
         self.wait_stream(c, "DOWN", 1)
         c.close()

@@ -44,7 +44,7 @@ class RedisStreamSink(unittest.TestCase):
         cls.fake.stop()
         cls.workdir.cleanup()
 
-    def watcher(self, name, sources, spec, window=None):
+    def watcher(self, name, sources, spec):
         """A running watcher whose sources have their baseline (0.0.1)."""
         for s in sources:
             self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
@@ -56,8 +56,7 @@ class RedisStreamSink(unittest.TestCase):
             "sinks": [
                 {"identifier": "stream", "type": "RedisStream",
                  "spec": dict({"url": self.redis.url}, **spec),
-                 "maxAttempts": 1000,
-                 **({"maxInFlight": window} if window else {})},
+                 "maxAttempts": 1000},
                 {"identifier": "console", "type": "Stdout"},
             ],
         }
@@ -135,10 +134,7 @@ class RedisStreamSink(unittest.TestCase):
 
     def test_redis_down_while_tags_are_pushed(self):
         name, sources = "down", ["d"]
-        # One at a time: with a wider window, events that failed together
-        # are retried each on its own backoff and may overtake each other
-        # (docs/sinks.md); order under an outage needs maxInFlight 1.
-        w = self.watcher(name, sources, {"stream": "aw.down"}, window=1)
+        w = self.watcher(name, sources, {"stream": "aw.down"})
         self.fake.tags(name + "/d", ["1.0.0"])
         self.wait_stream("aw.down", 1)
         self.redis.stop()
