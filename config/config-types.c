@@ -1,7 +1,6 @@
 /*
  * config-types.c: the message for an unknown `type:` of a source, connector
- * or sink.  It names the types that exist, offers the closest one, and tells
- * apart a typo from a type the design names but nobody has built yet.
+ * or sink.  It offers the closest type, or else names the types that exist.
  *
  * The provider and sink tables (provider.c, sink.c) can only be asked about
  * one name at a time, so the candidates are the type names of DESIGN §3 (and
@@ -80,13 +79,10 @@ config_unknown_type(enum config_type_kind kind, const struct cfg_node *type,
 	struct cfg_suggest	 sg;
 	struct buf		 known;
 	size_t			 i;
-	int			 planned = 0;
 
 	memset(&known, 0, sizeof known);
 	cfg_suggest_init(&sg, type->value);
 	for (i = 0; names[i] != NULL; i++) {
-		if (strcmp(names[i], type->value) == 0)
-			planned = 1;
 		cfg_suggest_try(&sg, names[i]);
 		if (type_exists(kind, names[i]))
 			buf_printf(&known, "%s%s", known.len ? ", " : "",
@@ -94,11 +90,7 @@ config_unknown_type(enum config_type_kind kind, const struct cfg_node *type,
 	}
 	if (known.len == 0)
 		buf_adds(&known, "none");
-	if (planned) {
-		cfg_error(errs, type, "%s type \"%s\" of %s is not supported "
-		    "yet (supported: %s)", kind_name(kind), type->value, where,
-		    known.data);
-	} else if (cfg_suggest_best(&sg) != NULL) {
+	if (cfg_suggest_best(&sg) != NULL) {
 		cfg_error(errs, type, "unknown %s type \"%s\" in %s (did you "
 		    "mean \"%s\"?)", kind_name(kind), type->value, where,
 		    cfg_suggest_best(&sg));
