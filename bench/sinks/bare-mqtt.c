@@ -12,51 +12,13 @@
  *
  * PASSWORD_ENV names the environment variable holding the password.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "bare.h"
+
 static size_t	 acked;
 static int	 connected = -1;
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f = fopen(path, "r");
-	char	*data = NULL;
-	size_t	 size = 0, n;
-
-	if (f == NULL)
-		return (NULL);
-	*len = 0;
-	for (;;) {
-		if (*len + 1 >= size) {
-			size = size != 0 ? size * 2 : 1 << 20;
-			if ((data = realloc(data, size)) == NULL)
-				return (NULL);
-		}
-		if ((n = fread(data + *len, 1, size - *len - 1, f)) == 0)
-			break;
-		*len += n;
-	}
-	data[*len] = '\0';
-	fclose(f);
-	return (data);
-}
 
 static void
 on_connect(struct mosquitto *m, void *arg, int rc, int flags,
@@ -84,9 +46,9 @@ main(int argc, char **argv)
 {
 	struct mosquitto	*m;
 	mosquitto_property	*props = NULL;
-	char			*data, *line, *nl;
-	size_t			 len, sent = 0, window;
-	double			 t0, t1;
+	char			*data, *p, *line;
+	size_t			 sent = 0, window;
+	double			 t0;
 	int			 qos, rc;
 
 	if (argc != 9 || (window = strtoul(argv[8], NULL, 10)) == 0) {
@@ -95,11 +57,7 @@ main(int argc, char **argv)
 		return (2);
 	}
 	qos = atoi(argv[7]);
-	if ((data = slurp(argv[1], &len)) == NULL) {
-		fprintf(stderr, "bare-mqtt: %s: %s\n", argv[1],
-		    strerror(errno));
-		return (1);
-	}
+	data = p = bare_slurp("bare-mqtt", argv[1]);
 	mosquitto_lib_init();
 	m = mosquitto_new(NULL, true, NULL);
 	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
@@ -120,12 +78,9 @@ main(int argc, char **argv)
 	}
 	mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE,
 	    "application/cloudevents+json");
-	t0 = now();
-	line = data;
-	while (*line != '\0' || acked < sent) {
-		while (*line != '\0' && sent - acked < window) {
-			if ((nl = strchr(line, '\n')) != NULL)
-				*nl = '\0';
+	t0 = bare_now();
+	while (*p != '\0' || acked < sent) {
+		while (sent - acked < window && (line = bare_line(&p)) != NULL) {
 			rc = mosquitto_publish_v5(m, NULL, argv[6],
 			    (int)strlen(line), line, qos, false, props);
 			if (rc != MOSQ_ERR_SUCCESS) {
@@ -134,15 +89,13 @@ main(int argc, char **argv)
 				return (1);
 			}
 			sent++;
-			line = nl != NULL ? nl + 1 : line + strlen(line);
 		}
 		if (mosquitto_loop(m, 1000, 1) != MOSQ_ERR_SUCCESS) {
 			fprintf(stderr, "bare-mqtt: connection lost\n");
 			return (1);
 		}
 	}
-	t1 = now();
-	printf("%zu %.6f\n", sent, t1 - t0);
+	bare_report(sent, t0);
 	mosquitto_property_free_all(&props);
 	mosquitto_disconnect(m);
 	mosquitto_destroy(m);
