@@ -113,6 +113,7 @@ struct kafka {
 	struct event		*tick;		/* poll once a second anyway */
 	struct event		*finish;	/* run the `done`s */
 	struct queue_dest	*topic;
+	rd_kafka_topic_t	*known;		/* a fixed topic, held */
 	struct kafka_ops	 inflight;
 	struct kafka_ops	 finished;
 	int			*gone;		/* set by free() in a done */
@@ -462,6 +463,26 @@ fail:
 	return (NULL);
 }
 
+/*
+ * A fixed topic is made known to the producer now, so that it fetches the
+ * topic's metadata (partitions, leaders) while idle: otherwise the first
+ * event waits for that lookup, which librdkafka only starts on its next
+ * topic scan, up to a second later.
+ */
+static void
+kafka_know_topic(struct kafka *k)
+{
+	struct queue_event	 none = { 0 };
+	char			*name;
+
+	if (!queue_dest_fixed(k->topic))
+		return;
+	name = queue_dest_render(k->topic, &none);
+	if (kafka_topic_ok(name))
+		k->known = rd_kafka_topic_new(k->rk, name, NULL);
+	free(name);
+}
+
 static int
 kafka_init(struct sink *s, char **cause)
 {
@@ -503,6 +524,7 @@ kafka_init(struct sink *s, char **cause)
 	if (k->wakeup == NULL || k->tick == NULL || k->finish == NULL ||
 	    event_add(k->wakeup, NULL) != 0 || event_add(k->tick, &second))
 		fatalx("event_new failed");
+	kafka_know_topic(k);
 	return (0);
 }
 
@@ -650,6 +672,8 @@ kafka_free(struct sink *s)
 		rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
 		while (rd_kafka_poll(k->rk, 0) > 0)
 			;
+		if (k->known != NULL)
+			rd_kafka_topic_destroy(k->known);
 		rd_kafka_queue_destroy(k->mainq);
 		rd_kafka_destroy(k->rk);
 	}
