@@ -4,7 +4,7 @@
 # the main job against a local registry.  Nothing is installed by `make` alone.
 
 CC	?= cc
-PKGS	 = libevent libcurl hiredis yaml-0.1 libcjson openssl \
+PKGS	 = libevent libevent_openssl libcurl hiredis yaml-0.1 libcjson openssl \
 	   libpcre2-8 lmdb libxml-2.0 librabbitmq libmosquitto libnats \
 	   rdkafka libssh2 smbclient
 CFLAGS	?= -O2 -g

@@ -19,6 +19,18 @@
  * has room for it, so no write can wait.  Heartbeats are off; a confirm
  * that does not come within `timeout` drops the connection instead.
  *
+ * amqps:// (TLS, port 5671 by default) goes through amqp-tls.c: the TCP
+ * connect is the same, then librabbitmq gets one end of a socket pair and
+ * a TLS relay on the loop carries it to the broker.  librabbitmq's own SSL
+ * socket is not used: amqp_socket_open() on it resolves the name with
+ * getaddrinfo(), connects and completes the TLS handshake itself, polling
+ * until its deadline, and there is no call to give it a connected socket
+ * or to resume its handshake; on the loop that would stall every source
+ * and sink for up to `timeout` at each reconnection to a broker that does
+ * not answer.  The TLS keys are those of the Webhook sink: caCertRef (else
+ * the system's CAs), clientCertRef and clientKeyRef, insecureSkipVerify;
+ * the certificate must match the URL's host (name or address).
+ *
  * The connection is opened on the first delivery and kept.  When it fails
  * or closes, every outstanding delivery is retried (the dispatcher's
  * backoff paces the reconnections) and the next delivery connects again.
@@ -44,6 +56,8 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "amqp-tls.h"
+#include "http.h"
 #include "sink.h"
 #include "queue.h"
 
@@ -65,6 +79,7 @@ struct amqp_conf {
 	int		 mode;		/* enum queue_mode */
 	int		 prefix;	/* enum amqp_prefix */
 	int64_t		 timeout_ms;
+	struct tls_conf	 tls;		/* amqps:// only */
 };
 
 static const struct cfg_key amqp_keys[] = {
@@ -88,6 +103,7 @@ static const struct cfg_key amqp_keys[] = {
 	{ .name = "timeout", .type = CFG_DURATION,
 	  .off = offsetof(struct amqp_conf, timeout_ms), .def = "30s",
 	  .min = 1, .max = 60 * 60 * 1000 },
+	CFG_TLS_KEYS(struct amqp_conf, tls),
 	{ .name = NULL }
 };
 
@@ -128,6 +144,9 @@ struct amqp_sink {
 	struct queue_dest	*rk;
 
 	/* From the URL and the secrets. */
+	int			 tls;		/* amqps:// */
+	void			*tls_ctx;	/* SSL_CTX */
+	struct amqp_tls		*relay;		/* TLS, when connected */
 	char			*host;
 	int			 port;
 	char			*vhost;
@@ -165,7 +184,9 @@ static int
 amqp_check(struct sink_conf *sc, struct cfg_errors *errs)
 {
 	const struct amqp_conf	*ac = sc->data;
-	static const char *const schemes[] = { "amqp://", NULL };
+	static const char *const schemes[] = { "amqp://", "amqps://", NULL };
+	const struct tls_conf	*t = &ac->tls;
+	char			*what;
 	int			 n = 0;
 
 	if ((ac->url == NULL) == (ac->url_ref == NULL)) {
@@ -182,6 +203,24 @@ amqp_check(struct sink_conf *sc, struct cfg_errors *errs)
 	}
 	n += queue_url_check(sc, "url", ac->url, schemes, errs);
 	n += queue_dest_check(sc, "routingKey", errs);
+	xasprintf(&what, "sink \"%s\"", sc->id);
+	n += config_tls_check(t, sc->spec, what, errs);
+	free(what);
+	if (t->proxy_url != NULL) {
+		cfg_error(errs, cfg_node_get(sc->spec, "proxyUrl"),
+		    "spec.proxyUrl of sink \"%s\": the Amqp sink connects "
+		    "directly (no proxy)", sc->id);
+		n++;
+	}
+	if ((t->ca_cert_ref != NULL || t->client_cert_ref != NULL ||
+	    t->insecure) && ac->url != NULL &&
+	    strncmp(ac->url, "amqps://", 8) != 0) {
+		cfg_error(errs, cfg_node_get(sc->spec, t->ca_cert_ref != NULL ?
+		    "caCertRef" : t->client_cert_ref != NULL ? "clientCertRef" :
+		    "insecureSkipVerify"), "the TLS keys of sink \"%s\" need "
+		    "an amqps:// url", sc->id);
+		n++;
+	}
 	return (n);
 }
 
@@ -193,12 +232,14 @@ amqp_parse(struct amqp_sink *as, const char *url, int from_secret,
 	struct amqp_connection_info	 ci;
 	char				*copy = xstrdup(url);
 
-	if (strncmp(url, "amqp://", 7) != 0 || amqp_parse_url(copy, &ci) !=
-	    AMQP_STATUS_OK || ci.ssl) {
+	if ((strncmp(url, "amqp://", 7) != 0 &&
+	    strncmp(url, "amqps://", 8) != 0) || amqp_parse_url(copy, &ci) !=
+	    AMQP_STATUS_OK) {
 		free(copy);
-		return (fail(cause, "amqp %s: %s is not an amqp:// URL", as->id,
-		    from_secret ? "the urlRef secret" : "url"));
+		return (fail(cause, "amqp %s: %s is not an amqp:// or amqps:// "
+		    "URL", as->id, from_secret ? "the urlRef secret" : "url"));
 	}
+	as->tls = ci.ssl;
 	as->host = xstrdup(ci.host);
 	as->port = ci.port;
 	as->vhost = xstrdup(ci.vhost);
@@ -207,6 +248,24 @@ amqp_parse(struct amqp_sink *as, const char *url, int from_secret,
 	explicit_bzero(copy, strlen(copy));
 	free(copy);
 	return (0);
+}
+
+/* The TLS context of an amqps:// sink, from its keys. */
+static int
+amqp_tls_setup(struct sink *s, struct amqp_sink *as, char **cause)
+{
+	struct http_tls	 pems;
+	char		*why;
+
+	if (http_tls_load(s->env->conf, &as->ac->tls, &pems, &why) == 0) {
+		as->tls_ctx = amqp_tls_ctx(&pems, &why);
+		http_tls_clear(&pems);
+		if (as->tls_ctx != NULL)
+			return (0);
+	}
+	fail(cause, "amqp %s: %s", as->id, why);
+	free(why);
+	return (-1);
 }
 
 static int
@@ -236,7 +295,7 @@ amqp_init(struct sink *s, char **cause)
 		free(url);
 	} else
 		rc = amqp_parse(as, ac->url, 0, cause);
-	if (rc != 0)
+	if (rc != 0 || (as->tls && amqp_tls_setup(s, as, cause) != 0))
 		return (-1);
 	if (ac->password_ref != NULL) {
 		if (secret_resolve(s->env->conf, ac->password_ref, &pw,
@@ -356,6 +415,8 @@ amqp_close(struct amqp_sink *as)
 		amqp_destroy_connection(as->conn);	/* closes the fd */
 	else if (as->fd != -1)
 		close(as->fd);
+	amqp_tls_free(as->relay);
+	as->relay = NULL;
 	as->conn = NULL;
 	as->fd = -1;
 	as->state = AMQP_DOWN;
@@ -793,6 +854,13 @@ amqp_pump(struct amqp_sink *as)
 	}
 }
 
+/* The TLS relay failed (handshake, certificate, the broker closed). */
+static void
+amqp_tls_failed(const char *why, void *arg)
+{
+	amqp_drop(arg, why);
+}
+
 static void
 amqp_connected(evutil_socket_t fd, short what __unused, void *arg)
 {
@@ -812,6 +880,17 @@ amqp_connected(evutil_socket_t fd, short what __unused, void *arg)
 		amqp_drop(as, cause);
 		free(cause);
 		return;
+	}
+	if (as->tls_ctx != NULL) {
+		/* The relay takes the TCP socket; librabbitmq the pair's end. */
+		as->fd = -1;
+		if ((as->relay = amqp_tls_start(as->base, as->tls_ctx, fd,
+		    as->host, &as->fd, amqp_tls_failed, as, &cause)) == NULL) {
+			amqp_drop(as, cause);
+			free(cause);
+			return;
+		}
+		fd = as->fd;
 	}
 	as->conn = amqp_new_connection();
 	if ((sock = amqp_tcp_socket_new(as->conn)) == NULL)
@@ -1041,6 +1120,8 @@ amqp_free(struct sink *s)
 	amqp_close(as);
 	if (as->dns != NULL)
 		evdns_base_free(as->dns, 0);
+	if (as->tls_ctx != NULL)
+		amqp_tls_ctx_free(as->tls_ctx);
 	if (as->flush != NULL)
 		event_free(as->flush);
 	if (as->reconnect != NULL)

@@ -56,8 +56,10 @@ class RabbitMQ:
     PASSWORD = "aw-rabbit-pass-5678"
     START_TIMEOUT = 90.0
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, tls=None):
         self.dir = workdir.sub("rabbitmq-%d" % id(self))
+        self.tls = tls          # (cafile, certfile, keyfile) or None
+        self.tls_port = free_port() if tls else None
         self.port = free_port()
         self.dist_port = free_port()
         self.epmd_port = free_port()
@@ -68,6 +70,11 @@ class RabbitMQ:
     @property
     def url(self):
         return "amqp://%s@127.0.0.1:%d" % (self.USER, self.port)
+
+    @property
+    def tls_url(self):
+        """The TLS listener (amqps://), when started with tls."""
+        return "amqps://%s@127.0.0.1:%d" % (self.USER, self.tls_port)
 
     def env(self):
         env = dict(os.environ)
@@ -98,6 +105,14 @@ class RabbitMQ:
                     "vm_memory_high_watermark.relative = 0.9\n"
                     "disk_free_limit.absolute = 1MB\n"
                     % (self.port, self.USER, self.PASSWORD))
+            if self.tls:
+                f.write("listeners.ssl.1 = 127.0.0.1:%d\n"
+                        "ssl_options.cacertfile = %s\n"
+                        "ssl_options.certfile = %s\n"
+                        "ssl_options.keyfile = %s\n"
+                        "ssl_options.verify = verify_none\n"
+                        "ssl_options.fail_if_no_peer_cert = false\n"
+                        % ((self.tls_port,) + tuple(self.tls)))
         with open(os.path.join(self.dir, "enabled_plugins"), "w") as f:
             f.write("[].\n")
 
@@ -109,6 +124,9 @@ class RabbitMQ:
             start_new_session=True)
         wait_for(lambda: amqp_answers(self.port), self.START_TIMEOUT,
                  "rabbitmq on port %d" % self.port, self.process)
+        if self.tls:
+            wait_for(lambda: listening(self.tls_port), self.START_TIMEOUT,
+                     "rabbitmq TLS on port %d" % self.tls_port, self.process)
 
     def stop(self):
         """Stop the node (its data stays) and wait until the port is free."""
@@ -197,16 +215,8 @@ class Mosquitto:
         self.process = subprocess.Popen(
             [MOSQUITTO_BIN, "-c", config], stdin=subprocess.DEVNULL,
             stdout=self.log, stderr=self.log)
-
-        def listening():
-            try:
-                with socket.create_connection(("127.0.0.1", self.port),
-                                              timeout=1):
-                    return True
-            except OSError:
-                return False
-        wait_for(listening, 20, "mosquitto on port %d" % self.port,
-                 self.process)
+        wait_for(lambda: listening(self.port), 20,
+                 "mosquitto on port %d" % self.port, self.process)
 
     def stop(self):
         stop_process(self.process)
@@ -219,6 +229,14 @@ class Mosquitto:
     def cleanup(self):
         self.stop()
         self.log.close()
+
+
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def make_ca(directory, name="aw-test-ca"):

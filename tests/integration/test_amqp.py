@@ -13,7 +13,10 @@ body; an unroutable message is retried with "unroutable" in the log (not
 dropped), and arrives once a queue is bound; the broker is stopped while
 tags are pushed and restarted: nothing is lost, same ids; refused
 credentials give a clear error and retries, without the password in the
-log; config errors are FILE:LINE:COL.
+log; amqps:// to the broker's TLS listener (a CA the suite makes with
+openssl): delivered with the right caCertRef or insecureSkipVerify, and a
+certificate that does not verify is a retried failure saying so; config
+errors are FILE:LINE:COL.
 """
 
 import json
@@ -22,23 +25,27 @@ import re
 import time
 import unittest
 
-from brokers import RabbitMQ
+from brokers import RabbitMQ, make_ca
 from harness import (Registry, Watcher, Workdir, docker_connector,
                      docker_source)
 
 WORKDIR = None
 RABBIT = None
 REGISTRY = None
+CA = OTHER_CA = None
 ENV = {"AW_IT_AMQP_PASSWORD": RabbitMQ.PASSWORD,
        "AW_IT_AMQP_WRONG": "not-the-password"}
 
 
 def setUpModule():
-    global WORKDIR, RABBIT, REGISTRY
+    global WORKDIR, RABBIT, REGISTRY, CA, OTHER_CA
     WORKDIR = Workdir()
     REGISTRY = Registry(WORKDIR, "anonymous")
     REGISTRY.start()
-    RABBIT = RabbitMQ(WORKDIR)
+    tls = make_ca(WORKDIR.sub("tls"))
+    CA = tls[0]
+    OTHER_CA = make_ca(WORKDIR.sub("tls-other"), "aw-other-ca")[0]
+    RABBIT = RabbitMQ(WORKDIR, tls=tls)
     RABBIT.start()
 
 
@@ -234,6 +241,30 @@ class AmqpCase(unittest.TestCase):
         self.assertEqual(versions, set(tags) | {"5.0.0"})
         self.watcher.stop()
 
+    def test_amqps_checks_the_broker_certificate(self):
+        good = self.queue("good", "good.*")
+        insecure = self.queue("insecure", "insecure.*")
+        bad = self.queue("bad", "bad.*")
+        tls = {"url": RABBIT.tls_url}
+        self.start([
+            self.sink("good", routingKey="good.x", caCertRef=CA, **tls),
+            self.sink("insecure", routingKey="insecure.x",
+                      caCertRef=OTHER_CA, insecureSkipVerify=True, **tls),
+            self.sink("bad", routingKey="bad.x", caCertRef=OTHER_CA,
+                      **tls)])
+        self.client.push(self.repo, "1.0.0")
+        ids = self.console_ids(1)
+        for queue in (good, insecure):
+            got = consume(self.channel, queue, 1)
+            self.assertEqual([p.message_id for _, p, _ in got], ids, queue)
+            self.assertEqual(json.loads(got[0][2])["data"]["version"],
+                             "1.0.0")
+        self.watcher.wait_log(r'delivery failed, will retry.*sink=bad.*'
+                              r'certificate does not verify')
+        self.assertEqual(self.channel.queue_declare(
+            bad, passive=True).method.message_count, 0)
+        self.assertNotIn(RabbitMQ.PASSWORD, "".join(self.watcher.logs))
+
 
 class AmqpConfig(unittest.TestCase):
     def check(self, spec):
@@ -261,6 +292,18 @@ class AmqpConfig(unittest.TestCase):
         watcher, out = self.check({"url": "amqp://127.0.0.1",
                                    "routingKey": "a.<+event.nope>"})
         self.assertRegex(out.stderr, r":\d+:\d+: .*routingKey")
+        watcher, out = self.check({"url": "amqp://127.0.0.1",
+                                   "caCertRef": "./ca.pem"})
+        self.assertRegex(out.stderr, r":\d+:\d+: the TLS keys of sink "
+                         r"\"bus\" need an amqps:// url")
+        watcher, out = self.check({"url": "amqps://127.0.0.1",
+                                   "proxyUrl": "http://127.0.0.1:3128"})
+        self.assertRegex(out.stderr, r":\d+:\d+: spec.proxyUrl of sink "
+                         r"\"bus\": the Amqp sink connects directly")
+        watcher, out = self.check({"url": "amqps://127.0.0.1",
+                                   "clientCertRef": "./c.pem"})
+        self.assertRegex(out.stderr, r":\d+:\d+: clientCertRef .*needs "
+                         r"clientKeyRef")
 
 
 if __name__ == "__main__":
