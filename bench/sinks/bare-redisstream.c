@@ -4,7 +4,8 @@
  * CloudEvent JSON line each, read from a file) with hiredis and the same
  * confirmation level as the sink: one `XADD STREAM MAXLEN ~ MAXLEN * id ID
  * event JSON` per message, each counted when Redis answers it, pipelined
- * on one connection with at most `window` unanswered.  Prints "MESSAGES
+ * on one connection with at most `window` unanswered (refilled with one
+ * write each time answers come in).  Prints "MESSAGES
  * SECONDS", from the first XADD to the last answer.
  *
  *	bare-redisstream MESSAGES HOST PORT STREAM MAXLEN WINDOW
@@ -14,11 +15,9 @@
 #include "bare.h"
 
 static void
-answer(redisContext *c)
+check(redisContext *c, redisReply *r)
 {
-	redisReply	*r;
-
-	if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
+	if (r == NULL) {
 		fprintf(stderr, "bare-redisstream: %s\n", c->errstr);
 		exit(1);
 	}
@@ -27,6 +26,28 @@ answer(redisContext *c)
 		exit(1);
 	}
 	freeReplyObject(r);
+}
+
+/*
+ * Send what is pending and wait for one answer, then take the answers
+ * already read without waiting: the window refills in one write, as an
+ * event loop would.  Returns the answers taken.
+ */
+static size_t
+answers(redisContext *c, size_t max)
+{
+	void	*r = NULL;
+	size_t	 n = 1;
+
+	if (redisGetReply(c, &r) != REDIS_OK)
+		r = NULL;
+	check(c, r);
+	while (n < max && redisReaderGetReply(c->reader, &r) == REDIS_OK &&
+	    r != NULL) {
+		check(c, r);
+		n++;
+	}
+	return (n);
 }
 
 int
@@ -67,8 +88,7 @@ main(int argc, char **argv)
 			redisAppendCommandArgv(c, 10, av, lens);
 			sent++;
 		}
-		answer(c);	/* writes what is pending, then reads */
-		acked++;
+		acked += answers(c, sent - acked);
 	}
 	bare_report(sent, t0);
 	redisFree(c);
