@@ -57,6 +57,7 @@
 #include <event2/util.h>
 
 #include "amqp-tls.h"
+#include "broker.h"
 #include "http.h"
 #include "sink.h"
 #include "queue.h"
@@ -117,7 +118,7 @@ enum amqp_state {
 
 /* One delivery: queued, then published under `tag`, then answered. */
 struct amqp_msg {
-	struct amqp_msg		*next;
+	struct broker_msg	 b;		/* first: held by `br` */
 	char			*id;
 	char			*routing_key;
 	amqp_basic_properties_t	 props;
@@ -128,12 +129,9 @@ struct amqp_msg {
 	size_t			 body_len;
 	uint64_t		 tag;		/* 0: not published yet */
 	char			*returned;	/* basic.return's reason */
-	int			 finished;
-	enum delivery		 result;
-	char			*cause;
-	sink_done_cb		 done;
-	void			*arg;
 };
+#define AMQP_MSG(bm)	((struct amqp_msg *)(bm))
+#define AMQP_NEXT(m)	AMQP_MSG((m)->b.next)
 
 struct amqp_sink {
 	const struct amqp_conf	*ac;
@@ -160,24 +158,20 @@ struct amqp_sink {
 	struct event		*ev_io;		/* readable (persist) */
 	struct event		*ev_write;	/* connect done, or room */
 	struct event		*timer;		/* handshake or confirm */
-	struct event		*flush;		/* runs finished `done`s */
-	struct event		*reconnect;	/* after a failure's backoff */
-	unsigned		 failures;	/* connections lost in a row */
-	int64_t			 retry_at;	/* mono ms: connect again */
 	int			 expect;	/* handshake: method id */
 	int			 blocked;	/* connection.blocked */
 	int			 closing;	/* the broker closed it */
 	char			*returned;	/* basic.return awaiting header */
 	uint64_t		 next_tag;
 
-	struct amqp_msg		*msgs;		/* in delivery order */
+	struct broker		 br;		/* the deliveries held */
 };
 
 static void	amqp_pump(struct amqp_sink *);
 static void	amqp_drop(struct amqp_sink *, const char *cause);
-static void	amqp_flush(evutil_socket_t, short, void *);
 static void	amqp_timeout(evutil_socket_t, short, void *);
-static void	amqp_reconnect(evutil_socket_t, short, void *);
+static void	amqp_connect_later(void *);
+static void	amqp_msg_free(struct broker_msg *);
 static int	amqp_room(struct amqp_sink *, size_t);
 
 static int
@@ -307,11 +301,9 @@ amqp_init(struct sink *s, char **cause)
 	}
 	as->dns = evdns_base_new(as->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	as->flush = event_new(as->base, -1, 0, amqp_flush, as);
 	as->timer = evtimer_new(as->base, amqp_timeout, as);
-	as->reconnect = evtimer_new(as->base, amqp_reconnect, as);
-	if (as->dns == NULL || as->flush == NULL || as->timer == NULL ||
-	    as->reconnect == NULL)
+	broker_init(&as->br, as->base, amqp_msg_free, amqp_connect_later, as);
+	if (as->dns == NULL || as->timer == NULL)
 		return (fail(cause, "amqp %s: cannot set up the resolver",
 		    as->id));
 	return (0);
@@ -322,9 +314,10 @@ why:
 }
 
 static void
-amqp_msg_free(struct amqp_msg *m)
+amqp_msg_free(struct broker_msg *bm)
 {
-	size_t	 i;
+	struct amqp_msg	*m = AMQP_MSG(bm);
+	size_t		 i;
 
 	for (i = 0; i < m->nheaders; i++) {
 		free(m->headers[i].key.bytes);
@@ -336,55 +329,15 @@ amqp_msg_free(struct amqp_msg *m)
 	free(m->content_type);
 	free(m->body);
 	free(m->returned);
-	free(m->cause);
+	broker_msg_clear(bm);
 	free(m);
-}
-
-/* Run the `done`s of finished deliveries, oldest first, from the loop. */
-static void
-amqp_flush(evutil_socket_t fd __unused, short what __unused, void *arg)
-{
-	struct amqp_sink	*as = arg;
-	struct amqp_msg		**pp, *m;
-	sink_done_cb		 done;
-	void			*done_arg;
-	enum delivery		 result;
-	char			*cause;
-
-	for (;;) {
-		for (pp = &as->msgs; *pp != NULL && !(*pp)->finished;
-		    pp = &(*pp)->next)
-			;
-		if ((m = *pp) == NULL)
-			return;
-		*pp = m->next;
-		done = m->done;
-		done_arg = m->arg;
-		result = m->result;
-		cause = m->cause;
-		m->cause = NULL;
-		amqp_msg_free(m);
-		/* May deliver again or free the sink: read nothing after. */
-		if (done != NULL) {
-			event_active(as->flush, EV_TIMEOUT, 0);	/* the rest */
-			done(result, -1, cause, done_arg);
-			free(cause);
-			return;
-		}
-		free(cause);
-	}
 }
 
 static void
 amqp_finish(struct amqp_sink *as, struct amqp_msg *m, enum delivery result,
     const char *cause)
 {
-	if (m->finished)
-		return;
-	m->finished = 1;
-	m->result = result;
-	m->cause = cause != NULL ? xstrdup(cause) : NULL;
-	event_active(as->flush, EV_TIMEOUT, 0);
+	broker_finish(&as->br, &m->b, result, cause);
 }
 
 /* Close the socket and forget the connection; deliveries stay queued. */
@@ -430,25 +383,14 @@ amqp_close(struct amqp_sink *as)
 static void
 amqp_drop(struct amqp_sink *as, const char *cause)
 {
-	struct amqp_msg	*m;
-	char		*full;
+	char	*full;
 
-	struct backoff	 bo = { .base_ms = 500, .cap_ms = 30000 };
-
-	if (as->state == AMQP_READY || as->failures == 0)
+	xasprintf(&full, "amqp %s: %s", as->id, cause);
+	if (broker_lost(&as->br, as->state == AMQP_READY, full))
 		log_warn("amqp: connection lost", "sink=%s host=%s error=%s",
 		    log_q(as->id), log_q(as->host), log_q(cause));
-	if (as->state != AMQP_READY)
-		as->failures++;
-	else
-		as->failures = 1;
-	as->retry_at = mono_ms() + backoff_delay(&bo, as->failures,
-	    random32());
-	amqp_close(as);
-	xasprintf(&full, "amqp %s: %s", as->id, cause);
-	for (m = as->msgs; m != NULL; m = m->next)
-		amqp_finish(as, m, DELIVERY_RETRY, full);
 	free(full);
+	amqp_close(as);
 }
 
 static void
@@ -635,7 +577,7 @@ amqp_handshake(struct amqp_sink *as, const amqp_method_t *m)
 		break;
 	case AMQP_CONFIRM_SELECT_OK_METHOD:
 		as->state = AMQP_READY;
-		as->failures = 0;
+		broker_ready(&as->br);
 		as->next_tag = 1;
 		evtimer_del(as->timer);
 		log_info("amqp: connected", "sink=%s host=%s port=%d",
@@ -652,8 +594,8 @@ amqp_confirm(struct amqp_sink *as, uint64_t tag, int multiple, int ack)
 	struct amqp_msg	*m;
 	char		*cause;
 
-	for (m = as->msgs; m != NULL; m = m->next) {
-		if (m->finished || m->tag == 0)
+	for (m = AMQP_MSG(as->br.msgs); m != NULL; m = AMQP_NEXT(m)) {
+		if (m->b.finished || m->tag == 0)
 			continue;
 		if (!(m->tag == tag || (multiple && m->tag < tag)))
 			continue;
@@ -671,8 +613,8 @@ amqp_confirm(struct amqp_sink *as, uint64_t tag, int multiple, int ack)
 			amqp_finish(as, m, DELIVERY_OK, NULL);
 	}
 	/* The timer is for the oldest confirm still to come. */
-	for (m = as->msgs; m != NULL; m = m->next) {
-		if (!m->finished && m->tag != 0)
+	for (m = AMQP_MSG(as->br.msgs); m != NULL; m = AMQP_NEXT(m)) {
+		if (!m->b.finished && m->tag != 0)
 			break;
 	}
 	if (m == NULL)
@@ -708,8 +650,9 @@ amqp_return_header(struct amqp_sink *as, const amqp_frame_t *f)
 		return;
 	if (p != NULL && (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
 		id = xstrndup(p->message_id.bytes, p->message_id.len);
-	for (m = as->msgs; m != NULL && id != NULL; m = m->next) {
-		if (!m->finished && m->tag != 0 && m->returned == NULL &&
+	for (m = AMQP_MSG(as->br.msgs); m != NULL && id != NULL;
+	    m = AMQP_NEXT(m)) {
+		if (!m->b.finished && m->tag != 0 && m->returned == NULL &&
 		    strcmp(m->id, id) == 0)
 			break;
 	}
@@ -829,9 +772,9 @@ amqp_pump(struct amqp_sink *as)
 
 	if (as->state != AMQP_READY || as->blocked)
 		return;
-	for (m = as->msgs; m != NULL; m = m->next) {
-		if (m->finished || m->tag != 0) {
-			armed |= !m->finished && m->tag != 0;
+	for (m = AMQP_MSG(as->br.msgs); m != NULL; m = AMQP_NEXT(m)) {
+		if (m->b.finished || m->tag != 0) {
+			armed |= !m->b.finished && m->tag != 0;
 			continue;
 		}
 		if (!amqp_room(as, m->body_len + 4096)) {
@@ -978,30 +921,20 @@ amqp_connect(struct amqp_sink *as)
 static void
 amqp_wake(struct amqp_sink *as)
 {
-	struct timeval	 tv;
-	int64_t		 wait;
-
 	if (as->state != AMQP_DOWN) {
 		amqp_pump(as);
 		return;
 	}
-	if ((wait = as->retry_at - mono_ms()) <= 0) {
-		amqp_connect(as);
-		return;
-	}
-	if (!evtimer_pending(as->reconnect, NULL)) {
-		tv.tv_sec = wait / 1000;
-		tv.tv_usec = (wait % 1000) * 1000;
-		evtimer_add(as->reconnect, &tv);
-	}
+	broker_wake(&as->br);
 }
 
+/* The backoff after a lost connection is over (broker_wake()). */
 static void
-amqp_reconnect(evutil_socket_t fd __unused, short what __unused, void *arg)
+amqp_connect_later(void *arg)
 {
 	struct amqp_sink	*as = arg;
 
-	if (as->state == AMQP_DOWN && as->msgs != NULL)
+	if (as->state == AMQP_DOWN)
 		amqp_connect(as);
 }
 
@@ -1076,15 +1009,11 @@ amqp_deliver(struct sink *s, const struct outbox_entry *e,
     sink_done_cb done, void *arg)
 {
 	struct amqp_sink	*as = s->data;
-	struct amqp_msg		*m, **pp;
+	struct amqp_msg		*m;
 
 	m = xcalloc(1, sizeof *m);
-	m->done = done;
-	m->arg = arg;
 	amqp_build(as, m, e);
-	for (pp = &as->msgs; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = m;
+	broker_hold(&as->br, &m->b, done, arg);
 	amqp_wake(as);
 }
 
@@ -1098,12 +1027,9 @@ amqp_cancel(struct sink *s)
 
 	if (as == NULL)
 		return;
-	while ((m = as->msgs) != NULL) {
-		published |= m->tag != 0 && !m->finished;
-		as->msgs = m->next;
-		amqp_msg_free(m);
-	}
-	event_del(as->flush);
+	for (m = AMQP_MSG(as->br.msgs); m != NULL; m = AMQP_NEXT(m))
+		published |= m->tag != 0 && !m->b.finished;
+	broker_cancel(&as->br);
 	/* Confirms still due would name tags we no longer know. */
 	if (published)
 		amqp_close(as);
@@ -1122,10 +1048,7 @@ amqp_free(struct sink *s)
 		evdns_base_free(as->dns, 0);
 	if (as->tls_ctx != NULL)
 		amqp_tls_ctx_free(as->tls_ctx);
-	if (as->flush != NULL)
-		event_free(as->flush);
-	if (as->reconnect != NULL)
-		event_free(as->reconnect);
+	broker_free(&as->br);
 	if (as->timer != NULL)
 		event_free(as->timer);
 	queue_dest_free(as->rk);

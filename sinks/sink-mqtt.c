@@ -31,6 +31,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "broker.h"
 #include "sink.h"
 #include "queue.h"
 
@@ -85,7 +86,7 @@ static const struct cfg_key mqtt_keys[] = {
 enum mqtt_state { MQTT_DOWN, MQTT_CONNECTING, MQTT_READY };
 
 struct mqtt_msg {
-	struct mqtt_msg		*next;
+	struct broker_msg	 b;		/* first: held by `br` */
 	char			*id;
 	char			*topic;
 	char			*body;
@@ -93,12 +94,9 @@ struct mqtt_msg {
 	mosquitto_property	*props;
 	int			 mid;
 	int			 sent;
-	int			 finished;
-	enum delivery		 result;
-	char			*cause;
-	sink_done_cb		 done;
-	void			*arg;
 };
+#define MQTT_MSG(bm)	((struct mqtt_msg *)(bm))
+#define MQTT_NEXT(m)	MQTT_MSG((m)->b.next)
 
 struct mqtt_sink {
 	const struct mqtt_conf	*mc;
@@ -118,13 +116,9 @@ struct mqtt_sink {
 	struct mosquitto	*mosq;
 	struct event		*ev_read, *ev_write, *misc;
 	struct event		*timer;		/* connect or ack timeout */
-	struct event		*flush;
-	struct event		*reconnect;
-	unsigned		 failures;
-	int64_t			 retry_at;
 	char			*lost;		/* set by a callback: tear down */
 
-	struct mqtt_msg		*msgs;
+	struct broker		 br;		/* the deliveries held */
 };
 
 static void	mqtt_pump(struct mqtt_sink *);
@@ -277,9 +271,9 @@ mqtt_ca(struct sink *s, struct mqtt_sink *ms, char **cause)
 	return (0);
 }
 
-static void	mqtt_flush(evutil_socket_t, short, void *);
 static void	mqtt_timeout(evutil_socket_t, short, void *);
-static void	mqtt_reconnect(evutil_socket_t, short, void *);
+static void	mqtt_connect_later(void *);
+static void	mqtt_msg_free(struct broker_msg *);
 static void	mqtt_misc(evutil_socket_t, short, void *);
 
 static int
@@ -310,71 +304,32 @@ mqtt_init(struct sink *s, char **cause)
 		ms->client_id = xstrdup(ms->mc->client_id);
 	else
 		xasprintf(&ms->client_id, "aw-%s-%08x", ms->id, random32());
-	ms->flush = event_new(ms->base, -1, 0, mqtt_flush, ms);
 	ms->timer = evtimer_new(ms->base, mqtt_timeout, ms);
-	ms->reconnect = evtimer_new(ms->base, mqtt_reconnect, ms);
 	ms->misc = event_new(ms->base, -1, EV_PERSIST, mqtt_misc, ms);
-	if (ms->flush == NULL || ms->timer == NULL || ms->reconnect == NULL ||
-	    ms->misc == NULL)
+	broker_init(&ms->br, ms->base, mqtt_msg_free, mqtt_connect_later, ms);
+	if (ms->timer == NULL || ms->misc == NULL)
 		fatalx("event_new failed");
 	return (0);
 }
 
 static void
-mqtt_msg_free(struct mqtt_msg *m)
+mqtt_msg_free(struct broker_msg *bm)
 {
+	struct mqtt_msg	*m = MQTT_MSG(bm);
+
 	free(m->id);
 	free(m->topic);
 	free(m->body);
 	mosquitto_property_free_all(&m->props);
-	free(m->cause);
+	broker_msg_clear(bm);
 	free(m);
-}
-
-/* Run finished deliveries' `done`s from the loop, one per turn. */
-static void
-mqtt_flush(evutil_socket_t fd __unused, short what __unused, void *arg)
-{
-	struct mqtt_sink	*ms = arg;
-	struct mqtt_msg		**pp, *m;
-	sink_done_cb		 done;
-	void			*done_arg;
-	enum delivery		 result;
-	char			*cause;
-
-	for (;;) {
-		for (pp = &ms->msgs; *pp != NULL && !(*pp)->finished;
-		    pp = &(*pp)->next)
-			;
-		if ((m = *pp) == NULL)
-			return;
-		*pp = m->next;
-		done = m->done;
-		done_arg = m->arg;
-		result = m->result;
-		cause = m->cause;
-		m->cause = NULL;
-		mqtt_msg_free(m);
-		if (done != NULL) {
-			event_active(ms->flush, EV_TIMEOUT, 0);
-			done(result, -1, cause, done_arg);
-			free(cause);
-			return;		/* the sink may be gone */
-		}
-		free(cause);
-	}
 }
 
 static void
 mqtt_finish(struct mqtt_sink *ms, struct mqtt_msg *m, enum delivery result,
     const char *cause)
 {
-	if (m->finished)
-		return;
-	m->finished = 1;
-	m->result = result;
-	m->cause = cause != NULL ? xstrdup(cause) : NULL;
-	event_active(ms->flush, EV_TIMEOUT, 0);
+	broker_finish(&ms->br, &m->b, result, cause);
 }
 
 static void
@@ -411,21 +366,14 @@ mqtt_close(struct mqtt_sink *ms)
 static void
 mqtt_drop(struct mqtt_sink *ms, const char *cause)
 {
-	struct backoff	 bo = { .base_ms = 500, .cap_ms = 30000 };
-	struct mqtt_msg	*m;
-	char		*full;
+	char	*full;
 
-	if (ms->state == MQTT_READY || ms->failures == 0)
+	xasprintf(&full, "mqtt %s: %s", ms->id, cause);
+	if (broker_lost(&ms->br, ms->state == MQTT_READY, full))
 		log_warn("mqtt: connection lost", "sink=%s host=%s error=%s",
 		    log_q(ms->id), log_q(ms->host), log_q(cause));
-	ms->failures = ms->state == MQTT_READY ? 1 : ms->failures + 1;
-	ms->retry_at = mono_ms() + backoff_delay(&bo, ms->failures,
-	    random32());
-	xasprintf(&full, "mqtt %s: %s", ms->id, cause);
-	mqtt_close(ms);
-	for (m = ms->msgs; m != NULL; m = m->next)
-		mqtt_finish(ms, m, DELIVERY_RETRY, full);
 	free(full);
+	mqtt_close(ms);
 }
 
 /* After a libmosquitto call: tear down if a callback said so, else write. */
@@ -510,7 +458,7 @@ mqtt_on_connect(struct mosquitto *mosq __unused, void *arg, int rc,
 		return;
 	}
 	ms->state = MQTT_READY;
-	ms->failures = 0;
+	broker_ready(&ms->br);
 	evtimer_del(ms->timer);
 	log_info("mqtt: connected", "sink=%s host=%s port=%d",
 	    log_q(ms->id), log_q(ms->host), ms->port);
@@ -534,8 +482,8 @@ mqtt_rearm(struct mqtt_sink *ms)
 {
 	struct mqtt_msg	*m;
 
-	for (m = ms->msgs; m != NULL; m = m->next) {
-		if (!m->finished && m->sent)
+	for (m = MQTT_MSG(ms->br.msgs); m != NULL; m = MQTT_NEXT(m)) {
+		if (!m->b.finished && m->sent)
 			break;
 	}
 	if (m == NULL)
@@ -553,8 +501,8 @@ mqtt_on_publish(struct mosquitto *mosq __unused, void *arg, int mid,
 	struct mqtt_msg		*m;
 	char			*cause;
 
-	for (m = ms->msgs; m != NULL; m = m->next) {
-		if (m->sent && !m->finished && m->mid == mid)
+	for (m = MQTT_MSG(ms->br.msgs); m != NULL; m = MQTT_NEXT(m)) {
+		if (m->sent && !m->b.finished && m->mid == mid)
 			break;
 	}
 	if (m == NULL)
@@ -584,9 +532,9 @@ mqtt_pump(struct mqtt_sink *ms)
 
 	if (ms->state != MQTT_READY)
 		return;
-	for (m = ms->msgs; m != NULL; m = m->next) {
-		armed |= m->sent && !m->finished;
-		if (m->sent || m->finished)
+	for (m = MQTT_MSG(ms->br.msgs); m != NULL; m = MQTT_NEXT(m)) {
+		armed |= m->sent && !m->b.finished;
+		if (m->sent || m->b.finished)
 			continue;
 		if (*m->topic == '\0') {
 			xasprintf(&cause, "mqtt %s: the topic template gave an "
@@ -674,30 +622,20 @@ fail:
 static void
 mqtt_wake(struct mqtt_sink *ms)
 {
-	struct timeval	 tv;
-	int64_t		 wait;
-
 	if (ms->state != MQTT_DOWN) {
 		mqtt_pump(ms);
 		return;
 	}
-	if ((wait = ms->retry_at - mono_ms()) <= 0) {
-		mqtt_connect(ms);
-		return;
-	}
-	if (!evtimer_pending(ms->reconnect, NULL)) {
-		tv.tv_sec = wait / 1000;
-		tv.tv_usec = (wait % 1000) * 1000;
-		evtimer_add(ms->reconnect, &tv);
-	}
+	broker_wake(&ms->br);
 }
 
+/* The backoff after a lost connection is over (broker_wake()). */
 static void
-mqtt_reconnect(evutil_socket_t fd __unused, short what __unused, void *arg)
+mqtt_connect_later(void *arg)
 {
 	struct mqtt_sink	*ms = arg;
 
-	if (ms->state == MQTT_DOWN && ms->msgs != NULL)
+	if (ms->state == MQTT_DOWN)
 		mqtt_connect(ms);
 }
 
@@ -746,15 +684,11 @@ mqtt_deliver(struct sink *s, const struct outbox_entry *e,
     sink_done_cb done, void *arg)
 {
 	struct mqtt_sink	*ms = s->data;
-	struct mqtt_msg		*m, **pp;
+	struct mqtt_msg		*m;
 
 	m = xcalloc(1, sizeof *m);
-	m->done = done;
-	m->arg = arg;
 	mqtt_build(ms, m, e);
-	for (pp = &ms->msgs; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = m;
+	broker_hold(&ms->br, &m->b, done, arg);
 	mqtt_wake(ms);
 }
 
@@ -767,12 +701,9 @@ mqtt_cancel(struct sink *s)
 
 	if (ms == NULL)
 		return;
-	while ((m = ms->msgs) != NULL) {
-		sent |= m->sent && !m->finished;
-		ms->msgs = m->next;
-		mqtt_msg_free(m);
-	}
-	event_del(ms->flush);
+	for (m = MQTT_MSG(ms->br.msgs); m != NULL; m = MQTT_NEXT(m))
+		sent |= m->sent && !m->b.finished;
+	broker_cancel(&ms->br);
 	/* The client would still resend them: start afresh. */
 	if (sent)
 		mqtt_close(ms);
@@ -787,12 +718,9 @@ mqtt_free(struct sink *s)
 		return;
 	mqtt_cancel(s);
 	mqtt_close(ms);
-	if (ms->flush != NULL)
-		event_free(ms->flush);
 	if (ms->timer != NULL)
 		event_free(ms->timer);
-	if (ms->reconnect != NULL)
-		event_free(ms->reconnect);
+	broker_free(&ms->br);
 	if (ms->misc != NULL)
 		event_free(ms->misc);
 	queue_dest_free(ms->topic);
