@@ -16,34 +16,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "config.h"
+#include "sink-suite.h"
 #include "sink.h"
 #include "store.h"
 
 static struct event_base	*base;
 static struct env		 env;
-static struct config		*conf;
-static char			 conf_path[64];
 static rd_kafka_t		*mock_rk;
 static rd_kafka_mock_cluster_t	*mock;
 static rd_kafka_t		*consumer;	/* of consume() */
-
-struct outcome {
-	int		 called;
-	enum delivery	 d;
-	char		*cause;
-};
-
-static void
-outcome_cb(enum delivery d, int64_t retry_after_ms __unused,
-    const char *cause, void *arg)
-{
-	struct outcome	*o = arg;
-
-	o->called++;
-	o->d = d;
-	free(o->cause);
-	o->cause = cause != NULL ? xstrdup(cause) : NULL;
-}
 
 static void
 setup(void)
@@ -65,9 +46,7 @@ setup(void)
 static void
 teardown(void)
 {
-	config_free(conf);
-	conf = NULL;
-	unlink(conf_path);
+	suite_conf_free();
 	event_base_free(base);
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
@@ -75,77 +54,18 @@ teardown(void)
 
 TestSuite(kafka, .init = setup, .fini = teardown, .timeout = 60);
 
-static struct config *
-load(const char *text, struct cfg_errors *errs)
-{
-	FILE	*f;
-	int	 fd;
-
-	snprintf(conf_path, sizeof conf_path, "/tmp/test-kafka-XXXXXX");
-	fd = mkstemp(conf_path);
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	return (config_load(conf_path, errs));
-}
-
 static struct sink *
 make_sink(const char *extra)
 {
-	struct cfg_errors	 errs = { 0 };
 	struct sink		*s;
-	char			*text, *cause = NULL;
-	size_t			 i;
+	char			*text;
 
 	xasprintf(&text, "sinks:\n  - identifier: q\n    type: Kafka\n"
 	    "    spec: { brokers: \"%s\", topic: t%s }\n",
 	    rd_kafka_mock_cluster_bootstraps(mock), extra);
-	conf = load(text, &errs);
+	s = suite_sink(&env, text);
 	free(text);
-	for (i = 0; i < errs.n; i++)
-		cr_log_error("%s", errs.msg[i]);
-	cr_assert_not_null(conf);
-	cfg_errors_free(&errs);
-	env.conf = conf;
-	s = sink_create(&env, config_sink(conf, "q"), &cause);
-	cr_assert_not_null(s, "sink_create: %s", cause);
 	return (s);
-}
-
-static void
-entry_for(struct outbox_entry *e, int i, const char *source)
-{
-	memset(e, 0, sizeof *e);
-	xasprintf(&e->id, "id-%s-%d", source, i);
-	e->source = xstrdup(source);
-	xasprintf(&e->json, "{\"specversion\":\"1.0\",\"id\":\"%s\","
-	    "\"source\":\"/artifact-watcher/sources/%s\","
-	    "\"type\":\"artifact.created\",\"subject\":\"x:%d\","
-	    "\"time\":\"2026-11-22T10:00:00Z\","
-	    "\"datacontenttype\":\"application/json\","
-	    "\"data\":{\"sourceId\":\"%s\",\"version\":\"1.0.%d\"}}",
-	    e->id, source, i, source, i);
-}
-
-static void
-entry_free(struct outbox_entry *e)
-{
-	free(e->id);
-	free(e->source);
-	free(e->json);
-}
-
-static void
-wait_all(struct outcome *o, int n)
-{
-	int	 i, all;
-
-	do {
-		event_base_loop(base, EVLOOP_ONCE);
-		for (all = 1, i = 0; i < n; i++)
-			all &= o[i].called > 0;
-	} while (!all);
 }
 
 /*
@@ -232,7 +152,7 @@ Test(kafka, a_window_acked_once_each_one_partition_in_order)
 		s->entry->deliver(s, &e[i], outcome_cb, &o[i]);
 		cr_assert_eq(o[i].called, 0, "done never runs inside deliver");
 	}
-	wait_all(o, 12);
+	wait_all(base, o, 12);
 	for (i = 0; i < 12; i++) {
 		cr_assert_eq(o[i].called, 1);
 		cr_assert_eq(o[i].d, DELIVERY_OK, "%d: %s", i, o[i].cause);
@@ -275,7 +195,7 @@ Test(kafka, binary_mode_headers)
 	s = make_sink(", contentMode: binary");
 	entry_for(&e, 3, "bin");
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_OK, "%s", o.cause);
 	msgs = consume(1, &got);
 	cr_assert_eq(got, 1);
@@ -308,13 +228,13 @@ Test(kafka, brokers_down_is_a_retry)
 	s = make_sink(", timeout: 3s");
 	entry_for(&e, 0, "down");
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_OK, "%s", o.cause);
 	for (i = 1; i <= 3; i++)
 		rd_kafka_mock_broker_set_down(mock, i);
 	o.called = 0;
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_RETRY);
 	cr_assert_not_null(strstr(o.cause, "timed out"), "%s", o.cause);
 	for (i = 1; i <= 3; i++)
@@ -323,7 +243,7 @@ Test(kafka, brokers_down_is_a_retry)
 	for (i = 0; i < 10; i++) {
 		o.called = 0;
 		s->entry->deliver(s, &e, outcome_cb, &o);
-		wait_all(&o, 1);
+		wait_all(base, &o, 1);
 		if (o.d == DELIVERY_OK)
 			break;
 	}
@@ -347,7 +267,7 @@ Test(kafka, cancel_drops_every_done)
 	}
 	s->entry->cancel(s);
 	s->entry->deliver(s, &e[0], outcome_cb, &after);
-	wait_all(&after, 1);
+	wait_all(base, &after, 1);
 	cr_assert_eq(after.d, DELIVERY_OK);
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(o[i].called, 0);
@@ -363,22 +283,13 @@ Test(kafka, cancel_drops_every_done)
 static char *
 errors_of(const char *spec)
 {
-	struct cfg_errors	 errs = { 0 };
-	struct buf		 all = { 0 };
-	char			*text;
-	size_t			 i;
+	char	*text, *m;
 
 	xasprintf(&text, "secrets:\n  pw: env:AW_TEST_KAFKA_PW\n"
 	    "sinks:\n  - identifier: q\n    type: Kafka\n    spec: %s\n", spec);
-	conf = load(text, &errs);
+	m = suite_errors(text);
 	free(text);
-	cr_assert_null(conf, "loaded: %s", spec);
-	for (i = 0; i < errs.n; i++) {
-		buf_adds(&all, errs.msg[i]);
-		buf_adds(&all, "\n");
-	}
-	cfg_errors_free(&errs);
-	return (buf_take(&all));
+	return (m);
 }
 
 Test(kafka, config_errors)

@@ -24,34 +24,15 @@
 #include <nats/nats.h>
 
 #include "config.h"
+#include "sink-suite.h"
 #include "sink.h"
 #include "store.h"
 
 static struct event_base	*base;
 static struct env		 env;
-static struct config		*conf;
-static char			 conf_path[64];
 static char			 dir[64];
 static pid_t			 server;
 static int			 port;
-
-struct outcome {
-	int		 called;
-	enum delivery	 d;
-	char		*cause;
-};
-
-static void
-outcome_cb(enum delivery d, int64_t retry_after_ms __unused,
-    const char *cause, void *arg)
-{
-	struct outcome	*o = arg;
-
-	o->called++;
-	o->d = d;
-	free(o->cause);
-	o->cause = cause != NULL ? xstrdup(cause) : NULL;
-}
 
 static int
 free_port(void)
@@ -162,9 +143,7 @@ teardown(void)
 {
 	char	 cmd[96];
 
-	config_free(conf);
-	conf = NULL;
-	unlink(conf_path);
+	suite_conf_free();
 	event_base_free(base);
 	kill(server, SIGKILL);
 	waitpid(server, NULL, 0);
@@ -175,76 +154,17 @@ teardown(void)
 
 TestSuite(nats, .init = setup, .fini = teardown, .timeout = 60);
 
-static struct config *
-load(const char *text, struct cfg_errors *errs)
-{
-	FILE	*f;
-	int	 fd;
-
-	snprintf(conf_path, sizeof conf_path, "/tmp/test-nats-XXXXXX");
-	fd = mkstemp(conf_path);
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	return (config_load(conf_path, errs));
-}
-
 static struct sink *
 make_sink(const char *extra)
 {
-	struct cfg_errors	 errs = { 0 };
 	struct sink		*s;
-	char			*text, *cause = NULL;
-	size_t			 i;
+	char			*text;
 
 	xasprintf(&text, "sinks:\n  - identifier: q\n    type: Nats\n"
 	    "    spec: { url: \"nats://127.0.0.1:%d\"%s }\n", port, extra);
-	conf = load(text, &errs);
+	s = suite_sink(&env, text);
 	free(text);
-	for (i = 0; i < errs.n; i++)
-		cr_log_error("%s", errs.msg[i]);
-	cr_assert_not_null(conf);
-	cfg_errors_free(&errs);
-	env.conf = conf;
-	s = sink_create(&env, config_sink(conf, "q"), &cause);
-	cr_assert_not_null(s, "sink_create: %s", cause);
 	return (s);
-}
-
-static void
-entry_for(struct outbox_entry *e, int i, const char *source)
-{
-	memset(e, 0, sizeof *e);
-	xasprintf(&e->id, "id-%s-%d", source, i);
-	e->source = xstrdup(source);
-	xasprintf(&e->json, "{\"specversion\":\"1.0\",\"id\":\"%s\","
-	    "\"source\":\"/artifact-watcher/sources/%s\","
-	    "\"type\":\"artifact.created\",\"subject\":\"x:%d\","
-	    "\"time\":\"2026-11-22T10:00:00Z\","
-	    "\"datacontenttype\":\"application/json\","
-	    "\"data\":{\"sourceId\":\"%s\",\"version\":\"1.0.%d\"}}",
-	    e->id, source, i, source, i);
-}
-
-static void
-entry_free(struct outbox_entry *e)
-{
-	free(e->id);
-	free(e->source);
-	free(e->json);
-}
-
-static void
-wait_all(struct outcome *o, int n)
-{
-	int	 i, all;
-
-	do {
-		event_base_loop(base, EVLOOP_ONCE);
-		for (all = 1, i = 0; i < n; i++)
-			all &= o[i].called > 0;
-	} while (!all);
 }
 
 Test(nats, jetstream_window_acked_once_each_in_order)
@@ -266,7 +186,7 @@ Test(nats, jetstream_window_acked_once_each_in_order)
 		s->entry->deliver(s, &e[i], outcome_cb, &o[i]);
 		cr_assert_eq(o[i].called, 0, "done never runs inside deliver");
 	}
-	wait_all(o, 20);
+	wait_all(base, o, 20);
 	for (i = 0; i < 20; i++) {
 		cr_assert_eq(o[i].called, 1);
 		cr_assert_eq(o[i].d, DELIVERY_OK, "%d: %s", i, o[i].cause);
@@ -283,7 +203,7 @@ Test(nats, jetstream_window_acked_once_each_in_order)
 	}
 	/* The same id again: acked, and JetStream keeps one copy. */
 	s->entry->deliver(s, &e[0], outcome_cb, &again);
-	wait_all(&again, 1);
+	wait_all(base, &again, 1);
 	cr_assert_eq(again.d, DELIVERY_OK, "%s", again.cause);
 	cr_assert_null(stream_get("W", 21));
 	sink_free(s);
@@ -310,7 +230,7 @@ Test(nats, core_publish_confirmed_by_flush)
 	s = make_sink(", subject: core.x, contentMode: binary");
 	entry_for(&e, 1, "c");
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_OK, "%s", o.cause);
 	cr_assert_eq(natsSubscription_NextMsg(&m, sub, 5000), NATS_OK);
 	cr_assert_eq(natsMsgHeader_Get(m, "ce-id", &v), NATS_OK);
@@ -338,16 +258,15 @@ Test(nats, bad_subject_is_permanent_no_stream_is_a_retry)
 	s = make_sink(", subject: \"x.<+event.data.labels.team>\"");
 	entry_for(&e, 1, "b");
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_PERMANENT);
 	cr_assert_not_null(strstr(o.cause, "\"x.\""), "%s", o.cause);
 	sink_free(s);
-	config_free(conf);
-	conf = NULL;
+	suite_conf_free();
 
 	s2 = make_sink(", subject: nostream.x, jetStream: true, timeout: 2s");
 	s2->entry->deliver(s2, &e, outcome_cb, &o2);
-	wait_all(&o2, 1);
+	wait_all(base, &o2, 1);
 	cr_assert_eq(o2.d, DELIVERY_RETRY);
 	cr_assert_not_null(strstr(o2.cause, "nats q: JetStream publish"),
 	    "%s", o2.cause);
@@ -372,7 +291,7 @@ Test(nats, cancel_and_free_call_no_done)
 	}
 	s->entry->cancel(s);
 	s->entry->deliver(s, &e[0], outcome_cb, &after);
-	wait_all(&after, 1);
+	wait_all(base, &after, 1);
 	cr_assert_eq(after.d, DELIVERY_OK, "%s", after.cause);
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(o[i].called, 0);
@@ -398,7 +317,7 @@ Test(nats, unreachable_server_is_a_retry)
 	s = make_sink(extra);
 	entry_for(&e, 1, "u");
 	s->entry->deliver(s, &e, outcome_cb, &o);
-	wait_all(&o, 1);
+	wait_all(base, &o, 1);
 	cr_assert_eq(o.d, DELIVERY_RETRY);
 	cr_assert_not_null(o.cause);
 	sink_free(s);
@@ -412,22 +331,13 @@ Test(nats, unreachable_server_is_a_retry)
 static char *
 errors_of(const char *spec)
 {
-	struct cfg_errors	 errs = { 0 };
-	struct buf		 all = { 0 };
-	char			*text;
-	size_t			 i;
+	char	*text, *m;
 
 	xasprintf(&text, "secrets:\n  pw: env:AW_TEST_NATS_PW\n"
 	    "sinks:\n  - identifier: q\n    type: Nats\n    spec: %s\n", spec);
-	conf = load(text, &errs);
+	m = suite_errors(text);
 	free(text);
-	cr_assert_null(conf, "loaded: %s", spec);
-	for (i = 0; i < errs.n; i++) {
-		buf_adds(&all, errs.msg[i]);
-		buf_adds(&all, "\n");
-	}
-	cfg_errors_free(&errs);
-	return (buf_take(&all));
+	return (m);
 }
 
 Test(nats, config_errors)

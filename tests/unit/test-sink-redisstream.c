@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "redis-util.h"
+#include "sink-suite.h"
 #include "sink.h"
 #include "store.h"
 
@@ -27,26 +28,6 @@ static int (*const unused_delete)(int, const char *) __unused =
 static struct redis_server	 server;
 static struct event_base	*base;
 static struct env		 env;
-static struct config		*conf;
-static char			 conf_path[64];
-
-struct outcome {
-	int		 called;
-	enum delivery	 d;
-	char		*cause;
-};
-
-static void
-outcome_cb(enum delivery d, int64_t retry_after_ms __unused,
-    const char *cause, void *arg)
-{
-	struct outcome	*o = arg;
-
-	o->called++;
-	o->d = d;
-	free(o->cause);
-	o->cause = cause != NULL ? xstrdup(cause) : NULL;
-}
 
 static void
 setup(void)
@@ -61,9 +42,7 @@ setup(void)
 static void
 teardown(void)
 {
-	config_free(conf);
-	conf = NULL;
-	unlink(conf_path);
+	suite_conf_free();
 	event_base_free(base);
 	redis_server_kill(&server, SIGKILL);
 	redis_server_remove(&server);
@@ -71,64 +50,17 @@ teardown(void)
 
 TestSuite(redisstream, .init = setup, .fini = teardown, .timeout = 30);
 
-static struct config *
-load(const char *text, struct cfg_errors *errs)
-{
-	FILE	*f;
-	int	 fd;
-
-	snprintf(conf_path, sizeof conf_path, "/tmp/test-rstream-XXXXXX");
-	fd = mkstemp(conf_path);
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	return (config_load(conf_path, errs));
-}
-
 static struct sink *
 make_sink(const char *spec)
 {
-	struct cfg_errors	 errs = { 0 };
 	struct sink		*s;
-	char			*text, *cause = NULL;
-	size_t			 i;
+	char			*text;
 
 	xasprintf(&text, "sinks:\n  - identifier: q\n    type: RedisStream\n"
 	    "    spec: %s\n", spec);
-	conf = load(text, &errs);
+	s = suite_sink(&env, text);
 	free(text);
-	for (i = 0; i < errs.n; i++)
-		cr_log_error("%s", errs.msg[i]);
-	cr_assert_not_null(conf);
-	cfg_errors_free(&errs);
-	env.conf = conf;
-	s = sink_create(&env, config_sink(conf, "q"), &cause);
-	cr_assert_not_null(s, "sink_create: %s", cause);
 	return (s);
-}
-
-static void
-entry_for(struct outbox_entry *e, int i, const char *source)
-{
-	memset(e, 0, sizeof *e);
-	xasprintf(&e->id, "id-%s-%d", source, i);
-	e->source = xstrdup(source);
-	xasprintf(&e->json, "{\"specversion\":\"1.0\",\"id\":\"%s\","
-	    "\"source\":\"/artifact-watcher/sources/%s\","
-	    "\"type\":\"artifact.created\",\"subject\":\"x:%d\","
-	    "\"time\":\"2026-11-22T10:00:00Z\","
-	    "\"datacontenttype\":\"application/json\","
-	    "\"data\":{\"sourceId\":\"%s\",\"version\":\"%d\"}}",
-	    e->id, source, i, source, i);
-}
-
-static void
-entry_free(struct outbox_entry *e)
-{
-	free(e->id);
-	free(e->source);
-	free(e->json);
 }
 
 static redisReply *
@@ -231,7 +163,7 @@ Test(redisstream, binary_mode_fields)
 	cr_assert_str_eq(field(r->element[0], "datacontenttype"),
 	    "application/json");
 	cr_assert_str_eq(field(r->element[0], "data"),
-	    "{\"sourceId\":\"bin\",\"version\":\"7\"}");
+	    "{\"sourceId\":\"bin\",\"version\":\"1.0.7\"}");
 	cr_assert_null(field(r->element[0], "event"));
 	freeReplyObject(r);
 	sink_free(s);
@@ -326,18 +258,7 @@ Test(redisstream, server_down_is_a_retry_and_free_with_outstanding)
 static char *
 errors_of(const char *text)
 {
-	struct cfg_errors	 errs = { 0 };
-	struct buf		 all = { 0 };
-	size_t			 i;
-
-	conf = load(text, &errs);
-	cr_assert_null(conf, "loaded: %s", text);
-	for (i = 0; i < errs.n; i++) {
-		buf_adds(&all, errs.msg[i]);
-		buf_adds(&all, "\n");
-	}
-	cfg_errors_free(&errs);
-	return (buf_take(&all));
+	return (suite_errors(text));
 }
 
 Test(redisstream, config_errors)
@@ -377,23 +298,17 @@ Test(redisstream, config_errors)
 
 Test(redisstream, on_the_store_redis_without_url)
 {
-	struct cfg_errors	 errs = { 0 };
 	struct outbox_entry	 e;
 	struct outcome		 o = { 0 };
 	struct sink		*s;
 	redisReply		*r;
-	char			*text, *cause = NULL;
+	char			*text;
 
 	xasprintf(&text, "store: { type: redis, url: "
 	    "\"redis://127.0.0.1:%d/0\" }\nsinks:\n  - identifier: q\n"
 	    "    type: RedisStream\n    spec: { stream: st }\n", server.port);
-	conf = load(text, &errs);
+	s = suite_sink(&env, text);
 	free(text);
-	cr_assert_not_null(conf);
-	cfg_errors_free(&errs);
-	env.conf = conf;
-	s = sink_create(&env, config_sink(conf, "q"), &cause);
-	cr_assert_not_null(s, "%s", cause);
 	entry_for(&e, 1, "st");
 	s->entry->deliver(s, &e, outcome_cb, &o);
 	while (o.called == 0)
