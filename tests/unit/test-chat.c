@@ -170,21 +170,41 @@ field(const struct chat_msg *m, const char *name)
 	return (NULL);
 }
 
+/*
+ * Build the message of `json` and check its title and fields: `want` is
+ * name, value pairs ending with NULL, a NULL value meaning no such field.
+ * The message is left in *m for more checks; the caller clears it.
+ */
+static void
+check_msg(struct chat_msg *m, const char *json, const char *title,
+    const char *const *want)
+{
+	chat_msg_build(ev(json), m);
+	cr_assert_str_eq(m->title, title);
+	for (; want[0] != NULL; want += 2) {
+		if (want[1] == NULL)
+			cr_assert_null(field(m, want[0]), "no %s", want[0]);
+		else
+			cr_assert_str_eq(field(m, want[0]), want[1], "%s",
+			    want[0]);
+	}
+}
+
 /* ------------------------------------------------------------ message */
 
 TestSuite(message, .fini = teardown);
 
 Test(message, container_created)
 {
+	static const char *const want[] = {
+		"Image", "index.docker.io/library/nginx:1.27.3",
+		"Digest", "sha256:0123456789ab",
+		"Pushed", "2026-11-22 09:58:12 UTC",
+		"Previous digest", NULL, NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(container_created), &m);
-	cr_assert_str_eq(m.title, "nginx 1.27.3 is out");
-	cr_assert_str_eq(field(&m, "Image"),
-	    "index.docker.io/library/nginx:1.27.3");
-	cr_assert_str_eq(field(&m, "Digest"), "sha256:0123456789ab");
-	cr_assert_str_eq(field(&m, "Pushed"), "2026-11-22 09:58:12 UTC");
-	cr_assert_null(field(&m, "Previous digest"));
+	check_msg(&m, container_created, "nginx 1.27.3 is out", want);
 	cr_assert_str_eq(m.link, "https://hub.example/nginx/1.27.3");
 	cr_assert_str_eq(m.time, "2026-11-22T09:58:12Z");
 	cr_assert_str_eq(m.footer, "nginx \xc2\xb7 DockerRegistry");
@@ -197,15 +217,16 @@ Test(message, container_created)
 
 Test(message, container_updated_says_what_it_was)
 {
+	static const char *const want[] = {
+		"Digest", "sha256:0123456789ab",
+		"Previous digest", "sha256:fedcba987654",
+		/* No pushedAt: the time it was detected instead. */
+		"Pushed", NULL,
+		"Detected", "2026-11-22 10:00:00 UTC", NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(container_updated), &m);
-	cr_assert_str_eq(m.title, "nginx stable was re-pointed");
-	cr_assert_str_eq(field(&m, "Digest"), "sha256:0123456789ab");
-	cr_assert_str_eq(field(&m, "Previous digest"), "sha256:fedcba987654");
-	/* No pushedAt: the time it was detected instead. */
-	cr_assert_null(field(&m, "Pushed"));
-	cr_assert_str_eq(field(&m, "Detected"), "2026-11-22 10:00:00 UTC");
+	check_msg(&m, container_updated, "nginx stable was re-pointed", want);
 	cr_assert_null(m.link);
 	cr_assert_eq(m.updated, 1);
 	cr_assert_str_eq(m.summary, "nginx stable was re-pointed: "
@@ -216,43 +237,46 @@ Test(message, container_updated_says_what_it_was)
 
 Test(message, file)
 {
+	static const char *const want[] = {
+		"Path", "s3://releases/app/app-1.2.3.tar.gz",
+		"Size", "12.4 MiB",
+		"Digest", "9b2cf535f27731c9\xe2\x80\xa6",
+		"Image", NULL, NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(file_event), &m);
-	cr_assert_str_eq(m.title, "app-1.2.3.tar.gz is out");
-	cr_assert_str_eq(field(&m, "Path"),
-	    "s3://releases/app/app-1.2.3.tar.gz");
-	cr_assert_str_eq(field(&m, "Size"), "12.4 MiB");
-	cr_assert_str_eq(field(&m, "Digest"), "9b2cf535f27731c9\xe2\x80\xa6");
-	cr_assert_null(field(&m, "Image"));
+	check_msg(&m, file_event, "app-1.2.3.tar.gz is out", want);
 	chat_msg_clear(&m);
 }
 
 Test(message, machine_image)
 {
+	static const char *const want[] = {
+		"Image ID", "ami-0abc123",
+		"Region", "eu-west-1",
+		"Version", NULL,		/* the version is the name */
+		"Pushed", "2026-11-21 23:00:00 UTC", NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(ami_event), &m);
-	cr_assert_str_eq(m.title, "base-2026.11 is out");
-	cr_assert_str_eq(field(&m, "Image ID"), "ami-0abc123");
-	cr_assert_str_eq(field(&m, "Region"), "eu-west-1");
-	cr_assert_null(field(&m, "Version"), "the version is the name");
-	cr_assert_str_eq(field(&m, "Pushed"), "2026-11-21 23:00:00 UTC");
+	check_msg(&m, ami_event, "base-2026.11 is out", want);
 	chat_msg_clear(&m);
 }
 
 Test(message, build)
 {
+	static const char *const want[] = {
+		"Job", "folder/job",
+		"Build", "42",
+		"Result", "SUCCESS",
+		"Server", "https://jenkins.example",
+		"Artifacts", "a.jar, b.jar",
+		"Digest", NULL,		/* a build's digest is its result */
+		NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(build_event), &m);
-	cr_assert_str_eq(m.title, "folder/job #42 finished: SUCCESS");
-	cr_assert_str_eq(field(&m, "Job"), "folder/job");
-	cr_assert_str_eq(field(&m, "Build"), "42");
-	cr_assert_str_eq(field(&m, "Result"), "SUCCESS");
-	cr_assert_str_eq(field(&m, "Server"), "https://jenkins.example");
-	cr_assert_str_eq(field(&m, "Artifacts"), "a.jar, b.jar");
-	cr_assert_null(field(&m, "Digest"), "a build's digest is its result");
+	check_msg(&m, build_event, "folder/job #42 finished: SUCCESS", want);
 	cr_assert_str_eq(m.link,
 	    "https://jenkins.example/job/folder/job/job/42/");
 	chat_msg_clear(&m);
@@ -260,26 +284,28 @@ Test(message, build)
 
 Test(message, package)
 {
+	static const char *const want[] = {
+		"Package", "org.example:lib@2.0.1",
+		"Format", "maven2",
+		"Feed", "maven-releases",
+		"Digest", "sha1:a9993e364706", NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(package_event), &m);
-	cr_assert_str_eq(m.title, "lib 2.0.1 is out");
-	cr_assert_str_eq(field(&m, "Package"), "org.example:lib@2.0.1");
-	cr_assert_str_eq(field(&m, "Format"), "maven2");
-	cr_assert_str_eq(field(&m, "Feed"), "maven-releases");
-	cr_assert_str_eq(field(&m, "Digest"), "sha1:a9993e364706");
+	check_msg(&m, package_event, "lib 2.0.1 is out", want);
 	chat_msg_clear(&m);
 }
 
 Test(message, chart)
 {
+	static const char *const want[] = {
+		"Chart", "mychart@1.4.0",
+		"App version", "2.3",
+		"Repository", "https://charts.example", NULL
+	};
 	struct chat_msg	 m;
 
-	chat_msg_build(ev(chart_event), &m);
-	cr_assert_str_eq(m.title, "mychart 1.4.0 is out");
-	cr_assert_str_eq(field(&m, "Chart"), "mychart@1.4.0");
-	cr_assert_str_eq(field(&m, "App version"), "2.3");
-	cr_assert_str_eq(field(&m, "Repository"), "https://charts.example");
+	check_msg(&m, chart_event, "mychart 1.4.0 is out", want);
 	chat_msg_clear(&m);
 }
 
