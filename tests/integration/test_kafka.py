@@ -12,61 +12,27 @@ arrives, with the id it had on stdout.
 """
 
 import json
-import os
-import sys
 import unittest
 
-from harness import Waitable, Watcher, Workdir, docker_connector, \
-    docker_source
+from harness import Waitable
 from kafkafake import FakeKafka
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from fakeserver import FakeServer  # noqa: E402
+from queuecase import QueueSinkCase
 
 
-class KafkaSink(unittest.TestCase):
+class KafkaSink(QueueSinkCase):
+    SINK_ID = "kafka"
+    SINK_TYPE = "Kafka"
+
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = Workdir()
-        cls.fake = FakeServer()
+    def start_broker(cls):
         cls.kafka = FakeKafka()
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_broker(cls):
         cls.kafka.stop()
-        cls.fake.stop()
-        cls.workdir.cleanup()
 
-    def watcher(self, name, sources, spec):
-        """A running watcher whose sources have their baseline (0.0.1)."""
-        for s in sources:
-            self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
-        conf = {
-            "store": {"type": "lmdb", "path": self.workdir.sub(name)},
-            "connectors": [docker_connector("fake", self.fake.base)],
-            "sources": [docker_source(s, "fake", "%s/%s" % (name, s))
-                        for s in sources],
-            "sinks": [
-                {"identifier": "kafka", "type": "Kafka",
-                 "spec": dict({"brokers": self.kafka.bootstraps}, **spec),
-                 "maxAttempts": 1000},
-                {"identifier": "console", "type": "Stdout"},
-            ],
-        }
-        w = Watcher(self.workdir, conf)
-        check = w.run_cli("check", "-c", w.write_config())
-        self.assertEqual(check.returncode, 0, check.stderr)
-        w.start()
-        self.addCleanup(w.stop)
-        w.wait_log(r'msg="poll committed"', count=len(sources))
-        return w
-
-    def printed(self, w, count):
-        def enough():
-            events = [json.loads(line) for line in w.stdout
-                      if line.startswith("{")]
-            return events if len(events) >= count else None
-        return w.wait_for(enough, 30, "%d events on stdout" % count)
+    def broker_spec(self):
+        return {"brokers": self.kafka.bootstraps}
 
     def wait_topic(self, topic, count, timeout=30):
         def enough():

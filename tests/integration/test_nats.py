@@ -12,67 +12,33 @@ drops a repeat of an id a consumer already has.
 """
 
 import json
-import os
-import sys
 import unittest
 
-from harness import Waitable, Watcher, Workdir, docker_connector, \
-    docker_source
+from harness import Waitable
 from natsclient import NatsClient, NatsServer
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from fakeserver import FakeServer  # noqa: E402
+from queuecase import QueueSinkCase
 
 
-class NatsSink(unittest.TestCase):
+class NatsSink(QueueSinkCase):
+    SINK_ID = "nats"
+    SINK_TYPE = "Nats"
+
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = Workdir()
-        cls.fake = FakeServer()
+    def start_broker(cls):
         cls.nats = NatsServer(cls.workdir)
         cls.nats.start()
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_broker(cls):
         cls.nats.stop()
-        cls.fake.stop()
-        cls.workdir.cleanup()
+
+    def broker_spec(self):
+        return {"url": self.nats.url}
 
     def client(self):
         c = NatsClient(self.nats.port)
         self.addCleanup(c.close)
         return c
-
-    def watcher(self, name, sources, spec):
-        """A running watcher whose sources have their baseline (0.0.1)."""
-        for s in sources:
-            self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
-        conf = {
-            "store": {"type": "lmdb", "path": self.workdir.sub(name)},
-            "connectors": [docker_connector("fake", self.fake.base)],
-            "sources": [docker_source(s, "fake", "%s/%s" % (name, s))
-                        for s in sources],
-            "sinks": [
-                {"identifier": "nats", "type": "Nats",
-                 "spec": dict({"url": self.nats.url}, **spec),
-                 "maxAttempts": 1000},
-                {"identifier": "console", "type": "Stdout"},
-            ],
-        }
-        w = Watcher(self.workdir, conf)
-        check = w.run_cli("check", "-c", w.write_config())
-        self.assertEqual(check.returncode, 0, check.stderr)
-        w.start()
-        self.addCleanup(w.stop)
-        w.wait_log(r'msg="poll committed"', count=len(sources))
-        return w
-
-    def printed(self, w, count):
-        def enough():
-            events = [json.loads(line) for line in w.stdout
-                      if line.startswith("{")]
-            return events if len(events) >= count else None
-        return w.wait_for(enough, 30, "%d events on stdout" % count)
 
     def wait_stream(self, client, stream, count, timeout=30):
         def enough():

@@ -11,15 +11,10 @@ had on stdout.
 """
 
 import json
-import os
-import sys
 import unittest
 
-from harness import (Redis, Watcher, Workdir, docker_connector,
-                     docker_source)
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from fakeserver import FakeServer  # noqa: E402
+from harness import Redis
+from queuecase import QueueSinkCase
 
 
 def xrange(redis, stream):
@@ -30,51 +25,21 @@ def xrange(redis, stream):
             for eid, fields in entries]
 
 
-class RedisStreamSink(unittest.TestCase):
+class RedisStreamSink(QueueSinkCase):
+    SINK_ID = "stream"
+    SINK_TYPE = "RedisStream"
+
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = Workdir()
-        cls.fake = FakeServer()
+    def start_broker(cls):
         cls.redis = Redis(cls.workdir)
         cls.redis.start()
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_broker(cls):
         cls.redis.stop()
-        cls.fake.stop()
-        cls.workdir.cleanup()
 
-    def watcher(self, name, sources, spec):
-        """A running watcher whose sources have their baseline (0.0.1)."""
-        for s in sources:
-            self.fake.tags("%s/%s" % (name, s), ["0.0.1"])
-        conf = {
-            "store": {"type": "lmdb", "path": self.workdir.sub(name)},
-            "connectors": [docker_connector("fake", self.fake.base)],
-            "sources": [docker_source(s, "fake", "%s/%s" % (name, s))
-                        for s in sources],
-            "sinks": [
-                {"identifier": "stream", "type": "RedisStream",
-                 "spec": dict({"url": self.redis.url}, **spec),
-                 "maxAttempts": 1000},
-                {"identifier": "console", "type": "Stdout"},
-            ],
-        }
-        w = Watcher(self.workdir, conf)
-        check = w.run_cli("check", "-c", w.write_config())
-        self.assertEqual(check.returncode, 0, check.stderr)
-        w.start()
-        self.addCleanup(w.stop)
-        w.wait_log(r'msg="poll committed"', count=len(sources))
-        return w
-
-    def printed(self, w, count):
-        """The first count events the Stdout sink printed."""
-        def enough():
-            events = [json.loads(line) for line in w.stdout
-                      if line.startswith("{")]
-            return events if len(events) >= count else None
-        return w.wait_for(enough, 30, "%d events on stdout" % count)
+    def broker_spec(self):
+        return {"url": self.redis.url}
 
     def wait_stream(self, stream, count, timeout=30):
         def enough():
