@@ -13,6 +13,7 @@ the AMQP handshake), never for a fixed time.
 """
 
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -20,7 +21,8 @@ import socket
 import subprocess
 import time
 
-from harness import free_port, stop_process
+from harness import (Watcher, docker_connector, docker_source, free_port,
+                     stop_process)
 
 RABBIT_BIN = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 EPMD_BIN = "/usr/bin/epmd"
@@ -229,6 +231,34 @@ class Mosquitto:
     def cleanup(self):
         self.stop()
         self.log.close()
+
+
+def watch_repo(case, workdir, registry, secrets, sinks, env):
+    """A running watcher of case.repo on the registry (the suites' one,
+    with its baseline 0.1.0 pushed and listed twice), with `sinks` and a
+    Stdout sink beside them; the test kills it at cleanup."""
+    config = {
+        "store": {"type": "lmdb", "path": workdir.sub("state-" + case.name)},
+        "secrets": secrets,
+        "connectors": [docker_connector("local", registry.url)],
+        "sources": [docker_source("app", "local", case.repo)],
+        "sinks": sinks + [{"identifier": "console", "type": "Stdout"}],
+    }
+    case.client.push(case.repo, "0.1.0")
+    watcher = Watcher(workdir, config, env=env)
+    watcher.start()
+    case.addCleanup(watcher.kill)
+    registry.wait_listings(case.repo, 2)
+    return watcher
+
+
+def console_ids(watcher, count):
+    """The ids the Stdout sink printed, in outbox order (count of them)."""
+    def printed():
+        lines = [l for l in watcher.stdout if l.startswith("{")]
+        return lines if len(lines) >= count else None
+    lines = watcher.wait_for(printed, 60, "%d stdout events" % count)
+    return [json.loads(l)["id"] for l in lines]
 
 
 def listening(port):

@@ -20,14 +20,12 @@ errors are FILE:LINE:COL.
 """
 
 import json
-import os
 import re
 import time
 import unittest
 
-from brokers import RabbitMQ, make_ca
-from harness import (Registry, Watcher, Workdir, docker_connector,
-                     docker_source)
+from brokers import RabbitMQ, console_ids, make_ca, watch_repo
+from harness import Registry, Watcher, Workdir
 
 WORKDIR = None
 RABBIT = None
@@ -112,29 +110,14 @@ class AmqpCase(unittest.TestCase):
         return {"identifier": identifier, "type": "Amqp", "spec": base}
 
     def start(self, sinks):
-        config = {
-            "store": {"type": "lmdb",
-                      "path": WORKDIR.sub("state-" + self.name)},
-            "secrets": {"amqp_pw": "env:AW_IT_AMQP_PASSWORD",
-                        "amqp_wrong": "env:AW_IT_AMQP_WRONG"},
-            "connectors": [docker_connector("local", REGISTRY.url)],
-            "sources": [docker_source("app", "local", self.repo)],
-            "sinks": sinks + [{"identifier": "console", "type": "Stdout"}],
-        }
-        self.client.push(self.repo, "0.1.0")
-        self.watcher = Watcher(WORKDIR, config, env=ENV)
-        self.watcher.start()
-        self.addCleanup(self.watcher.kill)
-        REGISTRY.wait_listings(self.repo, 2)
+        secrets = {"amqp_pw": "env:AW_IT_AMQP_PASSWORD",
+                   "amqp_wrong": "env:AW_IT_AMQP_WRONG"}
+        self.watcher = watch_repo(self, WORKDIR, REGISTRY, secrets, sinks,
+                                  ENV)
 
     def console_ids(self, count):
         """The ids the Stdout sink printed, in outbox order."""
-        def printed():
-            lines = [l for l in self.watcher.stdout if l.startswith("{")]
-            return lines if len(lines) >= count else None
-        lines = self.watcher.wait_for(printed, 60, "%d stdout events"
-                                      % count)
-        return [json.loads(l)["id"] for l in lines]
+        return console_ids(self.watcher, count)
 
     def test_structured_in_order_with_ids(self):
         queue = self.queue("all", "artifacts.*")

@@ -16,13 +16,12 @@ password in the log; config errors are FILE:LINE:COL.
 """
 
 import json
-import os
 import re
 import subprocess
 import threading
 import unittest
 
-from brokers import Mosquitto, make_ca
+from brokers import Mosquitto, console_ids, make_ca, watch_repo
 from harness import (Registry, Waitable, Watcher, Workdir, docker_connector,
                      docker_source)
 
@@ -126,29 +125,15 @@ class MqttCase(unittest.TestCase):
         return {"identifier": identifier, "type": "Mqtt", "spec": base}
 
     def start(self, sinks):
-        config = {
-            "store": {"type": "lmdb",
-                      "path": WORKDIR.sub("state-" + self.name)},
-            "secrets": {"mqtt_user": "env:AW_IT_MQTT_USER",
-                        "mqtt_pw": "env:AW_IT_MQTT_PASSWORD",
-                        "mqtt_wrong": "env:AW_IT_MQTT_WRONG"},
-            "connectors": [docker_connector("local", REGISTRY.url)],
-            "sources": [docker_source("app", "local", self.repo)],
-            "sinks": sinks + [{"identifier": "console", "type": "Stdout"}],
-        }
-        self.client.push(self.repo, "0.1.0")
-        self.watcher = Watcher(WORKDIR, config, env=ENV)
-        self.watcher.start()
-        self.addCleanup(self.watcher.kill)
-        REGISTRY.wait_listings(self.repo, 2)
+        secrets = {"mqtt_user": "env:AW_IT_MQTT_USER",
+                   "mqtt_pw": "env:AW_IT_MQTT_PASSWORD",
+                   "mqtt_wrong": "env:AW_IT_MQTT_WRONG"}
+        self.watcher = watch_repo(self, WORKDIR, REGISTRY, secrets, sinks,
+                                  ENV)
 
     def console_ids(self, count):
-        def printed():
-            lines = [l for l in self.watcher.stdout if l.startswith("{")]
-            return lines if len(lines) >= count else None
-        lines = self.watcher.wait_for(printed, 60, "%d stdout events"
-                                      % count)
-        return [json.loads(l)["id"] for l in lines]
+        """The ids the Stdout sink printed, in outbox order."""
+        return console_ids(self.watcher, count)
 
     def check_structured(self, qos):
         sub = self.subscribe()
