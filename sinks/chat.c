@@ -89,6 +89,24 @@ chat_clean(const char *s, int keep_newlines)
 	return (buf_take(&b));
 }
 
+char *
+chat_entities(const char *s)
+{
+	struct buf	 b = { 0 };
+
+	for (; *s != '\0'; s++) {
+		if (*s == '&')
+			buf_adds(&b, "&amp;");
+		else if (*s == '<')
+			buf_adds(&b, "&lt;");
+		else if (*s == '>')
+			buf_adds(&b, "&gt;");
+		else
+			buf_add(&b, s, 1);
+	}
+	return (buf_take(&b));
+}
+
 size_t
 chat_chars(const char *s)
 {

@@ -64,6 +64,8 @@ char	*chat_markup(const struct chat_msg *, char *(*escape)(const char *));
 char	*chat_clean(const char *, int keep_newlines);
 char	*chat_trunc(const char *, size_t max);
 size_t	 chat_chars(const char *);
+/* A copy with &, < and > as entities (Slack mrkdwn, Google Chat HTML). */
+char	*chat_entities(const char *);
 /* "sha256:0123456789ab": an algorithm and 12 characters, or 16 of other. */
 char	*chat_short_digest(const char *);
 /* "2026-11-22 09:58:12 UTC" from RFC 3339, or a copy when it is not. */

@@ -34,25 +34,6 @@ static const struct cfg_key googlechat_keys[] = {
 	{ .name = NULL }
 };
 
-/* Card text is a small HTML: &, < and > as entities. */
-static char *
-googlechat_html(const char *s)
-{
-	struct buf	 b = { 0 };
-
-	for (; *s != '\0'; s++) {
-		if (*s == '&')
-			buf_adds(&b, "&amp;");
-		else if (*s == '<')
-			buf_adds(&b, "&lt;");
-		else if (*s == '>')
-			buf_adds(&b, "&gt;");
-		else
-			buf_add(&b, s, 1);
-	}
-	return (buf_take(&b));
-}
-
 static void
 googlechat_widget(cJSON *widgets, const struct chat_field *f)
 {
@@ -62,7 +43,7 @@ googlechat_widget(cJSON *widgets, const struct chat_field *f)
 	widget = cJSON_CreateObject();
 	dt = cJSON_AddObjectToObject(widget, "decoratedText");
 	cJSON_AddStringToObject(dt, "topLabel", f->name);
-	s = googlechat_html(f->value);
+	s = chat_entities(f->value);
 	cJSON_AddStringToObject(dt, "text", s);
 	free(s);
 	cJSON_AddTrueToObject(dt, "wrapText");

@@ -25,25 +25,6 @@ static const struct cfg_key slack_keys[] = {
 	{ .name = NULL }
 };
 
-/* mrkdwn takes &, < and > as entities: "<!channel>" must stay text. */
-static char *
-slack_escape(const char *s)
-{
-	struct buf	 b = { 0 };
-
-	for (; *s != '\0'; s++) {
-		if (*s == '&')
-			buf_adds(&b, "&amp;");
-		else if (*s == '<')
-			buf_adds(&b, "&lt;");
-		else if (*s == '>')
-			buf_adds(&b, "&gt;");
-		else
-			buf_add(&b, s, 1);
-	}
-	return (buf_take(&b));
-}
-
 static void
 slack_section(cJSON *blocks, const char *mrkdwn)
 {
@@ -114,11 +95,11 @@ slack_payload(const cJSON *event, const char *text)
 		goto done;
 	}
 	chat_msg_build(event, &m);
-	s = slack_escape(m.summary);
+	s = chat_entities(m.summary);
 	cJSON_AddStringToObject(root, "text", s);
 	free(s);
 	blocks = cJSON_AddArrayToObject(root, "blocks");
-	s = chat_markup(&m, slack_escape);
+	s = chat_markup(&m, chat_entities);
 	t = chat_trunc(s, SLACK_SECTION_MAX);
 	slack_section(blocks, t);
 	free(t);
@@ -129,7 +110,7 @@ slack_payload(const cJSON *event, const char *text)
 		elements = cJSON_AddArrayToObject(context, "elements");
 		el = cJSON_CreateObject();
 		cJSON_AddStringToObject(el, "type", "mrkdwn");
-		s = slack_escape(m.footer);
+		s = chat_entities(m.footer);
 		cJSON_AddStringToObject(el, "text", s);
 		free(s);
 		cJSON_AddItemToArray(elements, el);
