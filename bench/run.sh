@@ -5,7 +5,8 @@
 # them.  Not part of `make check`: timings belong here, never in tests.
 set -e
 cd "$(dirname "$0")/.."
-make --no-print-directory artifact-watcher build/fakes/fake-server >/dev/null
+make --no-print-directory artifact-watcher build/fakes/fake-server \
+    build/fakes/fake-kafka >/dev/null
 python3 -c 'import sys; sys.path.insert(0, "bench"); import benchlib
 print("machine:", benchlib.machine())'
 echo "== 1. poll throughput (watcher polls/s vs wrk requests/s)"
@@ -20,7 +21,5 @@ echo "== 3. memory per idle source"
 python3 bench/idle_sources.py
 echo "== store (issue 3)"
 sh bench/store/run.sh
-echo "== queue sinks (issue 14): watcher and sink vs bare clients"
-sh bench/queues/run.sh
 echo "== sinks (issue 14): events/s through the outbox and a sink vs a bare client"
 /usr/bin/python3 bench/sink_throughput.py
