@@ -4,6 +4,9 @@
  * sink (up to its window at once), acks them in outbox order when delivered, retries it with exponential backoff and
  * jitter (Retry-After wins when larger), and dead-letters it after
  * maxAttempts or maxAge, or at once when the sink says it will never work.
+ * Under failures each source's events still reach the sink in outbox
+ * order: a failed event holds back the later ones of its source only
+ * (dispatch.c, "Order per source").
  * Dispatchers share nothing, so a sink that is down never holds back another.
  */
 #ifndef DISPATCH_H
