@@ -137,11 +137,12 @@ class Smbd:
     PASSWORD = "smb-pass-2468"
     SHARE = "files"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, password=None):
         self.dir = workdir.sub("smbd")
         self.root = workdir.sub("smbd/share")
         self.port = free_port()
         self.user = getpass.getuser()
+        self.password = password or self.PASSWORD
         self.process = None
 
     def start(self):
@@ -178,8 +179,8 @@ class Smbd:
             ]) + "\n")
         subprocess.run(["smbpasswd", "-c", self.conf, "-s", "-a",
                         self.user], check=True, capture_output=True,
-                       input=("%s\n%s\n" % (self.PASSWORD,
-                                            self.PASSWORD)).encode())
+                       input=("%s\n%s\n" % (self.password,
+                                            self.password)).encode())
         self.log = open(os.path.join(d, "smbd.out"), "w")
         # A session of its own (made here, not by smbd): at exit smbd
         # signals its whole process group.
