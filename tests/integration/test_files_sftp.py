@@ -7,7 +7,8 @@ knownHostsRef.  The provider cases of sourcecases.py (a file rewritten in
 place is `updated`), plus: a wrong or unknown host key is refused before
 any credential, password login (UsernamePassword; sshd sees a password
 of the test's only, fileservers.Sshd), depth and artifactPathRegex, a
-missing directory, a server that is not there.
+missing directory, a server that is not there, the connector's probe
+(check --connect).
 """
 
 import os
@@ -120,6 +121,29 @@ class SftpSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
         self.assertRegex(line["error"], r"authentication as %s refused by "
                          r"127\.0\.0\.1:%d" % (self.server.user,
                                                  self.server.port))
+
+    def test_connector_probe(self):
+        """check --connect of connectors no source names: the host key, a
+        login (a key or the password), the SFTP channel."""
+        cfg = self.config([])
+        good = self.connector("lonely")
+        pwd = self.connector("pwd")
+        pwd["spec"]["auth"] = {"type": "UsernamePassword", "spec": {
+            "username": self.server.user, "passwordRef": "src_pwd"}}
+        denied = self.connector("denied", wrong=True)
+        impostor = self.connector("impostor")
+        impostor["spec"]["knownHostsRef"] = "kh_wrong"
+        cfg["connectors"] = [{"connector": c} for c in
+                             (good, pwd, denied, impostor)]
+        proc = self.run_cli(cfg, "check", "--connect")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("connector lonely: reachable", proc.stdout)
+        self.assertIn("connector pwd: reachable", proc.stdout)
+        where = r"sftp://127\.0\.0\.1:%d: " % self.server.port
+        self.assertRegex(proc.stdout, r"connector denied: FAILED: " + where +
+                         r"authentication as \S+ refused")
+        self.assertRegex(proc.stdout, r"connector impostor: FAILED: " +
+                         where + r"host key .* does not match")
 
     def test_host_key_checked_before_credentials(self):
         """A wrong host key: refused, and the server saw no login."""
