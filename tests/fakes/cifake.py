@@ -35,6 +35,16 @@ import urllib.parse
 BAMBOO_PAGE_MAX = 25
 JENKINS_BUILDS_MAX = 100
 
+# What the cause of a poll failed by each fault says.
+FAULT_CAUSES = {
+    "429": r"HTTP 429",
+    "500": r"HTTP 500",
+    "garbage": r"(?i)invalid JSON|not JSON",
+    "html": r"(?i)HTML",
+    "truncated": r"(?i)truncat|partial|closed|transfer|short|invalid",
+    "huge": r"(?i)exceed|too (large|big)|body|cap",
+}
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -16,22 +16,13 @@ import urllib.parse
 from sourcecases import PASSWORD, AuthCase, ProbeCase, ProviderCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from cifake import CiFake  # noqa: E402
-
-BAD = {
-    "429": r"HTTP 429",
-    "500": r"HTTP 500",
-    "garbage": r"(?i)invalid JSON|not JSON",
-    "html": r"(?i)HTML",
-    "truncated": r"(?i)truncat|partial|closed|transfer|short|invalid",
-    "huge": r"(?i)exceed|too (large|big)|body|cap",
-}
+from cifake import FAULT_CAUSES, CiFake  # noqa: E402
 
 
 class BambooSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
     KIND = "build"
     SOURCE_TYPE = "Bamboo"
-    FAULTS = BAD
+    FAULTS = FAULT_CAUSES
 
     @classmethod
     def setUpClass(cls):
