@@ -224,7 +224,6 @@ class ConformanceCases:
         "repoint": "no version can change in place",
         "http_faults": "its protocol is not HTTP: no 429 nor Retry-After, "
                        "no HTML or truncated body (its FAULTS instead)",
-        "auth": "no credentials to demand",
     }
 
     def needs(self, feature):
@@ -403,8 +402,9 @@ class ConformanceCases:
             return "challenge"
         if self.driver.has("auth_upfront"):
             return "upfront"
-        self.skipTest("%s has neither auth nor auth_upfront: %s" % (
-            self.driver.SOURCE_TYPE, self.MISSING["auth"]))
+        self.skipTest("%s declares neither auth (a challenge) nor "
+                      "auth_upfront (credentials sent up front)"
+                      % self.driver.SOURCE_TYPE)
 
     def test_auth_right_credentials_work(self):
         """challenge: a 401, credentials, one retry.  upfront: the first
