@@ -1,9 +1,10 @@
 /*
- * ci-list.c: what the Bamboo and Jenkins sources share: which build states
- * count, and how a build becomes a version of kind `build` (DESIGN §4):
- * version = build number, digest = its result key, pushedAt = when it
- * completed, and the fields buildNumber, result and artifacts (name, path,
- * url), the metadata url and buildNumber.
+ * ci-list.c: what the Bamboo and Jenkins sources share: their instance
+ * (the server, the fetcher, the listing in flight) and its end, which
+ * build states count, and how a build becomes a version of kind `build`
+ * (DESIGN §4): version = build number, digest = its result key, pushedAt =
+ * when it completed, and the fields buildNumber, result and artifacts
+ * (name, path, url), the metadata url and buildNumber.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -13,8 +14,114 @@
 
 #include <cjson/cJSON.h>
 
+#include "fetch.h"
 #include "order.h"
+#include "provider.h"
 #include "provider-ci.h"
+
+struct ci_source *
+ci_source_new(struct provider *p, const char *job)
+{
+	struct fetcher_conf	 fc;
+	struct ci_source	*d;
+
+	d = xcalloc(1, sizeof *d);
+	d->base = ci_connector_identity(p->conf->connector);
+	d->job = xstrdup(job);
+	memset(&fc, 0, sizeof fc);
+	d->fetcher = fetcher_create(p, &fc);
+	p->fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(p->fields, "server", d->base);
+	cJSON_AddStringToObject(p->fields, "job", d->job);
+	p->data = d;
+	return (d);
+}
+
+static void
+ci_call_free(struct ci_call *l)
+{
+	if (l->vs != NULL) {
+		versions_free(l->vs);
+		free(l->vs);
+	}
+	free(l);
+}
+
+struct ci_call *
+ci_call_new(struct provider *p, const struct list_request *req,
+    provider_done_cb done, void *arg)
+{
+	struct ci_source	*d = p->data;
+	struct ci_call		*l;
+
+	l = xcalloc(1, sizeof *l);
+	l->p = p;
+	l->done = done;
+	l->arg = arg;
+	l->max = req->max > 0 ? req->max : 10000;
+	l->vs = xcalloc(1, sizeof *l->vs);
+	d->call = l;
+	return (l);
+}
+
+/* The batch ended: the versions (when it went well) to the core. */
+static void
+ci_list_done(struct provider_result *r, void *arg)
+{
+	struct ci_call		*l = arg;
+	struct ci_source	*d = l->p->data;
+	provider_done_cb	 done = l->done;
+	void			*done_arg = l->arg;
+
+	d->call = NULL;
+	if (r->status == 0) {
+		r->versions = l->vs;
+		l->vs = NULL;
+	}
+	ci_call_free(l);
+	done(r, done_arg);
+}
+
+struct fetch *
+ci_call_fetch(struct ci_call *l)
+{
+	struct ci_source	*d = l->p->data;
+
+	return (fetch_start(d->fetcher, ci_list_done, l));
+}
+
+void
+ci_cancel(struct provider *p)
+{
+	struct ci_source	*d = p->data;
+
+	if (d == NULL || d->call == NULL)
+		return;
+	fetch_cancel(d->fetcher);
+	ci_call_free(d->call);
+	d->call = NULL;
+}
+
+void
+ci_free(struct provider *p)
+{
+	struct ci_source	*d = p->data;
+	size_t			 i;
+
+	if (d == NULL)
+		return;
+	ci_cancel(p);
+	fetcher_free(d->fetcher);
+	filter_free(d->artifacts);
+	for (i = 0; i < d->names.n; i++)
+		free(d->names.v[i]);
+	free(d->names.v);
+	free(d->base);
+	free(d->job);
+	free(d->job_path);
+	free(d);
+	p->data = NULL;
+}
 
 int
 ci_state_accepted(const struct cfg_strlist *states, const char *def,

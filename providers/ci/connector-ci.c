@@ -1,10 +1,11 @@
 /*
- * connector-ci.c: what the Bamboo and Jenkins connectors share: their
- * checks, their identity (the server's URL without a trailing slash) and
- * their credentials.  A CI server answers an anonymous request with a 403
+ * connector-ci.c: what the Bamboo and Jenkins connectors share: their auth
+ * block, checks, identity (the server's URL without a trailing slash),
+ * credentials and probe.  A CI server answers an anonymous request with a 403
  * or a 404 rather than a Basic challenge, so Basic credentials go out as a
  * header on every request, as a Bearer token does.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,28 @@
 #include "fetch.h"
 #include "provider.h"
 #include "provider-ci.h"
+
+const char *const ci_auth_types[] = {
+	"Anonymous", "UsernamePassword", "Bearer", NULL
+};
+
+#define CONN_OFF(f)	offsetof(struct ci_connector, f)
+
+static const struct cfg_key ci_auth_spec_keys[] = {
+	{ .name = "username", .type = CFG_STRING, .off = CONN_OFF(username) },
+	{ .name = "usernameRef", .type = CFG_IGNORE },
+	{ .name = "passwordRef", .type = CFG_SECRET,
+	  .off = CONN_OFF(password_ref) },
+	{ .name = "tokenRef", .type = CFG_SECRET, .off = CONN_OFF(token_ref) },
+	{ .name = NULL }
+};
+
+const struct cfg_key ci_auth_keys[] = {
+	{ .name = "type", .type = CFG_ENUM, .off = CONN_OFF(auth_type),
+	  .def = "UsernamePassword", .choices = ci_auth_types },
+	{ .name = "spec", .type = CFG_OBJECT, .sub = ci_auth_spec_keys },
+	{ .name = NULL }
+};
 
 static const struct cfg_node *
 node_or(const struct cfg_node *map, const char *key,

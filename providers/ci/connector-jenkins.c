@@ -8,32 +8,12 @@
 #include "connector.h"
 #include "provider-ci.h"
 
-static const char *const jenkins_auth_types[] = {
-	"Anonymous", "UsernamePassword", "Bearer", NULL
-};
-
 #define CONN_OFF(f)	offsetof(struct ci_connector, f)
-
-static const struct cfg_key jenkins_auth_spec_keys[] = {
-	{ .name = "username", .type = CFG_STRING, .off = CONN_OFF(username) },
-	{ .name = "usernameRef", .type = CFG_IGNORE },
-	{ .name = "passwordRef", .type = CFG_SECRET,
-	  .off = CONN_OFF(password_ref) },
-	{ .name = "tokenRef", .type = CFG_SECRET, .off = CONN_OFF(token_ref) },
-	{ .name = NULL }
-};
-
-static const struct cfg_key jenkins_auth_keys[] = {
-	{ .name = "type", .type = CFG_ENUM, .off = CONN_OFF(auth_type),
-	  .def = "UsernamePassword", .choices = jenkins_auth_types },
-	{ .name = "spec", .type = CFG_OBJECT, .sub = jenkins_auth_spec_keys },
-	{ .name = NULL }
-};
 
 static const struct cfg_key jenkins_connector_keys[] = {
 	{ .name = "jenkinsUrl", .type = CFG_STRING, .off = CONN_OFF(url),
 	  .flags = CFG_REQUIRED },
-	{ .name = "auth", .type = CFG_OBJECT, .sub = jenkins_auth_keys },
+	{ .name = "auth", .type = CFG_OBJECT, .sub = ci_auth_keys },
 	{ .name = NULL }
 };
 
@@ -58,7 +38,7 @@ const struct connector_entry connector_jenkins_entry = {
 	.name = "Jenkins",
 	.keys = jenkins_connector_keys,
 	.size = sizeof (struct ci_connector),
-	.auth_kinds = jenkins_auth_types,
+	.auth_kinds = ci_auth_types,
 	.check = jenkins_connector_check,
 	.identity = ci_connector_identity,
 	.credentials = ci_connector_credentials,

@@ -1,8 +1,8 @@
 /*
  * provider-bamboo.c: the Bamboo source type (provider-protocols.md §11.1):
  * the finished results of one plan, newest first, through the result
- * resource in JSON, paged by start-index and max-results until the page
- * is short or `size` is reached.  A result in an accepted state
+ * resource in JSON, paged by start-index and max-results until `size` is
+ * reached or a page is empty (a server may cap a page below max-results).  A result in an accepted state
  * (buildStates, default Successful) is a version: its build number, with
  * its result key as the digest, its completion time, and its artifacts
  * (filtered by artifactPaths).  Kind `build`.
@@ -21,6 +21,7 @@
 #include "provider-ci.h"
 
 #define BAMBOO_PAGE	25	/* some servers cap pages at 25 anyway */
+#define BAMBOO_PAGES_MAX 2000	/* pages of one listing at most */
 
 #define SRC_OFF(f)	offsetof(struct bamboo_source, f)
 
@@ -35,25 +36,6 @@ static const struct cfg_key bamboo_source_keys[] = {
 	/* Harness pins one build with it; a watcher watches them all. */
 	{ .name = "build", .type = CFG_IGNORE },
 	{ .name = NULL }
-};
-
-struct bamboo_call;
-struct bamboo {
-	char			*base;		/* bambooUrl, no trailing / */
-	char			*plan;
-	struct cfg_strlist	 names;		/* artifactPaths */
-	struct fetcher		*fetcher;
-	struct bamboo_call	*call;
-};
-
-struct bamboo_call {
-	struct provider		*p;
-	provider_done_cb	 done;
-	void			*arg;
-	struct versions		*vs;
-	long long		 max;
-	long long		 start;		/* start-index of the page */
-	long long		 last;		/* the oldest build so far */
 };
 
 static int
@@ -117,64 +99,55 @@ bamboo_init(struct provider *p, char **cause)
 {
 	const struct bamboo_source	*src = p->conf->data;
 	const struct cfg_node		*n = src->artifact_paths;
-	struct fetcher_conf		 fc;
-	struct bamboo			*d;
+	struct ci_source		*d;
 	size_t				 i;
 
 	if (!bamboo_plan_key_valid(src->plan_key))
 		return (fail(cause, "planKey %s is not a plan key",
 		    src->plan_key));
-	d = xcalloc(1, sizeof *d);
-	d->base = ci_connector_identity(p->conf->connector);
-	d->plan = xstrdup(src->plan_key);
+	d = ci_source_new(p, src->plan_key);
 	if (n != NULL && n->kind == CFG_SCALAR && n->value != NULL)
 		names_add(&d->names, n->value);
 	for (i = 0; n != NULL && n->kind == CFG_SEQ && i < n->n; i++) {
 		if (n->items[i]->kind == CFG_SCALAR)
 			names_add(&d->names, n->items[i]->value);
 	}
-	memset(&fc, 0, sizeof fc);
-	d->fetcher = fetcher_create(p, &fc);
-	p->fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(p->fields, "server", d->base);
-	cJSON_AddStringToObject(p->fields, "job", d->plan);
-	p->data = d;
 	return (0);
 }
 
-static void
-call_free(struct bamboo_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l);
-}
+static int	bamboo_page(struct fetch *, struct fetch_page *, void *);
 
+/*
+ * The page at l->start.  The paging is the provider's, not the fetch
+ * engine's PAGING_OFFSET: a server may cap max-results below what was
+ * asked (bamboo.rest.max.results), so a short page is not the last one;
+ * the next start-index is where this page ended, until `size`.
+ */
 static void
-bamboo_list_done(struct provider_result *r, void *arg)
+bamboo_submit(struct fetch *f, struct ci_call *l)
 {
-	struct bamboo_call	*l = arg;
-	struct bamboo		*d = l->p->data;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
+	static const char *const headers[] = {
+		"Accept: application/json", NULL
+	};
+	struct ci_source	*d = l->p->data;
+	char			*url, *plan;
 
-	d->call = NULL;
-	if (r->status == 0) {
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
+	plan = url_escape(d->job);
+	xasprintf(&url, "%s/rest/api/latest/result/%s.json?expand="
+	    "results.result.artifacts&start-index=%lld&max-results=%d",
+	    d->base, plan, l->start, BAMBOO_PAGE);
+	free(plan);
+	fetch_submit(f, &(struct fetch_request){ .url = url,
+	    .headers = headers, .flags = FETCH_JSON }, bamboo_page, l);
+	free(url);
 }
 
 static int
 bamboo_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
-	struct bamboo_call		*l = arg;
+	struct ci_call			*l = arg;
 	const struct bamboo_source	*src = l->p->conf->data;
-	struct bamboo			*d = l->p->data;
+	struct ci_source		*d = l->p->data;
 	struct ci_build			*b;
 	struct version			*v;
 	long long			 size;
@@ -186,7 +159,6 @@ bamboo_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		free(cause);
 		return (FETCH_FAILED);
 	}
-	pg->items = n;
 	for (i = 0; i < n; i++) {
 		if (!b[i].finished ||
 		    !ci_state_accepted(&src->states, "Successful", b[i].state))
@@ -207,75 +179,26 @@ bamboo_page(struct fetch *f, struct fetch_page *pg, void *arg)
 	}
 	ci_builds_free(b, n);
 	l->start += (long long)n;
+	/* An empty page, or all of `size` read (without it: until empty). */
 	if (n == 0 || (size >= 0 && l->start >= size))
 		return (FETCH_STOP);
-	return (FETCH_NEXT);
+	if (++l->pages >= BAMBOO_PAGES_MAX) {
+		fetch_fail(f, 0, "GET %s: more than %d pages of results",
+		    pg->url, BAMBOO_PAGES_MAX);
+		return (FETCH_FAILED);
+	}
+	bamboo_submit(f, l);
+	return (FETCH_STOP);
 }
 
 static void
 bamboo_list(struct provider *p, const struct list_request *req,
     provider_done_cb done, void *arg)
 {
-	static const char *const headers[] = {
-		"Accept: application/json", NULL
-	};
-	static const struct fetch_paging paging = {
-		.kind = PAGING_OFFSET, .param = "start-index",
-		.limit_param = "max-results", .page_size = BAMBOO_PAGE,
-	};
-	struct bamboo		*d = p->data;
-	struct bamboo_call	*l;
-	struct fetch		*f;
-	char			*url, *plan;
+	struct ci_call	*l;
 
-	l = xcalloc(1, sizeof *l);
-	l->p = p;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	plan = url_escape(d->plan);
-	xasprintf(&url, "%s/rest/api/latest/result/%s.json?expand="
-	    "results.result.artifacts&start-index=0&max-results=%d", d->base,
-	    plan, BAMBOO_PAGE);
-	free(plan);
-	f = fetch_start(d->fetcher, bamboo_list_done, l);
-	fetch_submit(f, &(struct fetch_request){ .url = url,
-	    .headers = headers, .flags = FETCH_JSON, .paging = &paging },
-	    bamboo_page, l);
-	free(url);
-}
-
-static void
-bamboo_cancel(struct provider *p)
-{
-	struct bamboo	*d = p->data;
-
-	if (d == NULL || d->call == NULL)
-		return;
-	fetch_cancel(d->fetcher);
-	call_free(d->call);
-	d->call = NULL;
-}
-
-static void
-bamboo_free(struct provider *p)
-{
-	struct bamboo	*d = p->data;
-	size_t		 i;
-
-	if (d == NULL)
-		return;
-	bamboo_cancel(p);
-	fetcher_free(d->fetcher);
-	for (i = 0; i < d->names.n; i++)
-		free(d->names.v[i]);
-	free(d->names.v);
-	free(d->base);
-	free(d->plan);
-	free(d);
-	p->data = NULL;
+	l = ci_call_new(p, req, done, arg);
+	bamboo_submit(ci_call_fetch(l), l);
 }
 
 const struct provider_entry provider_bamboo_entry = {
@@ -288,6 +211,6 @@ const struct provider_entry provider_bamboo_entry = {
 	.identity = bamboo_identity,
 	.init = bamboo_init,
 	.list = bamboo_list,
-	.cancel = bamboo_cancel,
-	.free = bamboo_free,
+	.cancel = ci_cancel,
+	.free = ci_free,
 };

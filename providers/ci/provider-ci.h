@@ -79,9 +79,12 @@ char	*jenkins_job_path(const char *job_name, char **cause);
 /* Bamboo plan keys: PROJ-PLAN (letters, digits, '-', '_'). */
 int	 bamboo_plan_key_valid(const char *);
 
-/* connector-*.c: shared by both connectors. */
+/* connector-ci.c: shared by both connectors. */
 struct connector;
 struct connector_creds;
+/* auth: (type Anonymous | UsernamePassword | Bearer, spec). */
+extern const char *const ci_auth_types[];
+extern const struct cfg_key ci_auth_keys[];
 int	 ci_connector_credentials(struct connector *,
 	    struct connector_creds *, char **cause);
 char	*ci_connector_identity(const struct connector_conf *);
@@ -91,10 +94,51 @@ int	 ci_connector_check(struct connector_conf *, struct cfg_errors *,
 void	 ci_connector_probe(struct connector *, const char *path,
 	    void (*done)(int ok, const char *cause, void *), void *arg);
 
-/* ci-list.c: what both providers share: a build becomes a version. */
+/* ci-list.c: what both sources share. */
 struct version;
 struct versions;
 struct filter;
+struct provider;
+struct provider_result;
+struct list_request;
+struct fetch;
+struct fetcher;
+
+/* A listing in flight. */
+struct ci_call {
+	struct provider		*p;
+	void			(*done)(const struct provider_result *, void *);
+	void			*arg;
+	struct versions		*vs;
+	long long		 max;		/* maxTags */
+	long long		 start;		/* Bamboo: start-index of the page */
+	long long		 pages;		/* Bamboo: pages read */
+	long long		 last;		/* Bamboo: the oldest build so far */
+	long long		 asked;		/* Jenkins: builds in the range */
+};
+
+/* p->data of both sources. */
+struct ci_source {
+	char			*base;		/* the server, no trailing / */
+	char			*job;		/* planKey, jobName */
+	char			*job_path;	/* Jenkins: /job/a/job/b */
+	struct cfg_strlist	 names;		/* Bamboo: artifactPaths */
+	struct filter		*artifacts;	/* Jenkins: artifactPath */
+	struct fetcher		*fetcher;
+	struct ci_call		*call;
+};
+/* The instance (p->data) on the connector's server; fields server, job. */
+struct ci_source *ci_source_new(struct provider *, const char *job);
+/*
+ * A listing: the call (d->call) and its batch, whose end hands the
+ * versions to `done`.
+ */
+struct ci_call	*ci_call_new(struct provider *, const struct list_request *,
+		    void (*)(const struct provider_result *, void *), void *);
+struct fetch	*ci_call_fetch(struct ci_call *);
+void		 ci_cancel(struct provider *);
+void		 ci_free(struct provider *);
+
 void	 ci_version_fill(struct version *, const struct ci_build *,
 	    const char *digest, const struct filter *artifacts_filter,
 	    const struct cfg_strlist *artifact_names);

@@ -40,25 +40,6 @@ static const struct cfg_key jenkins_source_keys[] = {
 	{ .name = NULL }
 };
 
-struct jenkins_call;
-struct jenkins {
-	char			*base;		/* jenkinsUrl, no trailing / */
-	char			*job;		/* jobName */
-	char			*job_path;	/* /job/a/job/b */
-	struct filter		*artifacts;	/* artifactPath, or NULL */
-	struct fetcher		*fetcher;
-	struct jenkins_call	*call;
-};
-
-struct jenkins_call {
-	struct provider		*p;
-	provider_done_cb	 done;
-	void			*arg;
-	struct versions		*vs;
-	long long		 max;
-	long long		 asked;		/* builds in the range */
-};
-
 static struct filter *
 artifact_filter(const char *re, char **cause)
 {
@@ -112,65 +93,29 @@ static int
 jenkins_init(struct provider *p, char **cause)
 {
 	const struct jenkins_source	*src = p->conf->data;
-	struct fetcher_conf		 fc;
-	struct jenkins			*d;
+	struct filter			*af = NULL;
+	struct ci_source		*d;
 	char				*path;
 
 	if ((path = jenkins_job_path(src->job_name, cause)) == NULL)
 		return (-1);
-	d = xcalloc(1, sizeof *d);
-	d->job_path = path;
 	if (src->artifact_path != NULL &&
-	    (d->artifacts = artifact_filter(src->artifact_path, cause)) ==
-	    NULL) {
-		free(d->job_path);
-		free(d);
+	    (af = artifact_filter(src->artifact_path, cause)) == NULL) {
+		free(path);
 		return (-1);
 	}
-	d->base = ci_connector_identity(p->conf->connector);
-	d->job = xstrdup(src->job_name);
-	memset(&fc, 0, sizeof fc);
-	d->fetcher = fetcher_create(p, &fc);
-	p->fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(p->fields, "server", d->base);
-	cJSON_AddStringToObject(p->fields, "job", d->job);
-	p->data = d;
+	d = ci_source_new(p, src->job_name);
+	d->job_path = path;
+	d->artifacts = af;
 	return (0);
-}
-
-static void
-call_free(struct jenkins_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l);
-}
-
-static void
-jenkins_list_done(struct provider_result *r, void *arg)
-{
-	struct jenkins_call	*l = arg;
-	struct jenkins		*d = l->p->data;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
-
-	d->call = NULL;
-	if (r->status == 0) {
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
 }
 
 static int
 jenkins_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
-	struct jenkins_call		*l = arg;
+	struct ci_call			*l = arg;
 	const struct jenkins_source	*src = l->p->conf->data;
-	struct jenkins			*d = l->p->data;
+	struct ci_source		*d = l->p->data;
 	struct ci_build			*b;
 	struct version			*v;
 	size_t				 n, i;
@@ -211,20 +156,14 @@ static void
 jenkins_list(struct provider *p, const struct list_request *req,
     provider_done_cb done, void *arg)
 {
-	struct jenkins		*d = p->data;
-	struct jenkins_call	*l;
+	struct ci_source	*d = p->data;
+	struct ci_call		*l;
 	struct fetch		*f;
 	char			*url;
 
-	l = xcalloc(1, sizeof *l);
-	l->p = p;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
+	l = ci_call_new(p, req, done, arg);
 	/* One more than the cap: a full range says older builds exist. */
 	l->asked = l->max + 1;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
 	/*
 	 * builds[…]{0,N}, brackets escaped: `builds` stops at 100, more
 	 * takes allBuilds.
@@ -233,39 +172,10 @@ jenkins_list(struct provider *p, const struct list_request *req,
 	    "timestamp%%2Cbuilding%%2Curl%%2Cartifacts%%5BfileName%%2C"
 	    "relativePath%%5D%%5D%%7B0%%2C%lld%%7D", d->base, d->job_path,
 	    l->asked > JENKINS_BUILDS_MAX ? "allBuilds" : "builds", l->asked);
-	f = fetch_start(d->fetcher, jenkins_list_done, l);
+	f = ci_call_fetch(l);
 	fetch_submit(f, &(struct fetch_request){ .url = url,
 	    .flags = FETCH_JSON | FETCH_OK_404 }, jenkins_page, l);
 	free(url);
-}
-
-static void
-jenkins_cancel(struct provider *p)
-{
-	struct jenkins	*d = p->data;
-
-	if (d == NULL || d->call == NULL)
-		return;
-	fetch_cancel(d->fetcher);
-	call_free(d->call);
-	d->call = NULL;
-}
-
-static void
-jenkins_free(struct provider *p)
-{
-	struct jenkins	*d = p->data;
-
-	if (d == NULL)
-		return;
-	jenkins_cancel(p);
-	fetcher_free(d->fetcher);
-	filter_free(d->artifacts);
-	free(d->base);
-	free(d->job);
-	free(d->job_path);
-	free(d);
-	p->data = NULL;
 }
 
 const struct provider_entry provider_jenkins_entry = {
@@ -278,6 +188,6 @@ const struct provider_entry provider_jenkins_entry = {
 	.identity = jenkins_identity,
 	.init = jenkins_init,
 	.list = jenkins_list,
-	.cancel = jenkins_cancel,
-	.free = jenkins_free,
+	.cancel = ci_cancel,
+	.free = ci_free,
 };

@@ -3,10 +3,13 @@
  * sftp://host[:port]), a user with a password or an SSH key, and the
  * server's host key as an OpenSSH known_hosts line (knownHostsRef, a
  * secret reference), checked on every connection: no key is trusted on
- * first use.
+ * first use.  What a listing job takes from it (server, user, secrets) is
+ * here, for the Sftp source and for its `check --connect` probe: the host
+ * key checked, a login, the SFTP channel opened, nothing listed.
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "connector.h"
 #include "provider-files.h"
@@ -104,6 +107,133 @@ sftp_connector_identity(const struct connector_conf *cc)
 	return (id);
 }
 
+int
+sftp_job_init(struct sftp_job *j, const struct sftp_connector *c,
+    char **cause)
+{
+	struct files_url	 u;
+
+	if (files_url_parse(c->url, "sftp", 0, &u, cause) != 0)
+		return (-1);
+	j->host = u.host;
+	j->port = u.port != 0 ? u.port : 22;
+	u.host = NULL;
+	files_url_clear(&u);
+	j->username = c->username;
+	j->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 30000;
+	return (0);
+}
+
+void
+sftp_job_clear(struct sftp_job *j)
+{
+	sftp_job_scrub(j);
+	free(j->host);
+	j->host = NULL;
+}
+
+static void
+wipe(char **s)
+{
+	if (*s != NULL) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void
+sftp_job_scrub(struct sftp_job *j)
+{
+	wipe(&j->password);
+	wipe(&j->key);
+	wipe(&j->passphrase);
+	wipe(&j->known_hosts);
+}
+
+static int
+resolve(const struct config *conf, const char *what, const char *ref,
+    char **out, char **cause)
+{
+	char	*why;
+
+	if (ref == NULL)
+		return (0);
+	if (secret_resolve(conf, ref, out, &why) != 0) {
+		fail(cause, "%s %s: %s", what, ref, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+sftp_job_secrets(struct sftp_job *j, const struct sftp_connector *c,
+    const struct config *conf, char **cause)
+{
+	if (resolve(conf, "knownHostsRef", c->known_hosts_ref, &j->known_hosts,
+	    cause) != 0 ||
+	    (c->auth_type == SFTP_AUTH_PASSWORD && resolve(conf, "passwordRef",
+	    c->password_ref, &j->password, cause) != 0) ||
+	    (c->auth_type == SFTP_AUTH_KEY && (resolve(conf, "sshKeyRef",
+	    c->key_ref, &j->key, cause) != 0 || resolve(conf, "passphraseRef",
+	    c->passphrase_ref, &j->passphrase, cause) != 0))) {
+		sftp_job_scrub(j);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+sftp_probe_secrets(struct connector *conn, void *job, char **cause)
+{
+	return (sftp_job_secrets(job, conn->conf->data, conn->env->conf,
+	    cause));
+}
+
+static void
+sftp_probe_scrub(void *job)
+{
+	sftp_job_scrub(job);
+}
+
+static void
+sftp_probe_release(void *job)
+{
+	sftp_job_clear(job);
+	free(job);
+}
+
+/* check --connect: the host key, a login, the SFTP channel. */
+static void
+sftp_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	struct files_probe_conf	 pc;
+	struct sftp_job		*j;
+	char			*what = NULL, *cause = NULL;
+
+	memset(&pc, 0, sizeof pc);
+	j = xcalloc(1, sizeof *j);
+	if (sftp_job_init(j, conn->conf->data, &cause) == 0) {
+		xasprintf(&what, "sftp://%s:%u", j->host, j->port);
+		j->probe = 1;
+		pc.what = what;
+		pc.job = j;
+		pc.timeout_ms = 4 * j->timeout_ms;
+	} else
+		pc.error = cause;
+	pc.fn = sftp_job_run;
+	pc.secrets = sftp_probe_secrets;
+	pc.scrub = sftp_probe_scrub;
+	pc.release = sftp_probe_release;
+	files_probe(conn, &pc, done, arg);
+	if (pc.job == NULL)
+		free(j);
+	free(what);
+	free(cause);
+}
+
 const struct connector_entry connector_sftp_entry = {
 	.name = "Sftp",
 	.keys = sftp_connector_keys,
@@ -111,4 +241,5 @@ const struct connector_entry connector_sftp_entry = {
 	.auth_kinds = sftp_auth_types,
 	.check = sftp_connector_check,
 	.identity = sftp_connector_identity,
+	.probe = sftp_connector_probe,
 };

@@ -1,9 +1,13 @@
 /*
  * connector-smb.c: the Smb connector type: an SMB/CIFS share (smbUrl,
- * smb://host[:port]/share), a domain, and a user with a password.
+ * smb://host[:port]/share), a domain, and a user with a password.  What a
+ * listing job takes from it (server, share, user, password) is here, for
+ * the Smb source and for its `check --connect` probe: a login and the
+ * share's root opened, nothing listed.
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "connector.h"
 #include "provider-files.h"
@@ -85,6 +89,108 @@ smb_connector_identity(const struct connector_conf *cc)
 	return (id);
 }
 
+int
+smb_job_init(struct smb_job *j, const struct smb_connector *c, char **cause)
+{
+	struct files_url	 u;
+
+	if (files_url_parse(c->url, "smb", 1, &u, cause) != 0)
+		return (-1);
+	j->host = u.host;
+	j->share = u.share;
+	j->port = u.port;
+	u.host = u.share = NULL;
+	files_url_clear(&u);
+	j->domain = c->domain;
+	j->username = c->username;
+	j->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 30000;
+	return (0);
+}
+
+void
+smb_job_scrub(struct smb_job *j)
+{
+	if (j->password != NULL) {
+		explicit_bzero(j->password, strlen(j->password));
+		free(j->password);
+		j->password = NULL;
+	}
+}
+
+void
+smb_job_clear(struct smb_job *j)
+{
+	smb_job_scrub(j);
+	free(j->host);
+	free(j->share);
+	j->host = j->share = NULL;
+}
+
+int
+smb_job_secrets(struct smb_job *j, const struct smb_connector *c,
+    const struct config *conf, char **cause)
+{
+	char	*why;
+
+	if (secret_resolve(conf, c->password_ref, &j->password, &why) != 0) {
+		fail(cause, "passwordRef %s: %s", c->password_ref, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+smb_probe_secrets(struct connector *conn, void *job, char **cause)
+{
+	return (smb_job_secrets(job, conn->conf->data, conn->env->conf,
+	    cause));
+}
+
+static void
+smb_probe_scrub(void *job)
+{
+	smb_job_scrub(job);
+}
+
+static void
+smb_probe_release(void *job)
+{
+	smb_job_clear(job);
+	free(job);
+}
+
+/* check --connect: a login and the share's root opened. */
+static void
+smb_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	struct files_probe_conf	 pc;
+	struct smb_job		*j;
+	char			*what = NULL, *cause = NULL;
+
+	memset(&pc, 0, sizeof pc);
+	j = xcalloc(1, sizeof *j);
+	if (smb_job_init(j, conn->conf->data, &cause) == 0) {
+		xasprintf(&what, "smb://%s", j->host);
+		j->probe = 1;
+		j->directory = "";
+		pc.what = what;
+		pc.job = j;
+		pc.timeout_ms = 4 * j->timeout_ms;
+	} else
+		pc.error = cause;
+	pc.fn = smb_job_run;
+	pc.secrets = smb_probe_secrets;
+	pc.scrub = smb_probe_scrub;
+	pc.release = smb_probe_release;
+	files_probe(conn, &pc, done, arg);
+	if (pc.job == NULL)
+		free(j);
+	free(what);
+	free(cause);
+}
+
 const struct connector_entry connector_smb_entry = {
 	.name = "Smb",
 	.keys = smb_connector_keys,
@@ -92,4 +198,5 @@ const struct connector_entry connector_smb_entry = {
 	.auth_kinds = smb_auth_types,
 	.check = smb_connector_check,
 	.identity = smb_connector_identity,
+	.probe = smb_connector_probe,
 };

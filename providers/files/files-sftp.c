@@ -4,7 +4,8 @@
  * timeout, socket timeouts and the child's kill.  The server's host key
  * must be in the connector's known_hosts text (knownHostsRef): an unknown
  * key, or one that does not match, ends the listing before any credential
- * is sent.  Keys are read from memory: no secret touches the disk.
+ * is sent.  Keys are read from memory: no secret touches the disk.  A
+ * probe (check --connect) stops once the SFTP channel is open.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -310,7 +311,9 @@ sftp_job_run(void *arg)
 		    session_error(c.session));
 		goto out;
 	}
-	if (files_walk(&sftp_ops, &c, j->filter, j->depth, j->max) == 0)
+	if (j->probe)
+		status = 0;	/* logged in, the channel open: enough */
+	else if (files_walk(&sftp_ops, &c, j->filter, j->depth, j->max) == 0)
 		status = 0;
 	c.why[0] = '\0';	/* files_walk said it */
 out:

@@ -2,7 +2,8 @@
  * files-smb.c: the SMB side of a listing, run in the listing child
  * (provider-files.c) with libsmbclient, whose calls block: the child's
  * kill bounds them, and libsmbclient's own timeout too.  Credentials come
- * through the auth callback, never in the URL.
+ * through the auth callback, never in the URL.  A probe (check --connect)
+ * opens the share's root and lists nothing.
  */
 #include <sys/stat.h>
 
@@ -128,6 +129,20 @@ static const struct files_walk_ops smb_ops = {
 	.error = smb_error,
 };
 
+/* check --connect: the share's root opens (a login, the share there). */
+static int
+smb_probe(struct smb_ctx *c)
+{
+	void	*d;
+
+	if ((d = smb_open(c, "")) == NULL) {
+		dprintf(2, "%s\n", c->why);
+		return (1);
+	}
+	smb_close(c, d);
+	return (0);
+}
+
 int
 smb_job_run(void *arg)
 {
@@ -158,7 +173,9 @@ smb_job_run(void *arg)
 		    j->directory + strspn(j->directory, "/"));
 	else
 		xasprintf(&c.base, "smb://%s/%s", j->host, j->share);
-	if (files_walk(&smb_ops, &c, j->filter, j->depth, j->max) == 0)
+	if (j->probe)
+		status = smb_probe(&c);
+	else if (files_walk(&smb_ops, &c, j->filter, j->depth, j->max) == 0)
 		status = 0;
 	free(c.base);
 	smbc_free_context(c.ctx, 1);

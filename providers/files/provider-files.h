@@ -120,6 +120,7 @@ struct sftp_job {
 	int64_t		 timeout_ms;
 	const struct filter *filter;
 	long long	 depth, max;
+	int		 probe;		/* log in, open the SFTP channel only */
 };
 int	 sftp_job_run(void *sftp_job);
 
@@ -134,8 +135,29 @@ struct smb_job {
 	int64_t		 timeout_ms;
 	const struct filter *filter;
 	long long	 depth, max;
+	int		 probe;		/* log in, open the share only */
 };
 int	 smb_job_run(void *smb_job);
+
+/*
+ * connector-sftp.c and connector-smb.c: a job from the connector (its
+ * server, user and timeout; *_job_clear frees them), its secrets resolved
+ * for one run (*_job_secrets, -1 with *cause naming the reference) and
+ * wiped (*_job_scrub) once the child has its copy.
+ */
+struct config;
+int	 sftp_job_init(struct sftp_job *, const struct sftp_connector *,
+	    char **cause);
+int	 sftp_job_secrets(struct sftp_job *, const struct sftp_connector *,
+	    const struct config *, char **cause);
+void	 sftp_job_scrub(struct sftp_job *);
+void	 sftp_job_clear(struct sftp_job *);
+int	 smb_job_init(struct smb_job *, const struct smb_connector *,
+	    char **cause);
+int	 smb_job_secrets(struct smb_job *, const struct smb_connector *,
+	    const struct config *, char **cause);
+void	 smb_job_scrub(struct smb_job *);
+void	 smb_job_clear(struct smb_job *);
 
 /* provider-files.c: what both source types share. */
 struct provider;
@@ -164,5 +186,25 @@ void	 files_list(struct provider *, const struct list_request *,
 void	 files_cancel(struct provider *);
 void	 files_free(struct provider *);
 extern const struct cfg_key files_source_keys[];
+
+/*
+ * files-probe.c: check --connect of an Sftp or Smb connector: fn(job) in
+ * a child (it logs in and lists nothing; `secrets` resolves what it needs
+ * just before), then done(ok, cause) once from the loop.  scrub() wipes
+ * the secrets once the child has its copy, release() frees the job.
+ */
+struct connector;
+struct files_probe_conf {
+	const char	*what;		/* "sftp://host:port", for the cause */
+	int		(*fn)(void *job);
+	void		*job;		/* NULL: it could not be made, */
+	const char	*error;		/* and why (reported from the loop) */
+	int64_t		 timeout_ms;
+	int		(*secrets)(struct connector *, void *job, char **cause);
+	void		(*scrub)(void *job);
+	void		(*release)(void *job);
+};
+void	 files_probe(struct connector *, const struct files_probe_conf *,
+	    void (*done)(int ok, const char *cause, void *), void *arg);
 
 #endif

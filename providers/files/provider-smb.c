@@ -16,32 +16,22 @@ static void
 smb_scrub(struct provider *p)
 {
 	struct files	*f = p->data;
-	struct smb_job	*j = f->job;
 
-	if (j->password != NULL) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-		j->password = NULL;
-	}
+	smb_job_scrub(f->job);
 }
 
 static int
 smb_prepare(struct provider *p, struct child_conf *cc, long long max,
     char **cause)
 {
-	const struct smb_connector	*c = p->conf->connector->data;
-	struct files			*f = p->data;
-	struct smb_job			*j = f->job;
-	char				*why;
+	struct files	*f = p->data;
+	struct smb_job	*j = f->job;
 
 	j->filter = f->filter;
 	j->max = max;
-	if (secret_resolve(p->env->conf, c->password_ref, &j->password,
-	    &why) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, why);
-		free(why);
+	if (smb_job_secrets(j, p->conf->connector->data, p->env->conf,
+	    cause) != 0)
 		return (-1);
-	}
 	cc->fn = smb_job_run;
 	cc->fn_arg = j;
 	cc->timeout_ms = 4 * j->timeout_ms;
@@ -51,34 +41,25 @@ smb_prepare(struct provider *p, struct child_conf *cc, long long max,
 static int
 smb_init(struct provider *p, char **cause)
 {
-	const struct smb_connector	*c = p->conf->connector->data;
 	const struct files_source	*src = p->conf->data;
-	struct files_url		 u;
 	struct files			*f;
 	struct smb_job			*j;
 
-	if (files_url_parse(c->url, "smb", 1, &u, cause) != 0)
-		return (-1);
-	f = xcalloc(1, sizeof *f);
 	j = xcalloc(1, sizeof *j);
+	if (smb_job_init(j, p->conf->connector->data, cause) != 0) {
+		free(j);
+		return (-1);
+	}
+	f = xcalloc(1, sizeof *f);
 	f->scheme = "smb";
-	f->host = xstrdup(u.host);
-	f->share = xstrdup(u.share);
+	f->host = xstrdup(j->host);
+	f->share = xstrdup(j->share);
 	f->prepare = smb_prepare;
 	f->scrub = smb_scrub;
 	f->job = j;
-	j->host = u.host;
-	j->share = u.share;
-	j->port = u.port;
-	u.host = u.share = NULL;
-	files_url_clear(&u);
-	j->domain = c->domain;
-	j->username = c->username;
-	j->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 30000;
 	j->depth = src->depth;
 	if (files_init(p, f, cause) != 0) {
-		free(j->host);
-		free(j->share);
+		smb_job_clear(j);
 		free(j);
 		free(f->host);
 		free(f->share);
@@ -93,13 +74,9 @@ static void
 smb_free(struct provider *p)
 {
 	struct files	*f = p->data;
-	struct smb_job	*j;
 
-	if (f != NULL) {
-		j = f->job;
-		free(j->host);
-		free(j->share);
-	}
+	if (f != NULL)
+		smb_job_clear(f->job);
 	files_free(p);
 }
 

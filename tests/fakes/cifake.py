@@ -14,6 +14,14 @@ thread of the test process, on a free 127.0.0.1 port:
                                             # truncated, huge
     fake.requests("/job/")                  # [(path, headers)] it saw
     fake.stop()
+
+For the conformance suite (tests/integration/drivers_ci.py), as the AWS
+fake does it: per-target shapes and a log of what was answered:
+
+    fake.page_limit("PROJ-APP", 10)         # Bamboo pages of that plan
+    fake.protect("/job/team/", {"u": "pw"}) # Basic demanded below a path
+    fake.served("/rest/api/latest/result/PROJ-APP")
+        # [{"t": unix s, "status": 200, "auth": "Basic" or None}]
 """
 
 import base64
@@ -21,10 +29,21 @@ import http.server
 import json
 import re
 import threading
+import time
 import urllib.parse
 
 BAMBOO_PAGE_MAX = 25
 JENKINS_BUILDS_MAX = 100
+
+# What the cause of a poll failed by each fault says.
+FAULT_CAUSES = {
+    "429": r"HTTP 429",
+    "500": r"HTTP 500",
+    "garbage": r"(?i)invalid JSON|not JSON",
+    "html": r"(?i)HTML",
+    "truncated": r"(?i)truncat|partial|closed|transfer|short|invalid",
+    "huge": r"(?i)exceed|too (large|big)|body|cap",
+}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -54,6 +73,9 @@ class CiFake:
         self.jobs = {}
         self.faults = []
         self.log = []
+        self.answers = []       # [(path, unix s, status, auth scheme)]
+        self.page_limits = {}   # plan key -> results per page
+        self.protected = []     # [(path prefix, {user: password})]
         self.lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.fake = self
@@ -131,11 +153,43 @@ class CiFake:
         with self.lock:
             return [r for r in self.log if r[0].startswith(prefix)]
 
+    def page_limit(self, plan, n):
+        """Bamboo answers at most n results a page for plan."""
+        with self.lock:
+            self.page_limits[plan] = n
+
+    def protect(self, prefix, users):
+        """Requests below prefix need Basic credentials of users."""
+        with self.lock:
+            self.protected.append((prefix, dict(users)))
+
+    def served(self, path):
+        """What was answered for path (the query aside), oldest first."""
+        with self.lock:
+            return [{"t": t, "status": status, "auth": auth}
+                    for p, t, status, auth in self.answers if p == path]
+
+    def reset(self):
+        """Forget every plan, job, fault, protection and log entry."""
+        with self.lock:
+            self.plans = {}
+            self.jobs = {}
+            self.faults = []
+            self.log = []
+            self.answers = []
+            self.page_limits = {}
+            self.protected = []
+
     # Serving.
     def _send(self, h, status, body, ctype="application/json",
               headers=(), length=None):
         if isinstance(body, str):
             body = body.encode()
+        auth = h.headers.get("Authorization")
+        with self.lock:
+            self.answers.append((urllib.parse.urlsplit(h.path).path,
+                                 time.time(), status,
+                                 auth.split()[0] if auth else None))
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body) if length is None
@@ -158,20 +212,30 @@ class CiFake:
                     return f
         return None
 
+    @staticmethod
+    def _basic(h, users):
+        auth = h.headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return False
+        try:
+            user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return users.get(user) == pw
+
     def _authorized(self, h):
+        path = urllib.parse.urlsplit(h.path).path
+        with self.lock:
+            rules = [users for prefix, users in self.protected
+                     if path.startswith(prefix)]
+        if not all(self._basic(h, users) for users in rules):
+            return False
         if not self.users and self.bearer is None:
             return True
         auth = h.headers.get("Authorization", "")
         if self.bearer is not None and auth == "Bearer " + self.bearer:
             return True
-        if auth.startswith("Basic "):
-            try:
-                user, _, pw = base64.b64decode(auth[6:]).decode().partition(
-                    ":")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return self.users.get(user) == pw
-        return False
+        return self._basic(h, self.users)
 
     def _serve(self, h):
         url = urllib.parse.urlsplit(h.path)
@@ -260,6 +324,8 @@ class CiFake:
         want = int(query.get("max-results", query.get("max-result",
                                                       ["25"]))[0])
         want = min(want, BAMBOO_PAGE_MAX)
+        with self.lock:
+            want = min(want, self.page_limits.get(key, want))
         finished = [r for r in results if r["lifeCycleState"] == "Finished"]
         page = finished[start:start + want]
         self._json(h, 200, {"expand": "results", "link": {

@@ -18,16 +18,41 @@ The cases (each with its own watcher, LMDB state and webhook):
   cap             maxTags is respected and the truncation is flagged
   long listing    three or more pages are followed (FEATURE pages), or
                   one request reads it whole where the API has no pages
-  auth            a challenge, credentials, one retry; wrong ones fail
+                  (a directory of many files, a script's long answer)
+  auth            right credentials give events, wrong ones fail with a
+                  clear cause: after a challenge and one retry (FEATURE
+                  auth), or sent up front with no retry, and the right
+                  ones work afterwards (FEATURE auth_upfront)
   retry_after     a 429 with Retry-After is waited out, nothing lost
-  bad_bodies      garbage, HTML, truncated and oversized bodies fail only
-                  that source, with one clear log line per failed poll
+                  (FEATURE http_faults)
+  faults          each fault of the driver (HTTP: garbage, HTML,
+                  truncated and oversized bodies) fails only that source,
+                  with one clear log line per failed poll
   identity        a source pointed elsewhere re-baselines silently
 
-A driver without a feature says so in FEATURES: "pages" missing (Helm's
-index.yaml) turns the paging case into "one request reads the long listing
-whole"; "repoint" or "auth" missing skips those cases with the reason
-(runner.py then counts them as not passed).
+and, for the suites that mix RecoveryCase in (the sources that are not
+HTTP, whose retry_after case cannot exist):
+
+  recovery        a poll failing (a script's exit 1, a missing directory)
+                  logs one clear line per failed poll; a version published
+                  meanwhile is created once the fault is lifted
+
+Feature flags: what a driver's source has is FEATURES | PROTOCOL_FEATURES.
+FEATURES (per driver):
+  pages           the listing is paged; missing (Helm's index.yaml, a
+                  directory, a script) the paging case becomes "one request
+                  reads the long listing whole"
+  repoint         a version can change its digest in place
+  auth            the server challenges (401) and the client retries once
+  auth_upfront    credentials go with the first request (a header, an SSH
+                  or SMB login): no challenge, no retry
+PROTOCOL_FEATURES (default HTTP_FEATURES; a non-HTTP driver sets its own):
+  http_faults     HTTP statuses and bodies: 429 with Retry-After, HTML,
+                  truncated and oversized bodies (BAD_BODIES)
+  listing_log     listings() sees every listing request with its status
+A case whose feature is missing is skipped with the reason (runner.py then
+counts it as skipped, not passed).  A driver without http_faults names its
+protocol's own faults in FAULTS.
 """
 
 import json
@@ -38,6 +63,9 @@ PASSWORD_ENV = "AW_CONFORMANCE_PASSWORD"
 PASSWORD = "conformance-pass-5678"
 USERNAME = "conformance-user"
 SECRETS = {"conformance_pwd": "env:" + PASSWORD_ENV}
+
+# What every HTTP source has (see the docstring).
+HTTP_FEATURES = frozenset(("http_faults", "listing_log"))
 
 
 class Driver:
@@ -52,11 +80,41 @@ class Driver:
     SOURCE_TYPE = None          # the source `type:`
     KIND = None                 # data.kind of its events
     # "pages": the listing can be paged; "repoint": a version can change
-    # its digest in place; "auth": credentials can be demanded.
+    # its digest in place; "auth": credentials are demanded by a
+    # challenge; "auth_upfront": they go with the first request.
     FEATURES = frozenset(("pages", "repoint", "auth"))
+    # What the protocol has: HTTP statuses and bodies, a request log.
+    PROTOCOL_FEATURES = HTTP_FEATURES
     PAGE_SIZE = 10              # versions per page when paged
+    # Versions of the long listing (None: PAGE_SIZE * 2 + 5).
+    LONG_LISTING = None
+    # The faults of the faults case: {kind: what the cause says}; None is
+    # BAD_BODIES (the driver must have http_faults then).
+    FAULTS = None
+    # RecoveryCase: a fault that fails every listing of its target until
+    # clear_fault() lifts it.
+    RECOVERY_FAULT = None
     # Watch fields a case adds to every source (e.g. a digest check period).
     WATCH = {}
+
+    def has(self, feature):
+        return feature in self.FEATURES or feature in self.PROTOCOL_FEATURES
+
+    def faults(self):
+        """{fault: regex of the failed poll's cause} for the faults case."""
+        if self.FAULTS is not None:
+            return self.FAULTS
+        assert self.has("http_faults"), "a driver without HTTP names FAULTS"
+        return BAD_BODIES
+
+    def secrets(self):
+        """Secrets the driver's blocks name besides conformance_pwd."""
+        return {}
+
+    def version_of(self, target, version):
+        """The version the provider reports for the case's name (a CI
+        server numbers its builds: the driver maps names to numbers)."""
+        return version
 
     def start(self, workdir):
         """Start the server(s) once for the suite."""
@@ -103,12 +161,18 @@ class Driver:
     # Faults and the request log.
     def fault(self, target, fault, count=-1, **params):
         """fault: "429" (retry_after), "garbage", "html", "truncate",
-        "huge", on target's listing."""
+        "huge", on target's listing; or one of the driver's FAULTS."""
+        raise NotImplementedError
+
+    def clear_fault(self, target):
+        """Lift the faults of target (RecoveryCase)."""
         raise NotImplementedError
 
     def listings(self, target):
         """The listing requests of target seen so far, oldest first:
-        [{"t": unix seconds, "status": int, "auth": scheme or None}]."""
+        [{"t": unix seconds, "status": int, "auth": scheme or None}]
+        (FEATURE listing_log; a listing that is not HTTP says 200 when it
+        succeeded)."""
         raise NotImplementedError
 
     # What events look like.
@@ -155,10 +219,18 @@ class ConformanceCases:
 
     # ------------------------------------------------------------ helpers
 
+    # Why a case cannot exist without a feature.
+    MISSING = {
+        "repoint": "no version can change in place",
+        "http_faults": "its protocol is not HTTP: no 429 nor Retry-After, "
+                       "no HTML or truncated body (its FAULTS instead)",
+    }
+
     def needs(self, feature):
-        if feature not in self.driver.FEATURES:
-            self.skipTest("%s has no %s" % (self.driver.SOURCE_TYPE,
-                                             feature))
+        if not self.driver.has(feature):
+            self.skipTest("%s has no %s: %s" % (
+                self.driver.SOURCE_TYPE, feature,
+                self.MISSING.get(feature, "not in its FEATURES")))
 
     def driver_wait(self, predicate, what, timeout=20.0):
         """Wait for a condition on the driver's server."""
@@ -180,12 +252,30 @@ class ConformanceCases:
         src.update(watch)
         return conn, src
 
+    def secrets(self):
+        secrets = dict(SECRETS)
+        secrets.update(self.driver.secrets())
+        return secrets
+
+    def conf(self, sources, connectors, **kw):
+        """config() with the suite's secrets; connectors may hold None
+        (a source type without one)."""
+        return self.config(sources, [c for c in connectors if c],
+                           secrets=self.secrets(), **kw)
+
     def run_one(self, source_id, target, auth=False, state=None, env=None,
                 **watch):
         conn, src = self.blocks(source_id, target, auth, **watch)
         store = {"type": "lmdb", "path": state} if state else None
-        return self.start(self.config([src], [conn], store=store,
-                                      secrets=SECRETS), env=env)
+        return self.start(self.conf([src], [conn], store=store), env=env)
+
+    def no_other_complaints(self, watcher, source, what):
+        """One line per failed poll: no other warning or error about the
+        source than the failed polls themselves."""
+        noisy = [l for l in self.source_lines(watcher, source,
+                                              r"level=(warn|error)")
+                 if 'msg="poll failed"' not in l]
+        self.assertEqual(noisy, [], what)
 
     def assert_event(self, delivery, kind, source, target, version,
                      digest=None, previous=None):
@@ -199,7 +289,8 @@ class ConformanceCases:
         data = event["data"]
         self.assertEqual(data["sourceId"], source)
         self.assertEqual(data["sourceType"], self.driver.SOURCE_TYPE)
-        self.assertEqual(data["version"], version)
+        self.assertEqual(data["version"],
+                         self.driver.version_of(target, version))
         if "kind" in data or self.driver.KIND != "container":
             self.assertEqual(data.get("kind"), self.driver.KIND)
         if digest is not None:
@@ -255,7 +346,7 @@ class ConformanceCases:
         versions = ["1.0.%d" % i for i in range(25)]
         target = self.driver.target(self.name("cap"), versions)
         conn, src = self.blocks("cap", target, maxTags=10)
-        watcher = self.new_watcher(self.config([src], [conn], secrets=SECRETS))
+        watcher = self.new_watcher(self.conf([src], [conn]))
         out = watcher.run_cli("versions", "-c", watcher.write_config(),
                               "cap", "--json")
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -263,8 +354,9 @@ class ConformanceCases:
         self.assertLessEqual(len(listed["versions"]), 10)
         self.assertGreater(len(listed["versions"]), 0)
         self.assertTrue(listed["truncated"], "truncation not flagged")
+        names = [self.driver.version_of(target, v) for v in versions]
         for v in listed["versions"]:
-            self.assertIn(v["name"], versions)
+            self.assertIn(v["name"], names)
 
         watcher.start()
         self.wait_polls(watcher, "cap", 2)
@@ -274,11 +366,13 @@ class ConformanceCases:
 
     def test_long_listing_is_read_whole(self):
         """Three or more pages are followed (FEATURE pages); a provider
-        whose API has no pages (Helm's index.yaml) reads the same long
-        listing in one request."""
+        whose API has no pages (Helm's index.yaml, a directory of many
+        files, a script's answer) reads the same long listing in one
+        request."""
         size = self.driver.PAGE_SIZE
-        paged = "pages" in self.driver.FEATURES
-        versions = ["3.0.%d" % i for i in range(size * 2 + 5)]
+        paged = self.driver.has("pages")
+        versions = ["3.0.%d" % i for i in range(self.driver.LONG_LISTING or
+                                                size * 2 + 5)]
         target = self.driver.target(self.name("paged"), versions,
                                     pages=paged)
         watcher = self.run_one("paged", target)
@@ -288,11 +382,13 @@ class ConformanceCases:
                                  r'msg="poll listed"')[0]
         self.assertEqual(int(logfmt(line)["listed"]), len(versions))
         first = [r for r in self.driver.listings(target)
-                 if r["status"] == 200]
+                 if r["status"] == 200] if \
+            self.driver.has("listing_log") else None
         if paged:
             self.assertGreaterEqual(len(first), 3)
         else:
-            self.assertGreaterEqual(len(first), 1)
+            if first is not None:
+                self.assertGreaterEqual(len(first), 1)
             self.assertEqual(int(logfmt(line)["requests"]), 1)
         digest = self.driver.add(target, "9.9.9")
         [delivery] = self.hook.wait_accepted(1)
@@ -300,18 +396,36 @@ class ConformanceCases:
                           digest)
         watcher.stop()
 
-    def test_auth_challenge_and_one_retry(self):
-        self.needs("auth")
+    def auth_kind(self):
+        """"challenge", "upfront", or skip the case."""
+        if self.driver.has("auth"):
+            return "challenge"
+        if self.driver.has("auth_upfront"):
+            return "upfront"
+        self.skipTest("%s declares neither auth (a challenge) nor "
+                      "auth_upfront (credentials sent up front)"
+                      % self.driver.SOURCE_TYPE)
+
+    def test_auth_right_credentials_work(self):
+        """challenge: a 401, credentials, one retry.  upfront: the first
+        request carries them and is answered.  Events follow."""
+        kind = self.auth_kind()
         target = self.driver.target(self.name("auth"), ["1.0.0"], auth=True)
         watcher = self.run_one("auth", target, auth=True)
         self.wait_polls(watcher, "auth", 2)
         self.assertEqual(self.source_lines(watcher, "auth",
                                            r'msg="poll failed"'), [])
-        seen = self.driver.listings(target)
-        self.assertEqual(seen[0]["status"], 401, seen[:3])
-        self.assertIsNone(seen[0]["auth"])
-        ok = [r for r in seen if r["status"] == 200]
-        self.assertTrue(ok and ok[0]["auth"] is not None, seen[:4])
+        if self.driver.has("listing_log"):
+            seen = self.driver.listings(target)
+            if kind == "challenge":
+                self.assertEqual(seen[0]["status"], 401, seen[:3])
+                self.assertIsNone(seen[0]["auth"])
+            else:
+                self.assertEqual(seen[0]["status"], 200, seen[:3])
+                self.assertEqual([r for r in seen if r["auth"] is None or
+                                  r["status"] == 401], [], seen)
+            ok = [r for r in seen if r["status"] == 200]
+            self.assertTrue(ok and ok[0]["auth"] is not None, seen[:4])
         digest = self.driver.add(target, "1.1.0")
         [delivery] = self.hook.wait_accepted(1)
         self.assert_event(delivery, "created", "auth", target, "1.1.0",
@@ -319,23 +433,47 @@ class ConformanceCases:
         watcher.stop()
         self.assert_no_secret_logged(watcher, PASSWORD)
 
-    def test_wrong_credentials_fail_after_one_retry(self):
-        self.needs("auth")
+    def test_auth_wrong_credentials_fail(self):
+        """challenge: one challenge and one retry per poll at most.
+        upfront: one attempt per poll, one clear line per failed poll; the
+        right credentials then work on the same state, nothing lost."""
+        kind = self.auth_kind()
         target = self.driver.target(self.name("deny"), ["1.0.0"], auth=True)
-        watcher = self.run_one("deny", target, auth=True,
+        state = self.state_dir("deny-%s" % self.driver.SOURCE_TYPE)
+        watcher = self.run_one("deny", target, auth=True, state=state,
                                env={PASSWORD_ENV: "not-the-password"})
         [line] = watcher.wait_log(r'msg="poll failed".*source=deny ')
-        self.assertRegex(logfmt(line)["error"], r"401|[Uu]nauthori|denied")
+        self.assertRegex(logfmt(line)["error"],
+                         r"401|[Uu]nauthori|denied" if kind == "challenge"
+                         else r"(?i)401|403|unauthori|denied|refused|"
+                         r"authenticat")
         failed = len(self.source_lines(watcher, "deny",
                                        r'msg="poll failed"'))
-        listed = len(self.driver.listings(target))
-        # One challenge and one retry per poll at most (plus the poll that
-        # may be running now).
-        self.assertLessEqual(listed, 2 * (failed + 1))
+        if self.driver.has("listing_log"):
+            listed = len(self.driver.listings(target))
+            # Per poll: a challenge and one retry at most, or one request
+            # (plus the poll that may be running now).
+            per_poll = 2 if kind == "challenge" else 1
+            self.assertLessEqual(listed, per_poll * (failed + 1))
         watcher.stop()
         self.assert_no_secret_logged(watcher, PASSWORD, "not-the-password")
+        if kind == "challenge":
+            return
+        self.no_other_complaints(watcher, "deny", "wrong credentials")
+        watcher = self.run_one("deny", target, auth=True, state=state)
+        self.wait_polls(watcher, "deny", 2)
+        self.assertEqual(self.source_lines(watcher, "deny",
+                                           r'msg="poll failed"'), [])
+        self.assertEqual(self.hook.deliveries, [], "the baseline emitted")
+        digest = self.driver.add(target, "1.1.0")
+        [delivery] = self.hook.wait_accepted(1)
+        self.assert_event(delivery, "created", "deny", target, "1.1.0",
+                          digest)
+        watcher.stop()
+        self.assert_no_secret_logged(watcher, PASSWORD)
 
     def test_429_retry_after_is_honoured(self):
+        self.needs("http_faults")
         target = self.driver.target(self.name("slow"), ["1.0.0"])
         watcher = self.run_one("slow", target)
         self.wait_polls(watcher, "slow", 2)
@@ -354,33 +492,29 @@ class ConformanceCases:
         self.assertGreaterEqual(after[0]["t"] - seen[limited[0]]["t"], 1.9)
         watcher.stop()
 
-    def test_bad_bodies_fail_only_their_source(self):
+    def test_faults_fail_only_their_source(self):
+        """HTTP: bad bodies (BAD_BODIES); else the driver's FAULTS."""
+        faults = self.driver.faults()
         healthy = self.driver.target(self.name("healthy"), ["1.0.0"])
         connectors, sources, targets = [], [], {}
         conn, src = self.blocks("healthy", healthy)
         connectors.append(conn)
         sources.append(src)
-        for fault in BAD_BODIES:
+        for fault in faults:
             targets[fault] = self.driver.target(self.name(fault), ["1.0.0"])
             # From the first poll on: a later fault could meet only 304s.
             self.driver.fault(targets[fault], fault)
             conn, src = self.blocks("bad-" + fault, targets[fault])
             connectors.append(conn)
             sources.append(src)
-        watcher = self.start(self.config(sources, connectors,
-                                         secrets=SECRETS))
+        watcher = self.start(self.conf(sources, connectors))
         self.wait_polls(watcher, "healthy", 2)
-        for fault, pattern in BAD_BODIES.items():
+        for fault, pattern in faults.items():
             source = "bad-" + fault
             [line] = watcher.wait_log(r'msg="poll failed".*source=%s '
                                       % source, timeout=30)[:1]
             self.assertRegex(logfmt(line)["error"], pattern, fault)
-            # One line per failed poll: no other warning or error about
-            # the source than the failed polls themselves.
-            noisy = [l for l in self.source_lines(watcher, source,
-                                                  r"level=(warn|error)")
-                     if 'msg="poll failed"' not in l]
-            self.assertEqual(noisy, [], fault)
+            self.no_other_complaints(watcher, source, fault)
         digest = self.driver.add(healthy, "1.1.0")
         [delivery] = self.hook.wait_accepted(1)
         self.assert_event(delivery, "created", "healthy", healthy, "1.1.0",
@@ -409,3 +543,32 @@ class ConformanceCases:
                           digest)
         watcher.stop()
 
+
+
+class RecoveryCase:
+    """Mix in beside ConformanceCases for a source that is not HTTP: its
+    retry_after case cannot exist, this is its own: polls failing on the
+    driver's RECOVERY_FAULT log one clear line each, and a version
+    published meanwhile is created once the fault is lifted."""
+
+    def test_failed_polls_lose_nothing(self):
+        fault = self.driver.RECOVERY_FAULT
+        pattern = self.driver.faults()[fault]
+        target = self.driver.target(self.name("recover"), ["1.0.0"])
+        watcher = self.run_one("recover", target)
+        self.wait_polls(watcher, "recover", 2)
+        self.driver.fault(target, fault)
+        digest = self.driver.add(target, "1.1.0")
+        lines = watcher.wait_log(r'msg="poll failed".*source=recover ', 2,
+                                 timeout=30)
+        for line in lines:
+            self.assertRegex(logfmt(line)["error"], pattern)
+        self.assertEqual(self.hook.deliveries, [])
+        self.driver.clear_fault(target)
+        [delivery] = self.hook.wait_accepted(1, timeout=30)
+        self.assert_event(delivery, "created", "recover", target, "1.1.0",
+                          digest)
+        self.wait_more_polls(watcher, "recover")
+        self.assertEqual(len(self.hook.deliveries), 1, "event repeated")
+        self.no_other_complaints(watcher, "recover", fault)
+        watcher.stop()

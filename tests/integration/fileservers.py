@@ -5,7 +5,11 @@ configuration, keys and users, and nothing of the machine's:
 
   Sshd   OpenSSH's sshd (Debian openssh-server) as the current user, with a
          host key and a user key made here by ssh-keygen, its own
-         AuthorizedKeysFile, the internal SFTP server, no chroot
+         AuthorizedKeysFile, the internal SFTP server, no chroot; given a
+         password, it also accepts that password for the user: sshd runs
+         in a mount namespace of its own (unshare) where /etc/shadow is a
+         copy holding the password's hash, so the machine's accounts are
+         never touched
   Smbd   Samba's smbd (Debian samba) with its own smb.conf (private, lock,
          state, cache and pid directories, `smb ports`), one share, and the
          current user added with smbpasswd into its own tdbsam passdb
@@ -36,12 +40,32 @@ class Sshd:
 
     PASSPHRASE = "locked-key-passphrase-77"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, password=None):
         self.dir = workdir.sub("sshd")
         self.root = workdir.sub("sshd/data")
         self.port = free_port()
         self.user = getpass.getuser()
+        self.password = password
         self.process = None
+
+    def shadow(self):
+        """A copy of /etc/shadow where the user's hash is the password's."""
+        hashed = subprocess.run(["openssl", "passwd", "-6", "-stdin"],
+                                input=self.password, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        path = os.path.join(self.dir, "shadow")
+        with open("/etc/shadow") as f:
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            fields = line.split(":")
+            if fields[0] == self.user:
+                fields[1] = hashed
+            out.append(":".join(fields))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(out) + "\n")
+        return path
 
     def start(self):
         d = self.dir
@@ -72,17 +96,25 @@ class Sshd:
                                                        "authorized_keys"),
                 "PidFile %s" % os.path.join(d, "sshd.pid"),
                 "StrictModes no",
-                "PasswordAuthentication no",
+                "PasswordAuthentication %s" % ("yes" if self.password
+                                               else "no"),
                 "KbdInteractiveAuthentication no",
                 "UsePAM no",
-                "PermitRootLogin prohibit-password",
+                "PermitRootLogin %s" % ("yes" if self.password else
+                                        "prohibit-password"),
                 "AllowUsers %s" % self.user,
                 "Subsystem sftp internal-sftp",
                 "LogLevel ERROR",
             ]) + "\n")
         os.makedirs("/run/sshd", exist_ok=True)     # privilege separation
         self.log = open(os.path.join(d, "sshd.log"), "w")
-        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", conf],
+        argv = [SSHD, "-D", "-e", "-f", conf]
+        if self.password:
+            # The shadow copy is seen by this sshd only.
+            argv = ["unshare", "--mount", "--propagation", "private",
+                    "sh", "-c", 'mount --bind "$0" /etc/shadow && exec "$@"',
+                    self.shadow()] + argv
+        self.process = subprocess.Popen(argv,
                                         stdin=subprocess.DEVNULL,
                                         stdout=self.log, stderr=self.log)
         wait_listening(self.port, self.process)
@@ -105,11 +137,12 @@ class Smbd:
     PASSWORD = "smb-pass-2468"
     SHARE = "files"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, password=None):
         self.dir = workdir.sub("smbd")
         self.root = workdir.sub("smbd/share")
         self.port = free_port()
         self.user = getpass.getuser()
+        self.password = password or self.PASSWORD
         self.process = None
 
     def start(self):
@@ -146,8 +179,8 @@ class Smbd:
             ]) + "\n")
         subprocess.run(["smbpasswd", "-c", self.conf, "-s", "-a",
                         self.user], check=True, capture_output=True,
-                       input=("%s\n%s\n" % (self.PASSWORD,
-                                            self.PASSWORD)).encode())
+                       input=("%s\n%s\n" % (self.password,
+                                            self.password)).encode())
         self.log = open(os.path.join(d, "smbd.out"), "w")
         # A session of its own (made here, not by smbd): at exit smbd
         # signals its whole process group.

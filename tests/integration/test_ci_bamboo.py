@@ -4,32 +4,25 @@ tests/fakes/cifake.py answers as Bamboo's REST result resource (JSON,
 start-index/max-results paging capped at 25 a page, `size`, Basic auth).
 The provider cases of sourcecases.py, plus: only finished results in an
 accepted state are versions (buildStates), artifacts filtered by
-artifactPaths, and the requests carry max-results and Accept JSON.
+artifactPaths, the requests carry max-results and Accept JSON, and a
+server that caps its pages lower than asked is read whole.
 """
 
 import os
 import sys
 import unittest
+import urllib.parse
 
 from sourcecases import PASSWORD, AuthCase, ProbeCase, ProviderCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from cifake import CiFake  # noqa: E402
-
-BAD = {
-    "429": r"HTTP 429",
-    "500": r"HTTP 500",
-    "garbage": r"(?i)invalid JSON|not JSON",
-    "html": r"(?i)HTML",
-    "truncated": r"(?i)truncat|partial|closed|transfer|short|invalid",
-    "huge": r"(?i)exceed|too (large|big)|body|cap",
-}
+from cifake import FAULT_CAUSES, CiFake  # noqa: E402
 
 
 class BambooSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
     KIND = "build"
     SOURCE_TYPE = "Bamboo"
-    FAULTS = BAD
+    FAULTS = FAULT_CAUSES
 
     @classmethod
     def setUpClass(cls):
@@ -110,6 +103,22 @@ class BambooSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
         self.assertIn("expand=results.result.artifacts", reqs[0][0])
         self.assertTrue(reqs[0][1].get("Authorization", "").startswith(
             "Basic "))
+
+    def test_server_caps_pages_lower(self):
+        """A server whose pages are shorter than max-results asked
+        (bamboo.rest.max.results): a short page is not the last one, the
+        next start-index is where it ended, up to `size`."""
+        t = self.target(self.unique("cap"), [str(i) for i in range(1, 26)])
+        self.fake.page_limit(t, 10)
+        before = len(self.fake.requests("/rest/api/latest/result/" + t))
+        out = self.versions(self.config([("s", t, {})]), "s")
+        self.assertEqual([v["name"] for v in out["versions"]],
+                         [str(i) for i in range(25, 0, -1)])
+        self.assertFalse(out["truncated"])
+        reqs = self.fake.requests("/rest/api/latest/result/" + t)[before:]
+        self.assertEqual([urllib.parse.parse_qs(urllib.parse.urlsplit(
+            r[0]).query)["start-index"] for r in reqs],
+            [["0"], ["10"], ["20"]])
 
     def test_unknown_plan(self):
         cfg = self.config([("s", "NOPE-PLAN", {})])

@@ -18,23 +18,15 @@ import jenkins
 from sourcecases import PASSWORD, AuthCase, ProbeCase, ProviderCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from cifake import CiFake  # noqa: E402
+from cifake import FAULT_CAUSES, CiFake  # noqa: E402
 
-BAD = {
-    "429": r"HTTP 429",
-    "500": r"HTTP 500",
-    "garbage": r"(?i)invalid JSON|not JSON",
-    "html": r"(?i)HTML",
-    "truncated": r"(?i)truncat|partial|closed|transfer|short|invalid",
-    "huge": r"(?i)exceed|too (large|big)|body|cap",
-}
 TOKEN = "jenkins-bearer-token-4242"
 
 
 class JenkinsSource(ProviderCases, AuthCase, ProbeCase, unittest.TestCase):
     KIND = "build"
     SOURCE_TYPE = "Jenkins"
-    FAULTS = BAD
+    FAULTS = FAULT_CAUSES
     LONG = 130          # past what `builds` returns: allBuilds
 
     @classmethod

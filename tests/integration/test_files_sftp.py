@@ -5,8 +5,10 @@ user key made by the test; the source lists a directory of it over SFTP
 (libssh2 in a child process), with the host key checked against
 knownHostsRef.  The provider cases of sourcecases.py (a file rewritten in
 place is `updated`), plus: a wrong or unknown host key is refused before
-any credential, depth and artifactPathRegex, a missing directory, a server
-that is not there.
+any credential, password login (UsernamePassword; sshd sees a password
+of the test's only, fileservers.Sshd), depth and artifactPathRegex, a
+missing directory, a server that is not there, the connector's probe
+(check --connect).
 """
 
 import os
@@ -14,7 +16,7 @@ import unittest
 
 from fileservers import FileDriver, Sshd
 from harness import Workdir, free_port
-from sourcecases import AuthCase, ProviderCases, UpdatedCase
+from sourcecases import PASSWORD, AuthCase, ProviderCases, UpdatedCase
 
 
 class SftpSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
@@ -32,7 +34,7 @@ class SftpSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
     @classmethod
     def setUpClass(cls):
         cls.workdir = Workdir(prefix="aw-sftp-")
-        cls.server = Sshd(cls.workdir)
+        cls.server = Sshd(cls.workdir, password=PASSWORD)
         cls.server.start()
 
     @classmethod
@@ -100,6 +102,48 @@ class SftpSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
         self.assertEqual(proc.returncode, 1)
         self.assertIn("authentication as", proc.stderr)
         self.assertNotIn(Sshd.PASSPHRASE, proc.stdout + proc.stderr)
+
+    def test_password_login(self):
+        """UsernamePassword: the password (passwordRef) logs in; a wrong
+        one is refused with a clear cause and is never logged."""
+        t = self.target(self.unique("pwd"), ["1", "2"])
+        cfg = self.config([("s", t, {})])
+        cfg["connectors"][0]["connector"]["spec"]["auth"] = {
+            "type": "UsernamePassword", "spec": {
+                "username": self.server.user, "passwordRef": "src_pwd"}}
+        out = self.versions(cfg, "s")
+        self.assertEqual(sorted(v["name"] for v in out["versions"]),
+                         ["1", "2"])
+        cfg["connectors"][0]["connector"]["spec"]["auth"]["spec"][
+            "passwordRef"] = "src_wrong"
+        events, logs = self.once(cfg, expect=1)
+        [line] = self.failed_lines(logs, "s")
+        self.assertRegex(line["error"], r"authentication as %s refused by "
+                         r"127\.0\.0\.1:%d" % (self.server.user,
+                                                 self.server.port))
+
+    def test_connector_probe(self):
+        """check --connect of connectors no source names: the host key, a
+        login (a key or the password), the SFTP channel."""
+        cfg = self.config([])
+        good = self.connector("lonely")
+        pwd = self.connector("pwd")
+        pwd["spec"]["auth"] = {"type": "UsernamePassword", "spec": {
+            "username": self.server.user, "passwordRef": "src_pwd"}}
+        denied = self.connector("denied", wrong=True)
+        impostor = self.connector("impostor")
+        impostor["spec"]["knownHostsRef"] = "kh_wrong"
+        cfg["connectors"] = [{"connector": c} for c in
+                             (good, pwd, denied, impostor)]
+        proc = self.run_cli(cfg, "check", "--connect")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("connector lonely: reachable", proc.stdout)
+        self.assertIn("connector pwd: reachable", proc.stdout)
+        where = r"sftp://127\.0\.0\.1:%d: " % self.server.port
+        self.assertRegex(proc.stdout, r"connector denied: FAILED: " + where +
+                         r"authentication as \S+ refused")
+        self.assertRegex(proc.stdout, r"connector impostor: FAILED: " +
+                         where + r"host key .* does not match")
 
     def test_host_key_checked_before_credentials(self):
         """A wrong host key: refused, and the server saw no login."""

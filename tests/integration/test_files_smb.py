@@ -5,7 +5,8 @@ a share, and the current user in its own passdb; the source lists a
 directory of the share through libsmbclient in a child process.  The
 provider cases of sourcecases.py (a file rewritten in place is
 `updated`), plus: depth and artifactPathRegex, a missing share or
-directory, a server that is not there, the password never logged.
+directory, a server that is not there, the password never logged, the
+connector's probe (check --connect).
 """
 
 import os
@@ -75,6 +76,26 @@ class SmbSource(FileDriver, ProviderCases, UpdatedCase, AuthCase,
         cfg["sources"][0]["spec"]["depth"] = 1
         cfg["sources"][0]["spec"]["artifactPathRegex"] = r"\.zip$"
         self.assertEqual(names(), ["a.zip", "sub/c.zip"])
+
+    def test_connector_probe(self):
+        """check --connect of connectors no source names: a login and the
+        share's root opened."""
+        cfg = self.config([])
+        good = self.connector("lonely")
+        denied = self.connector("denied", wrong=True)
+        noshare = self.connector("noshare")
+        noshare["spec"]["smbUrl"] = "smb://127.0.0.1:%d/noshare" % \
+            self.server.port
+        cfg["connectors"] = [{"connector": c} for c in
+                             (good, denied, noshare)]
+        proc = self.run_cli(cfg, "check", "--connect")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("connector lonely: reachable", proc.stdout)
+        self.assertRegex(proc.stdout, r"connector denied: FAILED: "
+                         r"smb://127\.0\.0\.1: .*(denied|refused)")
+        self.assertRegex(proc.stdout, r"(?i)connector noshare: FAILED: "
+                         r"smb://127\.0\.0\.1: .*no such (share|file)")
+        self.assertNotIn(Smbd.PASSWORD, proc.stdout + proc.stderr)
 
     def test_password_not_logged(self):
         t = self.target(self.unique("pw"), ["1"])
