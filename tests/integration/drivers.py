@@ -178,11 +178,12 @@ class HelmHttpDriver(Driver):
 class EcrDriver(Driver):
     """Ecr against the AWS fake (tests/fakes/awsfake.py), every request's
     signature checked with botocore.  AWS has no auth challenge: a key is
-    signed into every request, so there is no "auth" case."""
+    signed into every request (auth_upfront), and a wrong secret key is
+    a 403 SignatureDoesNotMatch."""
 
     SOURCE_TYPE = "Ecr"
     KIND = "container"
-    FEATURES = frozenset(("pages", "repoint"))
+    FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
     PAGE_SIZE = 10
     KEY = "AKIACONFORMANCE00001"
     REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -263,7 +264,7 @@ class AmazonS3Driver(Driver):
 
     SOURCE_TYPE = "AmazonS3"
     KIND = "file"
-    FEATURES = frozenset(("pages", "repoint"))
+    FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
     PAGE_SIZE = 10
 
     def start(self, workdir):
@@ -337,7 +338,7 @@ class AmazonMachineImageDriver(Driver):
 
     SOURCE_TYPE = "AmazonMachineImage"
     KIND = "machineImage"
-    FEATURES = frozenset(("pages", "repoint"))
+    FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
     PAGE_SIZE = 10
     KEY = "AKIACONFORMANCE00002"
 
