@@ -107,12 +107,32 @@ Test(npm, cap_keeps_the_newest)
 	size_t		 len;
 
 	body = slurp("tests/fixtures/npm/full.json", &len);
-	cr_assert_eq(npm_parse(body, len, "r", "@acme/app", 2, &vs, &cause),
+	/* Two dist-tags (latest, next) are listed: two versions fit in 4. */
+	cr_assert_eq(npm_parse(body, len, "r", "@acme/app", 4, &vs, &cause),
 	    0, "%s", cause);
 	cr_expect(vs.truncated);
-	cr_assert_geq(vs.n, 2);
+	cr_assert_eq(vs.n, 4);
 	cr_expect_str_eq(vs.v[0].name, "2.0.0-rc.1");
 	cr_expect_str_eq(vs.v[1].name, "1.2.3");
+	cr_expect_str_eq(vs.v[2].name, "latest");
+	cr_expect_str_eq(vs.v[3].name, "next");
+	versions_free(&vs);
+	free(body);
+}
+
+Test(npm, cap_counts_the_dist_tags)
+{
+	struct versions	 vs = { 0 };
+	char		*body, *cause = NULL;
+	size_t		 len;
+
+	/* A cap below the dist-tags: no version, the first tags, flagged. */
+	body = slurp("tests/fixtures/npm/full.json", &len);
+	cr_assert_eq(npm_parse(body, len, "r", "@acme/app", 1, &vs, &cause),
+	    0, "%s", cause);
+	cr_expect(vs.truncated);
+	cr_assert_eq(vs.n, 1);
+	cr_expect_str_eq(vs.v[0].name, "latest");
 	versions_free(&vs);
 	free(body);
 }
