@@ -2,10 +2,16 @@
  * provider-npm.c: the Npm source type: the versions and dist-tags of one
  * package of an NpmRegistry connector (provider-protocols.md §14).  One
  * request per poll: the package document, with the ETag of the last one
- * (a 304 is the listing the core recorded).  The full document is asked
- * for (it has the push times); an abbreviated one is read the same, without
- * them.  Every version carries its digest, so dist-tags are compared for
- * free: `latest` re-pointed is an artifact.updated.  No resolve.
+ * (a 304 is the listing the core recorded).
+ *
+ * The abbreviated document (application/vnd.npm.install-v1+json, what npm
+ * install reads) is asked for first: it is a fraction of the full one.
+ * Some registries put the push times in it (verdaccio, and others for
+ * pnpm), others only `modified` (registry.npmjs.org): when it has no
+ * `time`, the full document is read in the same poll, and from then on
+ * only the full one, so pushedAt is always the version's publish time.
+ * Every version carries its digest, so dist-tags are compared for free:
+ * `latest` re-pointed is an artifact.updated.  No resolve.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -31,7 +37,13 @@ static const struct cfg_key npm_source_keys[] = {
 	{ .name = NULL }
 };
 
-static const char *const npm_accept[] = {
+/* Abbreviated when the registry has it, else the full document. */
+static const char *const npm_accept_abbreviated[] = {
+	"Accept: application/vnd.npm.install-v1+json; q=1.0, "
+	    "application/json; q=0.8", NULL
+};
+
+static const char *const npm_accept_full[] = {
 	"Accept: application/json", NULL
 };
 
@@ -40,6 +52,7 @@ struct npm {
 	char		*name;
 	char		*url;		/* the document */
 	char		*etag;		/* of the last document */
+	int		 full;		/* abbreviated ones have no times */
 	struct fetcher	*fetcher;
 	struct npm_call	*call;
 };
@@ -140,6 +153,23 @@ npm_list_done(struct provider_result *r, void *arg)
 	done(r, done_arg);
 }
 
+static int	npm_page(struct fetch *, struct fetch_page *, void *);
+
+/* Ask for the package document, as abbreviated as it may be. */
+static void
+npm_submit(struct fetch *f, struct npm_call *l, const char *etag)
+{
+	struct fetch_request	 rq;
+
+	memset(&rq, 0, sizeof rq);
+	rq.url = l->d->url;
+	rq.headers = l->d->full ? npm_accept_full : npm_accept_abbreviated;
+	rq.flags = FETCH_JSON | FETCH_OK_404;
+	rq.max_body = NPM_DOC_MAX;
+	rq.etag = etag;
+	fetch_submit(f, &rq, npm_page, l);
+}
+
 static int
 npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
@@ -160,6 +190,14 @@ npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		free(msg);
 		return (FETCH_FAILED);
 	}
+	if (!l->d->full && cJSON_IsObject(pg->json) &&
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(pg->json,
+	    "time"))) {
+		/* No push times here: the full document, now and from now. */
+		l->d->full = 1;
+		npm_submit(f, l, NULL);
+		return (FETCH_STOP);
+	}
 	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->max,
 	    l->vs, &cause) != 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
@@ -178,7 +216,6 @@ npm_list(struct provider *p, const struct list_request *req,
 	struct npm		*d = p->data;
 	struct npm_call		*l;
 	struct fetch		*f;
-	struct fetch_request	 rq;
 
 	l = xcalloc(1, sizeof *l);
 	l->d = d;
@@ -188,13 +225,7 @@ npm_list(struct provider *p, const struct list_request *req,
 	l->vs = xcalloc(1, sizeof *l->vs);
 	d->call = l;
 	f = fetch_start(d->fetcher, npm_list_done, l);
-	memset(&rq, 0, sizeof rq);
-	rq.url = d->url;
-	rq.headers = npm_accept;
-	rq.flags = FETCH_JSON | FETCH_OK_404;
-	rq.max_body = NPM_DOC_MAX;
-	rq.etag = req->may_be_unchanged ? d->etag : NULL;
-	fetch_submit(f, &rq, npm_page, l);
+	npm_submit(f, l, req->may_be_unchanged ? d->etag : NULL);
 }
 
 static void
