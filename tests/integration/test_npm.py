@@ -152,6 +152,25 @@ class NpmRegistry(RepoCase):
         self.assertEqual(versions, ["9.1.0", "latest"])
         watcher.stop()
 
+    def test_check_connect_probes_the_connectors(self):
+        """check --connect of NpmRegistry connectors no source names:
+        /-/ping anonymous, /-/whoami with a token (it must name the user);
+        a wrong token is not taken."""
+        bad = npm_connector("refused", self.registry.url, "wrong")
+        config = RepoCase.config(self, [], [
+            npm_connector("anon", self.registry.url),
+            npm_connector("token", self.registry.url, "npm_token"), bad],
+            secrets={"npm_token": "env:" + TOKEN_ENV,
+                     "wrong": "env:AW_NPM_WRONG"})
+        status, out = self.check_connect(config, env={
+            "AW_NPM_WRONG": "not-a-token"})
+        self.assertEqual(status, 1, out)
+        self.assertIn("connector anon: reachable", out)
+        self.assertIn("connector token: reachable", out)
+        self.assertRegex(out, r"connector refused: FAILED: .*(HTTP 401|"
+                         r"credentials were not taken)")
+        self.assertNotIn(self.registry.token, out)
+
 
 class TimelessRegistry:
     """An npm registry whose abbreviated document has no `time` (as
