@@ -22,6 +22,7 @@
 #include "connector.h"
 #include "fetch.h"
 #include "http.h"
+#include "list-call.h"
 #include "npm.h"
 #include "provider.h"
 
@@ -54,17 +55,12 @@ struct npm {
 	char		*etag;		/* of the last document */
 	int		 full;		/* abbreviated ones have no times */
 	struct fetcher	*fetcher;
-	struct npm_call	*call;
+	struct list_call *call;		/* a struct npm_call */
 };
 
 struct npm_call {
+	struct list_call	 l;		/* first */
 	struct npm		*d;
-	provider_done_cb	 done;
-	void			*arg;
-	long long		 max;
-	struct versions		*vs;
-	char			*etag;
-	int			 unchanged;
 };
 
 static int
@@ -120,39 +116,6 @@ npm_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-call_free(struct npm_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l->etag);
-	free(l);
-}
-
-static void
-npm_list_done(struct provider_result *r, void *arg)
-{
-	struct npm_call		*l = arg;
-	struct npm		*d = l->d;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
-
-	d->call = NULL;
-	if (r->status == 0 && l->unchanged)
-		r->unchanged = 1;
-	else if (r->status == 0) {
-		free(d->etag);
-		d->etag = l->etag;
-		l->etag = NULL;
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
-}
-
 static int	npm_page(struct fetch *, struct fetch_page *, void *);
 
 /* Ask for the package document, as abbreviated as it may be. */
@@ -174,13 +137,10 @@ static int
 npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
 	struct npm_call	*l = arg;
-	const char	*etag;
 	char		*cause, *msg;
 
-	if (pg->resp->status == 304) {
-		l->unchanged = 1;
+	if (list_call_page(&l->l, pg))
 		return (FETCH_STOP);
-	}
 	if (pg->resp->status == 404) {
 		msg = npm_error_message(pg->resp->body.data,
 		    pg->resp->body.len);
@@ -198,14 +158,12 @@ npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		npm_submit(f, l, NULL);
 		return (FETCH_STOP);
 	}
-	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->max,
-	    l->vs, &cause) != 0) {
+	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->l.max,
+	    l->l.vs, &cause) != 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
 	}
-	if ((etag = http_header(pg->resp, "ETag")) != NULL)
-		l->etag = xstrdup(etag);
 	return (FETCH_STOP);
 }
 
@@ -217,14 +175,9 @@ npm_list(struct provider *p, const struct list_request *req,
 	struct npm_call		*l;
 	struct fetch		*f;
 
-	l = xcalloc(1, sizeof *l);
+	l = list_call_new(sizeof *l, req, done, arg, &d->etag, &d->call);
 	l->d = d;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	f = fetch_start(d->fetcher, npm_list_done, l);
+	f = fetch_start(d->fetcher, list_call_done, l);
 	npm_submit(f, l, req->may_be_unchanged ? d->etag : NULL);
 }
 
@@ -233,11 +186,8 @@ npm_cancel(struct provider *p)
 {
 	struct npm	*d = p->data;
 
-	if (d == NULL || d->call == NULL)
-		return;
-	fetch_cancel(d->fetcher);
-	call_free(d->call);
-	d->call = NULL;
+	if (d != NULL)
+		list_call_cancel(&d->call, d->fetcher);
 }
 
 static void
