@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "connector-http.h"
 #include "docker/provider-docker.h"
@@ -347,23 +346,6 @@ manifests_done(struct provider_result *r, void *arg)
 	done(r, done_arg);
 }
 
-static char *
-body_digest(const struct buf *body)
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
-	char		*out;
-
-	if (EVP_Digest(body->data, body->len, md, &mdlen, EVP_sha256(),
-	    NULL) != 1)
-		fatalx("EVP_Digest failed");
-	out = xmalloc(7 + 2 * mdlen + 1);
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	return (out);
-}
-
 static int
 config_got(struct fetch *f, struct fetch_page *pg, void *arg)
 {
@@ -402,7 +384,7 @@ manifest_got(struct fetch *f, struct fetch_page *pg, void *arg)
 	}
 	stated = http_header(pg->resp, "Docker-Content-Digest");
 	job->digest = stated != NULL && docker_digest_valid(stated) ?
-	    xstrdup(stated) : body_digest(&pg->resp->body);
+	    xstrdup(stated) : docker_body_digest(&pg->resp->body);
 	job->chart = m.chart;
 	if (!m.chart) {
 		job->done = 1;
