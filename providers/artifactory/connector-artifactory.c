@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "artifactory.h"
-#include "connector.h"
+#include "connector-http.h"
 #include "http.h"
 
 static const char *const art_auth_types[] = {
@@ -48,26 +48,16 @@ static int
 art_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
 	const struct art_connector	*c = cc->data;
-	const struct cfg_node		*n;
-	int				 errors = 0;
+	int				 errors;
 
-	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
-	    strncmp(c->url, "https://", 8) != 0) {
-		n = cfg_node_get(cc->spec, "artifactoryServerUrl");
-		cfg_error(errs, n != NULL ? n : cc->node,
-		    "artifactoryServerUrl must start with http:// or https://");
-		errors++;
-	}
-	n = cfg_node_get(cc->spec, "auth");
-	if (c->auth_type == ART_AUTH_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		cfg_error(errs, n != NULL ? n : cc->node, "auth "
-		    "UsernamePassword needs spec.username and spec.passwordRef");
-		errors++;
-	}
+	errors = connector_check_url(cc, errs, "artifactoryServerUrl",
+	    c->url);
+	if (c->auth_type == ART_AUTH_PASSWORD)
+		errors += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	if (c->auth_type == ART_AUTH_TOKEN && c->token_ref == NULL) {
-		cfg_error(errs, n != NULL ? n : cc->node, "auth Token needs "
-		    "spec.tokenRef");
+		cfg_error(errs, connector_spec_node(cc, "auth"), "auth Token "
+		    "needs spec.tokenRef");
 		errors++;
 	}
 	return (errors);
@@ -77,14 +67,8 @@ static char *
 art_connector_identity(const struct connector_conf *cc)
 {
 	const struct art_connector	*c = cc->data;
-	size_t				 len;
 
-	if (c == NULL || c->url == NULL)
-		return (NULL);
-	len = strlen(c->url);
-	while (len > 0 && c->url[len - 1] == '/')
-		len--;
-	return (xstrndup(c->url, len));
+	return (c != NULL ? connector_url_trimmed(c->url) : NULL);
 }
 
 static int
@@ -92,31 +76,32 @@ art_connector_credentials(struct connector *conn, struct connector_creds *cr,
     char **cause)
 {
 	const struct art_connector	*c = conn->conf->data;
-	const char			*ref;
-	char				*secret, *why;
 
-	if (c->auth_type == ART_AUTH_ANONYMOUS)
-		return (0);
-	ref = c->auth_type == ART_AUTH_TOKEN ? c->token_ref : c->password_ref;
-	if (ref == NULL || (c->auth_type == ART_AUTH_PASSWORD &&
-	    c->username == NULL))
-		return (fail(cause, "auth %s is incomplete",
-		    art_auth_types[c->auth_type]));
-	if (secret_resolve(conn->env->conf, ref, &secret, &why) != 0) {
-		fail(cause, "%s %s: %s", c->auth_type == ART_AUTH_TOKEN ?
-		    "tokenRef" : "passwordRef", ref, why);
-		free(why);
-		return (-1);
-	}
-	if (c->auth_type == ART_AUTH_TOKEN) {
-		xasprintf(&cr->header, "Authorization: Bearer %s", secret);
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-		return (0);
-	}
-	cr->username = xstrdup(c->username);
-	cr->password = secret;
+	if (c->auth_type == ART_AUTH_TOKEN)
+		return (connector_bearer(conn, cr, "tokenRef", c->token_ref,
+		    cause));
+	if (c->auth_type == ART_AUTH_PASSWORD)
+		return (connector_basic(conn, cr, c->username,
+		    c->password_ref, cause));
 	return (0);
+}
+
+/*
+ * check --connect: the repositories the user may read; a 401 there is a
+ * refused password or token.
+ */
+static void
+art_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct art_connector	*c = conn->conf->data;
+	char				*base, *url;
+
+	base = connector_url_trimmed(c->url);
+	xasprintf(&url, "%s/api/repositories", base);
+	connector_probe_get(conn, url, 1, NULL, done, arg);
+	free(url);
+	free(base);
 }
 
 const struct connector_entry connector_artifactory_entry = {
@@ -127,4 +112,5 @@ const struct connector_entry connector_artifactory_entry = {
 	.check = art_connector_check,
 	.identity = art_connector_identity,
 	.credentials = art_connector_credentials,
+	.probe = art_connector_probe,
 };

@@ -15,13 +15,13 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <event2/event.h>
 
 #include "artifactory.h"
 #include "connector.h"
 #include "docker/provider-docker.h"
 #include "fetch.h"
 #include "http.h"
+#include "list-call.h"
 #include "provider.h"
 
 #define ART_AQL_MAX	(32 * 1024 * 1024)
@@ -55,8 +55,7 @@ static const char *const art_aql_headers[] = {
 
 struct art {
 	int			 format;
-	struct docker		 docker;
-	int			 docker_open;
+	struct docker_within	 docker;	/* format docker, or resolve */
 	char			*server;
 	char			*aql_url;
 	char			*repository;
@@ -64,19 +63,13 @@ struct art {
 	char			*glob;
 	struct art_query	 q;
 	struct fetcher		*fetcher;
-	struct art_call		*call;
+	struct list_call	*call;		/* a struct art_call */
 	const char		*source_id;
-	struct event		*nothing;
-	provider_done_cb	 nothing_done;
-	void			*nothing_arg;
 };
 
 struct art_call {
+	struct list_call	 l;		/* first */
 	struct art		*d;
-	provider_done_cb	 done;
-	void			*arg;
-	long long		 max;
-	struct versions		*vs;
 };
 
 static int
@@ -153,13 +146,12 @@ art_init_docker(struct provider *p, struct art *d,
 		    strlen(strstr(registry, "://") + 3) + 1);
 	else
 		registry = xstrdup(d->server);
-	if (docker_open(p, &d->docker, base, registry, src->artifact_path,
-	    cause) != 0) {
+	if (docker_within_open(p, &d->docker, base, registry,
+	    src->artifact_path, cause) != 0) {
 		free(base);
 		free(registry);
 		return (-1);
 	}
-	d->docker_open = 1;
 	p->kind = KIND_CONTAINER;
 	cJSON_AddStringToObject(p->fields, "registry", registry);
 	cJSON_AddStringToObject(p->fields, "repository", src->artifact_path);
@@ -218,32 +210,6 @@ art_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-call_free(struct art_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l);
-}
-
-static void
-aql_done(struct provider_result *r, void *arg)
-{
-	struct art_call		*l = arg;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
-
-	l->d->call = NULL;
-	if (r->status == 0) {
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
-}
-
 static int
 aql_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
@@ -251,14 +217,14 @@ aql_page(struct fetch *f, struct fetch_page *pg, void *arg)
 	char		*cause;
 	int		 trimmed;
 
-	if (art_aql_parse(pg->json, &l->d->q, l->d->server, l->max, l->vs,
+	if (art_aql_parse(pg->json, &l->d->q, l->d->server, l->l.max, l->l.vs,
 	    &trimmed, &cause) != 0) {
 		fetch_fail(f, 0, "POST %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
 	}
 	if (trimmed) {
-		l->vs->truncated = 1;
+		l->l.vs->truncated = 1;
 		log_warn("AQL results trimmed by the server (its search hard "
 		    "limit): the listing is not complete", "source=%s",
 		    log_q(l->d->source_id));
@@ -277,19 +243,14 @@ art_list(struct provider *p, const struct list_request *req,
 	char			*query, *cause;
 
 	if (d->format == ART_DOCKER) {
-		docker_list_on(p, &d->docker, req, done, arg);
+		docker_list_on(p, &d->docker.docker, req, done, arg);
 		return;
 	}
-	l = xcalloc(1, sizeof *l);
+	l = list_call_new(sizeof *l, req, done, arg, NULL, &d->call);
 	l->d = d;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	f = fetch_start(d->fetcher, aql_done, l);
+	f = fetch_start(d->fetcher, list_call_done, l);
 	/* Package files: several per version, so ask for more than the cap. */
-	d->q.limit = d->q.package ? l->max * 8 + 1 : l->max + 1;
+	d->q.limit = d->q.package ? l->l.max * 8 + 1 : l->l.max + 1;
 	if ((query = art_aql_query(&d->q, &cause)) == NULL) {
 		fetch_fail(f, 0, "%s", cause);
 		free(cause);
@@ -308,32 +269,12 @@ art_list(struct provider *p, const struct list_request *req,
 }
 
 static void
-nothing_fire(__unused evutil_socket_t fd, __unused short what, void *arg)
-{
-	struct art		*d = arg;
-	struct provider_result	 r;
-
-	memset(&r, 0, sizeof r);
-	d->nothing_done(&r, d->nothing_arg);
-}
-
-static void
 art_resolve(struct provider *p, struct version **v, size_t n,
     provider_done_cb done, void *arg)
 {
 	struct art	*d = p->data;
-	struct timeval	 now = { 0, 0 };
 
-	if (d->format == ART_DOCKER) {
-		docker_resolve_on(p, &d->docker, v, n, done, arg);
-		return;
-	}
-	/* A file's digest is the listing's: nothing more to ask. */
-	if (d->nothing == NULL)
-		d->nothing = evtimer_new(p->env->base, nothing_fire, d);
-	d->nothing_done = done;
-	d->nothing_arg = arg;
-	evtimer_add(d->nothing, &now);
+	docker_within_resolve(p, &d->docker, v, n, done, arg);
 }
 
 static void
@@ -343,15 +284,8 @@ art_cancel(struct provider *p)
 
 	if (d == NULL)
 		return;
-	if (d->docker_open)
-		docker_cancel_on(&d->docker);
-	if (d->nothing != NULL)
-		evtimer_del(d->nothing);
-	if (d->call != NULL) {
-		fetch_cancel(d->fetcher);
-		call_free(d->call);
-		d->call = NULL;
-	}
+	docker_within_cancel(&d->docker);
+	list_call_cancel(&d->call, d->fetcher);
 }
 
 static void
@@ -362,11 +296,8 @@ art_free(struct provider *p)
 	if (d == NULL)
 		return;
 	art_cancel(p);
-	if (d->docker_open)
-		docker_close(&d->docker);
+	docker_within_close(&d->docker);
 	fetcher_free(d->fetcher);
-	if (d->nothing != NULL)
-		event_free(d->nothing);
 	free(d->server);
 	free(d->aql_url);
 	free(d->repository);

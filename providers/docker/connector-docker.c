@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "fetch.h"
 #include "http.h"
 #include "provider.h"
@@ -63,49 +63,22 @@ docker_is_hub_host(const char *host)
 	    strcasecmp(host, "registry.hub.docker.com") == 0);
 }
 
-static const struct cfg_node *
-node_or(const struct cfg_node *map, const char *key,
-    const struct cfg_node *fallback)
-{
-	const struct cfg_node	*n;
-
-	if (map != NULL && (n = cfg_node_get(map, key)) != NULL)
-		return (n);
-	return (fallback);
-}
-
 static int
 docker_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
 	const struct docker_connector	*c = cc->data;
 	int				 n = 0;
 
-	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
-	    strncmp(c->url, "https://", 8) != 0) {
-		cfg_error(errs, node_or(cc->spec, "dockerRegistryUrl",
-		    cc->node), "dockerRegistryUrl must start with http:// or "
-		    "https://");
-		n++;
-	}
-	if (c->hub_api_url != NULL &&
-	    strncmp(c->hub_api_url, "http://", 7) != 0 &&
-	    strncmp(c->hub_api_url, "https://", 8) != 0) {
-		cfg_error(errs, node_or(cc->spec, "hubApiUrl", cc->node),
-		    "hubApiUrl must start with http:// or https://");
-		n++;
-	}
+	n += connector_check_url(cc, errs, "dockerRegistryUrl", c->url);
+	n += connector_check_url(cc, errs, "hubApiUrl", c->hub_api_url);
 	if (c->http_realm)
 		log_warn("allowHttpTokenRealm: a plain http token realm is "
 		    "accepted for an https registry; the password and the "
 		    "tokens may cross the network in clear", "connector=%s",
 		    log_q(cc->id));
-	if (c->auth_type == DOCKER_AUTH_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		cfg_error(errs, node_or(cc->spec, "auth", cc->node),
-		    "auth UsernamePassword needs spec.username and "
-		    "spec.passwordRef");
-		n++;
-	}
+	if (c->auth_type == DOCKER_AUTH_PASSWORD)
+		n += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	return (n);
 }
 
@@ -133,21 +106,11 @@ docker_connector_credentials(struct connector *conn,
     struct connector_creds *cr, char **cause)
 {
 	const struct docker_connector	*c = conn->conf->data;
-	char				*why;
 
 	if (c->auth_type != DOCKER_AUTH_PASSWORD)
 		return (0);
-	if (c->username == NULL || c->password_ref == NULL)
-		return (fail(cause, "auth UsernamePassword needs username and "
-		    "passwordRef"));
-	if (secret_resolve(conn->env->conf, c->password_ref, &cr->password,
-	    &why) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, why);
-		free(why);
-		return (-1);
-	}
-	cr->username = xstrdup(c->username);
-	return (0);
+	return (connector_basic(conn, cr, c->username, c->password_ref,
+	    cause));
 }
 
 static int
@@ -160,38 +123,12 @@ docker_connector_init(struct connector *conn, __unused char **cause)
 }
 
 /* check --connect: GET /v2/, the API root, with the connector's auth. */
-struct docker_probe {
-	struct fetcher	*fetcher;
-	void		(*done)(int, const char *, void *);
-	void		*arg;
-};
-
-static int
-docker_probe_page(__unused struct fetch *f, __unused struct fetch_page *pg,
-    __unused void *arg)
-{
-	return (FETCH_STOP);
-}
-
-static void
-docker_probe_done(struct provider_result *r, void *arg)
-{
-	struct docker_probe	*dp = arg;
-
-	dp->done(r->status == 0, r->cause, dp->arg);
-	fetcher_free(dp->fetcher);
-	free(dp);
-}
-
 static void
 docker_connector_probe(struct connector *conn,
     void (*done)(int, const char *, void *), void *arg)
 {
 	const struct docker_connector	*c = conn->conf->data;
-	struct docker_probe		*dp;
-	struct fetch_request		 rq;
-	struct fetch			*f;
-	char				*origin, *host, *url;
+	char				*origin, *host, *url = NULL;
 
 	host = url_host(c->url);
 	if (host != NULL && docker_is_hub_host(host))
@@ -199,20 +136,9 @@ docker_connector_probe(struct connector *conn,
 	else
 		origin = url_origin(c->url);
 	free(host);
-	dp = xcalloc(1, sizeof *dp);
-	dp->fetcher = fetcher_create_connector(conn, NULL);
-	dp->done = done;
-	dp->arg = arg;
-	f = fetch_start(dp->fetcher, docker_probe_done, dp);
-	if (origin == NULL) {
-		fetch_fail(f, 0, "dockerRegistryUrl %s is not a URL", c->url);
-		return;
-	}
-	xasprintf(&url, "%s/v2/", origin);
-	memset(&rq, 0, sizeof rq);
-	rq.url = url;
-	rq.max_body = 64 * 1024;
-	fetch_submit(f, &rq, docker_probe_page, dp);
+	if (origin != NULL)
+		xasprintf(&url, "%s/v2/", origin);
+	connector_probe_get(conn, url, 0, NULL, done, arg);
 	free(url);
 	free(origin);
 }

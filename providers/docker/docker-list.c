@@ -145,8 +145,8 @@ version_manifest_url(const struct docker *d, const char *name)
 	return (url);
 }
 
-static char *
-sha256_digest(const struct buf *body)
+char *
+docker_body_digest(const struct buf *body)
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen, i;
@@ -457,7 +457,7 @@ manifest_got(struct fetch *f, struct fetch_page *pg, void *arg)
 		return (details_got(f, pg, arg, 1));
 	}
 	set_digest(job->v, digest != NULL ? digest :
-	    sha256_digest(&pg->resp->body));
+	    docker_body_digest(&pg->resp->body));
 	if (!(job->v->want & RESOLVE_DETAILS))
 		return (FETCH_STOP);
 	return (details_got(f, pg, arg, 0));

@@ -133,6 +133,35 @@ void	 docker_resolve_on(struct provider *, struct docker *,
 	    struct version **, size_t,
 	    void (*)(const struct provider_result *, void *), void *);
 void	 docker_cancel_on(struct docker *);
+/* "sha256:<hex>" of a manifest body the registry gave no digest for. */
+struct buf;
+char	*docker_body_digest(const struct buf *);
+
+/*
+ * docker-within.c: a repository manager's source (Nexus, Artifactory)
+ * that is a registry API in its docker format and a listing of its own
+ * in the others.  docker_within_open() opens the registry part (as
+ * docker_open()); resolve goes to the registry when it is open, else
+ * answers "nothing more" from the loop (the listing carried the digests);
+ * cancel and close undo either.
+ */
+struct event;
+struct docker_within {
+	struct docker		 docker;
+	int			 open;		/* the docker format */
+	struct event		*nothing;	/* resolve of the others */
+	void			(*nothing_done)(const struct provider_result *,
+				    void *);
+	void			*nothing_arg;
+};
+int	 docker_within_open(struct provider *, struct docker_within *,
+	    const char *base, const char *registry, const char *repository,
+	    char **cause);
+void	 docker_within_resolve(struct provider *, struct docker_within *,
+	    struct version **, size_t,
+	    void (*)(const struct provider_result *, void *), void *);
+void	 docker_within_cancel(struct docker_within *);
+void	 docker_within_close(struct docker_within *);
 /* provider-docker.c: a repository name ("library/nginx", "org/app"). */
 int	 docker_repository_valid(const char *);
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "github.h"
 #include "http.h"
 
@@ -72,36 +72,22 @@ static int
 github_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
 	const struct github_connector	*c = cc->data;
-	const struct cfg_node		*n;
 
 	if (c->api_token_ref == NULL && c->token_ref == NULL) {
-		n = cfg_node_get(cc->spec, "apiAccess");
-		cfg_error(errs, n != NULL ? n : cc->node, "the packages API "
-		    "needs a token: apiAccess.spec.tokenRef (or "
+		cfg_error(errs, connector_spec_node(cc, "apiAccess"), "the "
+		    "packages API needs a token: apiAccess.spec.tokenRef (or "
 		    "authentication's tokenRef)");
 		return (1);
 	}
-	if (c->api_url != NULL && strncmp(c->api_url, "http://", 7) != 0 &&
-	    strncmp(c->api_url, "https://", 8) != 0) {
-		n = cfg_node_get(cc->spec, "apiUrl");
-		cfg_error(errs, n != NULL ? n : cc->node, "apiUrl must start "
-		    "with http:// or https://");
-		return (1);
-	}
-	return (0);
+	return (connector_check_url(cc, errs, "apiUrl", c->api_url));
 }
 
 char *
 github_connector_api(const struct github_connector *c)
 {
-	size_t	 len;
-
 	if (c->api_url == NULL)
 		return (github_api_root(c->url));
-	len = strlen(c->api_url);
-	while (len > 0 && c->api_url[len - 1] == '/')
-		len--;
-	return (xstrndup(c->api_url, len));
+	return (connector_url_trimmed(c->api_url));
 }
 
 /* The API root: which GitHub. */
@@ -120,21 +106,26 @@ github_connector_credentials(struct connector *conn,
     struct connector_creds *cr, char **cause)
 {
 	const struct github_connector	*c = conn->conf->data;
-	const char			*ref;
-	char				*token, *why;
 
-	ref = c->api_token_ref != NULL ? c->api_token_ref : c->token_ref;
-	if (ref == NULL)
-		return (fail(cause, "no tokenRef"));
-	if (secret_resolve(conn->env->conf, ref, &token, &why) != 0) {
-		fail(cause, "tokenRef %s: %s", ref, why);
-		free(why);
-		return (-1);
-	}
-	xasprintf(&cr->header, "Authorization: Bearer %s", token);
-	explicit_bzero(token, strlen(token));
-	free(token);
-	return (0);
+	return (connector_bearer(conn, cr, "tokenRef", c->api_token_ref !=
+	    NULL ? c->api_token_ref : c->token_ref, cause));
+}
+
+/*
+ * check --connect: GET /rate_limit with the token (it costs no budget;
+ * a 401 is a refused token).
+ */
+static void
+github_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	char	*api, *url;
+
+	api = github_connector_api(conn->conf->data);
+	xasprintf(&url, "%s/rate_limit", api);
+	connector_probe_get(conn, url, 1, NULL, done, arg);
+	free(url);
+	free(api);
 }
 
 const struct connector_entry connector_github_entry = {
@@ -145,4 +136,5 @@ const struct connector_entry connector_github_entry = {
 	.check = github_connector_check,
 	.identity = github_connector_identity,
 	.credentials = github_connector_credentials,
+	.probe = github_connector_probe,
 };

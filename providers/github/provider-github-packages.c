@@ -20,6 +20,7 @@
 #include "fetch.h"
 #include "github.h"
 #include "http.h"
+#include "list-call.h"
 #include "provider.h"
 
 #define GITHUB_PAGE_MAX	(16 * 1024 * 1024)
@@ -53,17 +54,12 @@ struct github {
 	int		 container;
 	char		*etag;
 	struct fetcher	*fetcher;
-	struct github_call *call;
+	struct list_call *call;		/* a struct github_call */
 };
 
 struct github_call {
+	struct list_call	 l;		/* first */
 	struct github		*d;
-	provider_done_cb	 done;
-	void			*arg;
-	long long		 max;
-	struct versions		*vs;
-	char			*etag;
-	int			 unchanged;
 };
 
 static int
@@ -173,61 +169,23 @@ github_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-call_free(struct github_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l->etag);
-	free(l);
-}
-
-static void
-github_list_done(struct provider_result *r, void *arg)
-{
-	struct github_call	*l = arg;
-	struct github		*d = l->d;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
-
-	d->call = NULL;
-	if (r->status == 0 && l->unchanged)
-		r->unchanged = 1;
-	else if (r->status == 0) {
-		free(d->etag);
-		d->etag = l->etag;
-		l->etag = NULL;
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
-}
-
 static int
 github_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
 	struct github_call	*l = arg;
-	const char		*etag;
 	char			*cause, *next;
 	int			 full;
 
-	if (pg->resp->status == 304) {
-		l->unchanged = 1;
+	if (list_call_page(&l->l, pg))
 		return (FETCH_STOP);
-	}
 	if (pg->resp->status == 404) {
 		fetch_fail(f, 0, "GET %s: HTTP 404: no %s (or the token "
 		    "cannot read it: it needs read:packages)", pg->url,
 		    l->d->what);
 		return (FETCH_FAILED);
 	}
-	if (pg->number == 1 && (etag = http_header(pg->resp, "ETag")) != NULL)
-		l->etag = xstrdup(etag);
-	if ((full = github_parse_versions(pg->json, l->d->container, l->max,
-	    l->vs, &cause)) < 0) {
+	if ((full = github_parse_versions(pg->json, l->d->container,
+	    l->l.max, l->l.vs, &cause)) < 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
@@ -236,7 +194,7 @@ github_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		return (FETCH_NEXT);
 	switch (link_next(pg->resp, &next, &cause)) {
 	case 1:
-		l->vs->truncated = 1;
+		l->l.vs->truncated = 1;
 		free(next);
 		break;
 	case -1:
@@ -256,14 +214,9 @@ github_list(struct provider *p, const struct list_request *req,
 	struct fetch_request	 rq;
 	struct fetch_paging	 pg;
 
-	l = xcalloc(1, sizeof *l);
+	l = list_call_new(sizeof *l, req, done, arg, &d->etag, &d->call);
 	l->d = d;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	f = fetch_start(d->fetcher, github_list_done, l);
+	f = fetch_start(d->fetcher, list_call_done, l);
 	memset(&pg, 0, sizeof pg);
 	pg.kind = PAGING_LINK;
 	pg.origin = d->api;
@@ -282,11 +235,8 @@ github_cancel(struct provider *p)
 {
 	struct github	*d = p->data;
 
-	if (d == NULL || d->call == NULL)
-		return;
-	fetch_cancel(d->fetcher);
-	call_free(d->call);
-	d->call = NULL;
+	if (d != NULL)
+		list_call_cancel(&d->call, d->fetcher);
 }
 
 static void

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "fetch.h"
 #include "provider.h"
 #include "helm.h"
@@ -45,17 +45,6 @@ static const struct cfg_key helm_connector_keys[] = {
 	{ .name = NULL }
 };
 
-static const struct cfg_node *
-helm_node_or(const struct cfg_node *map, const char *key,
-    const struct cfg_node *fallback)
-{
-	const struct cfg_node	*n;
-
-	if (map != NULL && (n = cfg_node_get(map, key)) != NULL)
-		return (n);
-	return (fallback);
-}
-
 static int
 helm_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
@@ -64,24 +53,20 @@ helm_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 
 	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
 	    strncmp(c->url, "https://", 8) != 0) {
-		cfg_error(errs, helm_node_or(cc->spec, "helmRepoUrl", cc->node),
+		cfg_error(errs, connector_spec_node(cc, "helmRepoUrl"),
 		    "helmRepoUrl must start with http:// or https:// "
 		    "(OCI repositories are the OciHelmRepo connector)");
 		n++;
 	}
 	if (c->url != NULL && strpbrk(c->url, "?# \t\r\n") != NULL) {
-		cfg_error(errs, helm_node_or(cc->spec, "helmRepoUrl", cc->node),
+		cfg_error(errs, connector_spec_node(cc, "helmRepoUrl"),
 		    "helmRepoUrl must be a plain URL (no query, fragment or "
 		    "spaces)");
 		n++;
 	}
-	if (c->auth_type == HELM_AUTH_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		cfg_error(errs, helm_node_or(cc->spec, "auth", cc->node),
-		    "auth UsernamePassword needs spec.username and "
-		    "spec.passwordRef");
-		n++;
-	}
+	if (c->auth_type == HELM_AUTH_PASSWORD)
+		n += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	return (n);
 }
 
@@ -90,14 +75,8 @@ static char *
 helm_connector_identity(const struct connector_conf *cc)
 {
 	const struct helm_connector	*c = cc->data;
-	size_t				 n;
 
-	if (c == NULL || c->url == NULL)
-		return (NULL);
-	n = strlen(c->url);
-	while (n > 0 && c->url[n - 1] == '/')
-		n--;
-	return (xstrndup(c->url, n));
+	return (c != NULL ? connector_url_trimmed(c->url) : NULL);
 }
 
 static int
@@ -105,18 +84,11 @@ helm_connector_credentials(struct connector *conn,
     struct connector_creds *creds, char **cause)
 {
 	const struct helm_connector	*c = conn->conf->data;
-	char				*err = NULL;
 
 	if (c->auth_type != HELM_AUTH_PASSWORD)
 		return (0);
-	if (secret_resolve(conn->env->conf, c->password_ref, &creds->password,
-	    &err) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, err);
-		free(err);
-		return (-1);
-	}
-	creds->username = xstrdup(c->username);
-	return (0);
+	return (connector_basic(conn, creds, c->username, c->password_ref,
+	    cause));
 }
 
 /* check --connect: GET index.yaml and see that it is an index. */

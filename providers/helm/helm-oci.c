@@ -17,9 +17,8 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "docker/provider-docker.h"
 #include "fetch.h"
 #include "helm-oci.h"
@@ -78,17 +77,6 @@ static const char *const helm_oci_headers[] = { helm_oci_accept, NULL };
 
 /* ------------------------------------------------------------ connector */
 
-static const struct cfg_node *
-node_or(const struct cfg_node *map, const char *key,
-    const struct cfg_node *fallback)
-{
-	const struct cfg_node	*n;
-
-	if (map != NULL && (n = cfg_node_get(map, key)) != NULL)
-		return (n);
-	return (fallback);
-}
-
 static int
 helm_oci_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
@@ -98,19 +86,15 @@ helm_oci_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 	int				 n = 0;
 
 	if (c->url != NULL && helm_oci_url_parse(c->url, &u, &cause) != 0) {
-		cfg_error(errs, node_or(cc->spec, "helmRepoUrl", cc->node),
-		    "%s", cause);
+		cfg_error(errs, connector_spec_node(cc, "helmRepoUrl"), "%s",
+		    cause);
 		free(cause);
 		n++;
 	} else if (c->url != NULL)
 		helm_oci_url_clear(&u);
-	if (c->auth_type == HELM_OCI_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		cfg_error(errs, node_or(cc->spec, "auth", cc->node),
-		    "auth UsernamePassword needs spec.username and "
-		    "spec.passwordRef");
-		n++;
-	}
+	if (c->auth_type == HELM_OCI_PASSWORD)
+		n += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	return (n);
 }
 
@@ -138,21 +122,29 @@ helm_oci_connector_credentials(struct connector *conn,
     struct connector_creds *cr, char **cause)
 {
 	const struct helm_oci_connector	*c = conn->conf->data;
-	char				*why;
 
 	if (c->auth_type != HELM_OCI_PASSWORD)
 		return (0);
-	if (c->username == NULL || c->password_ref == NULL)
-		return (fail(cause, "auth UsernamePassword needs username and "
-		    "passwordRef"));
-	if (secret_resolve(conn->env->conf, c->password_ref, &cr->password,
-	    &why) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, why);
-		free(why);
-		return (-1);
-	}
-	cr->username = xstrdup(c->username);
-	return (0);
+	return (connector_basic(conn, cr, c->username, c->password_ref,
+	    cause));
+}
+
+/* check --connect: GET /v2/, the registry API's root, with the auth. */
+static void
+helm_oci_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct helm_oci_connector	*c = conn->conf->data;
+	struct helm_oci_url		 u;
+	char				*cause, *url = NULL;
+
+	if (helm_oci_url_parse(c->url, &u, &cause) == 0) {
+		xasprintf(&url, "%s/v2/", u.base);
+		helm_oci_url_clear(&u);
+	} else
+		free(cause);
+	connector_probe_get(conn, url, 0, NULL, done, arg);
+	free(url);
 }
 
 const struct connector_entry connector_helm_oci_entry = {
@@ -163,6 +155,7 @@ const struct connector_entry connector_helm_oci_entry = {
 	.check = helm_oci_connector_check,
 	.identity = helm_oci_connector_identity,
 	.credentials = helm_oci_connector_credentials,
+	.probe = helm_oci_connector_probe,
 };
 
 /* ------------------------------------------------------------ source */
@@ -353,23 +346,6 @@ manifests_done(struct provider_result *r, void *arg)
 	done(r, done_arg);
 }
 
-static char *
-body_digest(const struct buf *body)
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
-	char		*out;
-
-	if (EVP_Digest(body->data, body->len, md, &mdlen, EVP_sha256(),
-	    NULL) != 1)
-		fatalx("EVP_Digest failed");
-	out = xmalloc(7 + 2 * mdlen + 1);
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	return (out);
-}
-
 static int
 config_got(struct fetch *f, struct fetch_page *pg, void *arg)
 {
@@ -408,7 +384,7 @@ manifest_got(struct fetch *f, struct fetch_page *pg, void *arg)
 	}
 	stated = http_header(pg->resp, "Docker-Content-Digest");
 	job->digest = stated != NULL && docker_digest_valid(stated) ?
-	    xstrdup(stated) : body_digest(&pg->resp->body);
+	    xstrdup(stated) : docker_body_digest(&pg->resp->body);
 	job->chart = m.chart;
 	if (!m.chart) {
 		job->done = 1;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "http.h"
 #include "nexus.h"
 
@@ -51,24 +51,12 @@ static int
 nexus_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
 	const struct nexus_connector	*c = cc->data;
-	const struct cfg_node		*n;
-	int				 errors = 0;
+	int				 errors;
 
-	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
-	    strncmp(c->url, "https://", 8) != 0) {
-		n = cfg_node_get(cc->spec, "nexusServerUrl");
-		cfg_error(errs, n != NULL ? n : cc->node, "nexusServerUrl "
-		    "must start with http:// or https://");
-		errors++;
-	}
-	if (c->auth_type == NEXUS_AUTH_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		n = cfg_node_get(cc->spec, "auth");
-		cfg_error(errs, n != NULL ? n : cc->node, "auth "
-		    "UsernamePassword needs spec.username and "
-		    "spec.passwordRef");
-		errors++;
-	}
+	errors = connector_check_url(cc, errs, "nexusServerUrl", c->url);
+	if (c->auth_type == NEXUS_AUTH_PASSWORD)
+		errors += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	return (errors);
 }
 
@@ -76,14 +64,8 @@ static char *
 nexus_connector_identity(const struct connector_conf *cc)
 {
 	const struct nexus_connector	*c = cc->data;
-	size_t				 len;
 
-	if (c == NULL || c->url == NULL)
-		return (NULL);
-	len = strlen(c->url);
-	while (len > 0 && c->url[len - 1] == '/')
-		len--;
-	return (xstrndup(c->url, len));
+	return (c != NULL ? connector_url_trimmed(c->url) : NULL);
 }
 
 static int
@@ -91,21 +73,30 @@ nexus_connector_credentials(struct connector *conn,
     struct connector_creds *cr, char **cause)
 {
 	const struct nexus_connector	*c = conn->conf->data;
-	char				*why;
 
 	if (c->auth_type != NEXUS_AUTH_PASSWORD)
 		return (0);
-	if (c->username == NULL || c->password_ref == NULL)
-		return (fail(cause, "auth UsernamePassword needs username and "
-		    "passwordRef"));
-	if (secret_resolve(conn->env->conf, c->password_ref, &cr->password,
-	    &why) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, why);
-		free(why);
-		return (-1);
-	}
-	cr->username = xstrdup(c->username);
-	return (0);
+	return (connector_basic(conn, cr, c->username, c->password_ref,
+	    cause));
+}
+
+/*
+ * check --connect: the repositories the user may browse (Nexus 3), the
+ * repository list (Nexus 2); a 401 there is a refused password.
+ */
+static void
+nexus_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct nexus_connector	*c = conn->conf->data;
+	char				*base, *url;
+
+	base = connector_url_trimmed(c->url);
+	xasprintf(&url, "%s%s", base, c->version == NEXUS_2 ?
+	    "/service/local/repositories" : "/service/rest/v1/repositories");
+	connector_probe_get(conn, url, 1, NULL, done, arg);
+	free(url);
+	free(base);
 }
 
 const struct connector_entry connector_nexus_entry = {
@@ -116,4 +107,5 @@ const struct connector_entry connector_nexus_entry = {
 	.check = nexus_connector_check,
 	.identity = nexus_connector_identity,
 	.credentials = nexus_connector_credentials,
+	.probe = nexus_connector_probe,
 };

@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <event2/event.h>
 
 #include "connector.h"
 #include "docker/provider-docker.h"
 #include "fetch.h"
 #include "http.h"
+#include "list-call.h"
 #include "nexus.h"
 #include "provider.h"
 
@@ -61,28 +61,20 @@ static const struct cfg_key nexus_source_keys[] = {
 struct nexus {
 	int			 format;
 	int			 v2;
-	struct docker		 docker;	/* format docker */
-	int			 docker_open;
+	struct docker_within	 docker;	/* format docker, or resolve */
 	char			*server;
 	char			*url;		/* the first search page */
 	struct nexus_query	 q;
 	char			*repository;
 	char			*extension;
 	char			*classifier;
-	struct nexus_call	*call;
+	struct list_call	*call;		/* a struct nexus_call */
 	struct fetcher		*fetcher;	/* the search */
-	/* resolve() of a package format: nothing to do, answered later. */
-	struct event		*nothing;
-	provider_done_cb	 nothing_done;
-	void			*nothing_arg;
 };
 
 struct nexus_call {
+	struct list_call	 l;		/* first */
 	struct nexus		*d;
-	provider_done_cb	 done;
-	void			*arg;
-	long long		 max;
-	struct versions		*vs;
 };
 
 static const char *const nexus_json[] = {
@@ -190,19 +182,18 @@ nexus_init(struct provider *p, char **cause)
 	if (src->format == NEXUS_DOCKER) {
 		if ((base = nexus_docker_base(c->url, src->repository_port,
 		    src->repository_url, cause)) == NULL ||
-		    docker_open(p, &d->docker, base, strstr(base, "://") + 3,
-		    src->artifact_path, cause) != 0) {
+		    docker_within_open(p, &d->docker, base,
+		    strstr(base, "://") + 3, src->artifact_path, cause) != 0) {
 			free(base);
 			free(d->server);
 			free(d);
 			return (-1);
 		}
-		d->docker_open = 1;
 		p->kind = KIND_CONTAINER;
 		cJSON_AddStringToObject(p->fields, "registry",
-		    d->docker.registry);
+		    d->docker.docker.registry);
 		cJSON_AddStringToObject(p->fields, "repository",
-		    d->docker.repository);
+		    d->docker.docker.repository);
 		free(base);
 		p->data = d;
 		return (0);
@@ -236,32 +227,6 @@ nexus_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-call_free(struct nexus_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l);
-}
-
-static void
-search_done(struct provider_result *r, void *arg)
-{
-	struct nexus_call	*l = arg;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
-
-	l->d->call = NULL;
-	if (r->status == 0) {
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
-}
-
 static int
 search3_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
@@ -269,7 +234,7 @@ search3_page(struct fetch *f, struct fetch_page *pg, void *arg)
 	char			*cause;
 	int			 full;
 
-	if ((full = nexus3_parse_search(pg->json, &l->d->q, l->max, l->vs,
+	if ((full = nexus3_parse_search(pg->json, &l->d->q, l->l.max, l->l.vs,
 	    &cause)) < 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
@@ -286,7 +251,7 @@ search2_page(struct fetch *f, struct fetch_page *pg, void *arg)
 	int			 full;
 
 	if ((full = nexus2_parse_search(pg->json, l->d->server, &l->d->q,
-	    l->max, l->vs, &pg->items, &cause)) < 0) {
+	    l->l.max, l->l.vs, &pg->items, &cause)) < 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
@@ -305,17 +270,12 @@ nexus_list(struct provider *p, const struct list_request *req,
 	struct fetch_paging	 pg;
 
 	if (d->format == NEXUS_DOCKER) {
-		docker_list_on(p, &d->docker, req, done, arg);
+		docker_list_on(p, &d->docker.docker, req, done, arg);
 		return;
 	}
-	l = xcalloc(1, sizeof *l);
+	l = list_call_new(sizeof *l, req, done, arg, NULL, &d->call);
 	l->d = d;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	f = fetch_start(d->fetcher, search_done, l);
+	f = fetch_start(d->fetcher, list_call_done, l);
 	memset(&pg, 0, sizeof pg);
 	memset(&rq, 0, sizeof rq);
 	if (d->v2) {
@@ -337,32 +297,12 @@ nexus_list(struct provider *p, const struct list_request *req,
 }
 
 static void
-nothing_fire(__unused evutil_socket_t fd, __unused short what, void *arg)
-{
-	struct nexus		*d = arg;
-	struct provider_result	 r;
-
-	memset(&r, 0, sizeof r);
-	d->nothing_done(&r, d->nothing_arg);
-}
-
-static void
 nexus_resolve(struct provider *p, struct version **v, size_t n,
     provider_done_cb done, void *arg)
 {
 	struct nexus	*d = p->data;
-	struct timeval	 now = { 0, 0 };
 
-	if (d->format == NEXUS_DOCKER) {
-		docker_resolve_on(p, &d->docker, v, n, done, arg);
-		return;
-	}
-	/* A package's digest is the listing's: there is nothing more. */
-	if (d->nothing == NULL)
-		d->nothing = evtimer_new(p->env->base, nothing_fire, d);
-	d->nothing_done = done;
-	d->nothing_arg = arg;
-	evtimer_add(d->nothing, &now);
+	docker_within_resolve(p, &d->docker, v, n, done, arg);
 }
 
 static void
@@ -372,15 +312,8 @@ nexus_cancel(struct provider *p)
 
 	if (d == NULL)
 		return;
-	if (d->docker_open)
-		docker_cancel_on(&d->docker);
-	if (d->nothing != NULL)
-		evtimer_del(d->nothing);
-	if (d->call != NULL) {
-		fetch_cancel(d->fetcher);
-		call_free(d->call);
-		d->call = NULL;
-	}
+	docker_within_cancel(&d->docker);
+	list_call_cancel(&d->call, d->fetcher);
 }
 
 static void
@@ -391,11 +324,8 @@ nexus_free(struct provider *p)
 	if (d == NULL)
 		return;
 	nexus_cancel(p);
-	if (d->docker_open)
-		docker_close(&d->docker);
+	docker_within_close(&d->docker);
 	fetcher_free(d->fetcher);
-	if (d->nothing != NULL)
-		event_free(d->nothing);
 	free(d->server);
 	free(d->url);
 	free(d->repository);

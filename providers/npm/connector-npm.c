@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connector.h"
+#include "connector-http.h"
 #include "fetch.h"
 #include "http.h"
 #include "npm.h"
@@ -45,41 +45,21 @@ static const struct cfg_key npm_connector_keys[] = {
 	{ .name = NULL }
 };
 
-static const struct cfg_node *
-node_or(const struct cfg_node *map, const char *key,
-    const struct cfg_node *fallback)
-{
-	const struct cfg_node	*n;
-
-	if (map != NULL && (n = cfg_node_get(map, key)) != NULL)
-		return (n);
-	return (fallback);
-}
-
 static int
 npm_connector_check(struct connector_conf *cc, struct cfg_errors *errs)
 {
 	const struct npm_connector	*c = cc->data;
-	int				 n = 0;
+	int				 n;
 
-	if (c->url != NULL && strncmp(c->url, "http://", 7) != 0 &&
-	    strncmp(c->url, "https://", 8) != 0) {
-		cfg_error(errs, node_or(cc->spec, "registryUrl", cc->node),
-		    "registryUrl must start with http:// or https://");
-		n++;
-	}
+	n = connector_check_url(cc, errs, "registryUrl", c->url);
 	if (c->auth_type == NPM_AUTH_TOKEN && c->token_ref == NULL) {
-		cfg_error(errs, node_or(cc->spec, "auth", cc->node),
+		cfg_error(errs, connector_spec_node(cc, "auth"),
 		    "auth Token needs spec.tokenRef");
 		n++;
 	}
-	if (c->auth_type == NPM_AUTH_PASSWORD &&
-	    (c->username == NULL || c->password_ref == NULL)) {
-		cfg_error(errs, node_or(cc->spec, "auth", cc->node),
-		    "auth UsernamePassword needs spec.username and "
-		    "spec.passwordRef");
-		n++;
-	}
+	if (c->auth_type == NPM_AUTH_PASSWORD)
+		n += connector_check_password(cc, errs, c->username,
+		    c->password_ref);
 	return (n);
 }
 
@@ -88,14 +68,8 @@ static char *
 npm_connector_identity(const struct connector_conf *cc)
 {
 	const struct npm_connector	*c = cc->data;
-	size_t				 len;
 
-	if (c == NULL || c->url == NULL)
-		return (NULL);
-	len = strlen(c->url);
-	while (len > 0 && c->url[len - 1] == '/')
-		len--;
-	return (xstrndup(c->url, len));
+	return (c != NULL ? connector_url_trimmed(c->url) : NULL);
 }
 
 static int
@@ -103,30 +77,35 @@ npm_connector_credentials(struct connector *conn, struct connector_creds *cr,
     char **cause)
 {
 	const struct npm_connector	*c = conn->conf->data;
-	char				*secret, *why;
-	const char			*ref;
 
-	if (c->auth_type == NPM_AUTH_ANONYMOUS)
-		return (0);
-	ref = c->auth_type == NPM_AUTH_TOKEN ? c->token_ref : c->password_ref;
-	if (ref == NULL)
-		return (fail(cause, "auth %s needs its secret",
-		    npm_auth_types[c->auth_type]));
-	if (secret_resolve(conn->env->conf, ref, &secret, &why) != 0) {
-		fail(cause, "%s %s: %s", c->auth_type == NPM_AUTH_TOKEN ?
-		    "tokenRef" : "passwordRef", ref, why);
-		free(why);
-		return (-1);
-	}
-	if (c->auth_type == NPM_AUTH_TOKEN) {
-		xasprintf(&cr->header, "Authorization: Bearer %s", secret);
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-		return (0);
-	}
-	cr->username = xstrdup(c->username);
-	cr->password = secret;
+	if (c->auth_type == NPM_AUTH_TOKEN)
+		return (connector_bearer(conn, cr, "tokenRef", c->token_ref,
+		    cause));
+	if (c->auth_type == NPM_AUTH_PASSWORD)
+		return (connector_basic(conn, cr, c->username,
+		    c->password_ref, cause));
 	return (0);
+}
+
+/*
+ * check --connect: with credentials, who they are (/-/whoami names the
+ * user; a registry that takes a wrong token as anonymous, as verdaccio
+ * does, names none); anonymous, the registry's /-/ping.
+ */
+static void
+npm_connector_probe(struct connector *conn,
+    void (*done)(int, const char *, void *), void *arg)
+{
+	const struct npm_connector	*c = conn->conf->data;
+	char				*base, *url;
+
+	base = connector_url_trimmed(c->url);
+	xasprintf(&url, "%s/-/%s", base, c->auth_type == NPM_AUTH_ANONYMOUS ?
+	    "ping" : "whoami");
+	connector_probe_get(conn, url, 1, c->auth_type == NPM_AUTH_ANONYMOUS ?
+	    NULL : "username", done, arg);
+	free(url);
+	free(base);
 }
 
 const struct connector_entry connector_npm_entry = {
@@ -137,4 +116,5 @@ const struct connector_entry connector_npm_entry = {
 	.check = npm_connector_check,
 	.identity = npm_connector_identity,
 	.credentials = npm_connector_credentials,
+	.probe = npm_connector_probe,
 };

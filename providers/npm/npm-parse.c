@@ -133,6 +133,36 @@ npm_add(struct versions *vs, const char *vname, const cJSON *meta,
 	return (v);
 }
 
+/* The index of the version dist-tag `it` points at; n when none. */
+static size_t
+npm_tag_target(const cJSON *it, const struct npm_item *items, size_t n)
+{
+	size_t	 k;
+
+	if (!cJSON_IsString(it) || it->string == NULL ||
+	    *it->string == '\0' || strlen(it->string) > 256)
+		return (n);
+	for (k = 0; k < n; k++) {
+		if (strcmp(items[k].version, it->valuestring) == 0)
+			break;
+	}
+	return (k);
+}
+
+/* The dist-tags that will be listed (those on a listed version). */
+static size_t
+npm_tags_count(const cJSON *tags, const struct npm_item *items, size_t n)
+{
+	const cJSON	*it;
+	size_t		 k, count = 0;
+
+	cJSON_ArrayForEach(it, tags) {
+		if ((k = npm_tag_target(it, items, n)) < n)
+			count++;
+	}
+	return (count);
+}
+
 int
 npm_parse_doc(const cJSON *doc, const char *registry, const char *name,
     long long max, struct versions *vs, char **cause)
@@ -140,9 +170,10 @@ npm_parse_doc(const cJSON *doc, const char *registry, const char *name,
 	const cJSON	*versions, *tags, *times, *it, *meta;
 	struct npm_item	*items;
 	struct version	*v;
-	const char	*docname, *target;
+	const char	*docname;
 	char		*digest;
-	size_t		 n = 0, i, k;
+	size_t		 n = 0, i, k, ntags;
+	long long	 room;
 	int64_t		 t;
 
 	if (!cJSON_IsObject(doc))
@@ -177,31 +208,33 @@ npm_parse_doc(const cJSON *doc, const char *registry, const char *name,
 		n++;
 	}
 	qsort(items, n, sizeof *items, npm_item_cmp);
+	tags = cJSON_GetObjectItemCaseSensitive(doc, "dist-tags");
+	if (!cJSON_IsObject(tags))
+		tags = NULL;
+	/* The dist-tags count against the cap: room is kept for them. */
+	ntags = npm_tags_count(tags, items, n);
+	room = max > 0 ? (max > (long long)ntags ? max - (long long)ntags :
+	    0) : -1;
 	for (i = 0; i < n; i++) {
-		if (max > 0 && (long long)vs->n >= max) {
+		if (room >= 0 && (long long)vs->n >= room) {
 			vs->truncated = 1;
 			break;
 		}
 		npm_add(vs, items[i].version, items[i].meta, items[i].time,
 		    registry, name, npm_digest(items[i].meta));
 	}
-	tags = cJSON_GetObjectItemCaseSensitive(doc, "dist-tags");
-	if (!cJSON_IsObject(tags))
-		tags = NULL;
 	cJSON_ArrayForEach(it, tags) {
-		if (!cJSON_IsString(it) || it->string == NULL ||
-		    *it->string == '\0' || strlen(it->string) > 256)
+		if ((k = npm_tag_target(it, items, n)) == n ||
+		    (digest = npm_digest(items[k].meta)) == NULL)
 			continue;
-		target = it->valuestring;
-		for (k = 0; k < n; k++) {
-			if (strcmp(items[k].version, target) == 0)
-				break;
+		if (max > 0 && (long long)vs->n >= max) {
+			free(digest);
+			vs->truncated = 1;
+			break;
 		}
-		if (k == n || (digest = npm_digest(items[k].meta)) == NULL)
-			continue;
 		v = npm_add(vs, it->string, items[k].meta, items[k].time,
 		    registry, name, digest);
-		version_set_meta(v, "version", target);
+		version_set_meta(v, "version", it->valuestring);
 	}
 	free(items);
 	return (0);

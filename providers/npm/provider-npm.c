@@ -2,10 +2,16 @@
  * provider-npm.c: the Npm source type: the versions and dist-tags of one
  * package of an NpmRegistry connector (provider-protocols.md §14).  One
  * request per poll: the package document, with the ETag of the last one
- * (a 304 is the listing the core recorded).  The full document is asked
- * for (it has the push times); an abbreviated one is read the same, without
- * them.  Every version carries its digest, so dist-tags are compared for
- * free: `latest` re-pointed is an artifact.updated.  No resolve.
+ * (a 304 is the listing the core recorded).
+ *
+ * The abbreviated document (application/vnd.npm.install-v1+json, what npm
+ * install reads) is asked for first: it is a fraction of the full one.
+ * Some registries put the push times in it (verdaccio, and others for
+ * pnpm), others only `modified` (registry.npmjs.org): when it has no
+ * `time`, the full document is read in the same poll, and from then on
+ * only the full one, so pushedAt is always the version's publish time.
+ * Every version carries its digest, so dist-tags are compared for free:
+ * `latest` re-pointed is an artifact.updated.  No resolve.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -16,6 +22,7 @@
 #include "connector.h"
 #include "fetch.h"
 #include "http.h"
+#include "list-call.h"
 #include "npm.h"
 #include "provider.h"
 
@@ -31,7 +38,13 @@ static const struct cfg_key npm_source_keys[] = {
 	{ .name = NULL }
 };
 
-static const char *const npm_accept[] = {
+/* Abbreviated when the registry has it, else the full document. */
+static const char *const npm_accept_abbreviated[] = {
+	"Accept: application/vnd.npm.install-v1+json; q=1.0, "
+	    "application/json; q=0.8", NULL
+};
+
+static const char *const npm_accept_full[] = {
 	"Accept: application/json", NULL
 };
 
@@ -40,18 +53,14 @@ struct npm {
 	char		*name;
 	char		*url;		/* the document */
 	char		*etag;		/* of the last document */
+	int		 full;		/* abbreviated ones have no times */
 	struct fetcher	*fetcher;
-	struct npm_call	*call;
+	struct list_call *call;		/* a struct npm_call */
 };
 
 struct npm_call {
+	struct list_call	 l;		/* first */
 	struct npm		*d;
-	provider_done_cb	 done;
-	void			*arg;
-	long long		 max;
-	struct versions		*vs;
-	char			*etag;
-	int			 unchanged;
 };
 
 static int
@@ -107,50 +116,31 @@ npm_init(struct provider *p, char **cause)
 	return (0);
 }
 
-static void
-call_free(struct npm_call *l)
-{
-	if (l->vs != NULL) {
-		versions_free(l->vs);
-		free(l->vs);
-	}
-	free(l->etag);
-	free(l);
-}
+static int	npm_page(struct fetch *, struct fetch_page *, void *);
 
+/* Ask for the package document, as abbreviated as it may be. */
 static void
-npm_list_done(struct provider_result *r, void *arg)
+npm_submit(struct fetch *f, struct npm_call *l, const char *etag)
 {
-	struct npm_call		*l = arg;
-	struct npm		*d = l->d;
-	provider_done_cb	 done = l->done;
-	void			*done_arg = l->arg;
+	struct fetch_request	 rq;
 
-	d->call = NULL;
-	if (r->status == 0 && l->unchanged)
-		r->unchanged = 1;
-	else if (r->status == 0) {
-		free(d->etag);
-		d->etag = l->etag;
-		l->etag = NULL;
-		r->versions = l->vs;
-		l->vs = NULL;
-	}
-	call_free(l);
-	done(r, done_arg);
+	memset(&rq, 0, sizeof rq);
+	rq.url = l->d->url;
+	rq.headers = l->d->full ? npm_accept_full : npm_accept_abbreviated;
+	rq.flags = FETCH_JSON | FETCH_OK_404;
+	rq.max_body = NPM_DOC_MAX;
+	rq.etag = etag;
+	fetch_submit(f, &rq, npm_page, l);
 }
 
 static int
 npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 {
 	struct npm_call	*l = arg;
-	const char	*etag;
 	char		*cause, *msg;
 
-	if (pg->resp->status == 304) {
-		l->unchanged = 1;
+	if (list_call_page(&l->l, pg))
 		return (FETCH_STOP);
-	}
 	if (pg->resp->status == 404) {
 		msg = npm_error_message(pg->resp->body.data,
 		    pg->resp->body.len);
@@ -160,14 +150,20 @@ npm_page(struct fetch *f, struct fetch_page *pg, void *arg)
 		free(msg);
 		return (FETCH_FAILED);
 	}
-	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->max,
-	    l->vs, &cause) != 0) {
+	if (!l->d->full && cJSON_IsObject(pg->json) &&
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(pg->json,
+	    "time"))) {
+		/* No push times here: the full document, now and from now. */
+		l->d->full = 1;
+		npm_submit(f, l, NULL);
+		return (FETCH_STOP);
+	}
+	if (npm_parse_doc(pg->json, l->d->registry, l->d->name, l->l.max,
+	    l->l.vs, &cause) != 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
 	}
-	if ((etag = http_header(pg->resp, "ETag")) != NULL)
-		l->etag = xstrdup(etag);
 	return (FETCH_STOP);
 }
 
@@ -178,23 +174,11 @@ npm_list(struct provider *p, const struct list_request *req,
 	struct npm		*d = p->data;
 	struct npm_call		*l;
 	struct fetch		*f;
-	struct fetch_request	 rq;
 
-	l = xcalloc(1, sizeof *l);
+	l = list_call_new(sizeof *l, req, done, arg, &d->etag, &d->call);
 	l->d = d;
-	l->done = done;
-	l->arg = arg;
-	l->max = req->max > 0 ? req->max : 10000;
-	l->vs = xcalloc(1, sizeof *l->vs);
-	d->call = l;
-	f = fetch_start(d->fetcher, npm_list_done, l);
-	memset(&rq, 0, sizeof rq);
-	rq.url = d->url;
-	rq.headers = npm_accept;
-	rq.flags = FETCH_JSON | FETCH_OK_404;
-	rq.max_body = NPM_DOC_MAX;
-	rq.etag = req->may_be_unchanged ? d->etag : NULL;
-	fetch_submit(f, &rq, npm_page, l);
+	f = fetch_start(d->fetcher, list_call_done, l);
+	npm_submit(f, l, req->may_be_unchanged ? d->etag : NULL);
 }
 
 static void
@@ -202,11 +186,8 @@ npm_cancel(struct provider *p)
 {
 	struct npm	*d = p->data;
 
-	if (d == NULL || d->call == NULL)
-		return;
-	fetch_cancel(d->fetcher);
-	call_free(d->call);
-	d->call = NULL;
+	if (d != NULL)
+		list_call_cancel(&d->call, d->fetcher);
 }
 
 static void

@@ -205,8 +205,9 @@ class Fake:
         body = h.rfile.read(length) if length else b""
         record = {"method": method, "path": parsed.path, "query": query,
                   "raw": h.path, "body": body.decode("utf-8", "replace"),
-                  "auth": bool(h.headers.get(
-                      "Authorization")), "t": time.time()}
+                  "auth": bool(h.headers.get("Authorization")),
+                  "scheme": (h.headers.get("Authorization") or "").split(
+                      " ", 1)[0] or None, "t": time.time()}
         with self.lock:
             self.log.append(record)
         f = self.take_fault(parsed.path, urllib.parse.unquote(h.path) +
@@ -242,6 +243,7 @@ class GitHubFake(Fake):
         self.remaining = 5000
         self.user = "octo"
         self.spent = 0          # answers left that say the budget is spent
+        self.page_limit = {}    # package name -> most versions a page
 
     def unauthorized(self):
         return 401, self.rate_headers(), json.dumps({
@@ -329,7 +331,8 @@ class GitHubFake(Fake):
                 "message": "Package not found.",
                 "documentation_url": "https://docs.github.com/rest/"
                 "packages/packages#list-package-versions"})
-        per_page = min(int(query.get("per_page", "30")), 100)
+        per_page = min(int(query.get("per_page", "30")), 100,
+                       self.page_limit.get(key[2], 100))
         page = int(query.get("page", "1"))
         items = self.packages[key]
         chunk = items[(page - 1) * per_page:page * per_page]
@@ -442,6 +445,10 @@ class Nexus3Fake(Fake):
 
     def route(self, method, path, query, headers, body):
         js = {"Content-Type": "application/json"}
+        if path == "/service/rest/v1/repositories":
+            names = sorted({c["repository"] for c in self.components})
+            return 200, js, json.dumps([{"name": n, "format": "maven2",
+                                         "type": "hosted"} for n in names])
         if path not in ("/service/rest/v1/search",
                         "/service/rest/v1/components"):
             return 404, js, ""
@@ -489,6 +496,11 @@ class Nexus2Fake(Fake):
             self.hits = []
 
     def route(self, method, path, query, headers, body):
+        if path == "/service/local/repositories":
+            names = sorted({x["latestReleaseRepositoryId"]
+                            for x in self.hits})
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"data": [{"id": n, "repoType": "hosted"} for n in names]})
         if path != "/service/local/lucene/search":
             return 404, {"Content-Type": "text/html"}, "<html>404</html>"
         found = [x for x in self.hits
@@ -528,6 +540,7 @@ class ArtifactoryFake(Fake):
         self.images = {}        # (repo, image) -> {tag: digest}
         self.hard_limit = None
         self.quoted_numbers = False
+        self.page_limit = {}    # (repo, image) -> most tags a page
 
     def put(self, repo, path, name, content=None):
         t = self.tick()
@@ -588,6 +601,11 @@ class ArtifactoryFake(Fake):
 
     def route(self, method, path, query, headers, body):
         js = {"Content-Type": "application/json"}
+        if path == "/artifactory/api/repositories":
+            keys = sorted({f["repo"] for f in self.files} |
+                          {r for r, _ in self.images})
+            return 200, js, json.dumps([{"key": k, "type": "LOCAL"}
+                                        for k in keys])
         if path == "/artifactory/api/search/aql" and method == "POST":
             return self.aql(body.decode())
         m = re.match(r"^/artifactory/api/docker/([^/]+)/v2/(.+)/"
@@ -606,7 +624,8 @@ class ArtifactoryFake(Fake):
             last = query.get("last")
             if last:
                 names = [n for n in names if n > last]
-            n = int(query.get("n", "100"))
+            n = min(int(query.get("n", "100")),
+                    self.page_limit.get((repo, image), 1 << 30))
             h = dict(js)
             if len(names) > n:
                 h["Link"] = ('</artifactory/api/docker/%s/v2/%s/tags/list'

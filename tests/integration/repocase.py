@@ -90,6 +90,16 @@ class RepoCase(unittest.TestCase):
             for secret in (self.HOOK_SECRET,) + secrets:
                 self.assertNotIn(secret, line)
 
+    def check_connect(self, config, env=None):
+        """`check --connect` on config: (exit status, its output)."""
+        all_env = {HOOK_ENV: self.HOOK_SECRET}
+        all_env.update(self.ENV)
+        all_env.update(env or {})
+        watcher = Watcher(self.workdir, config, env=all_env)
+        out = watcher.run_cli("check", "-c", watcher.write_config(),
+                              "--connect")
+        return out.returncode, out.stdout + out.stderr
+
     def events(self, count, timeout=30.0):
         return [d["event"] for d in self.hook.wait_accepted(count, timeout)]
 

@@ -142,6 +142,31 @@ class ArtifactoryGeneric(RepoCases, RepoCase):
             d.fake.quoted_numbers = False
 
 
+class ArtifactoryProbes(RepoCase):
+    """check --connect of Artifactory connectors no source names: the
+    repositories API with a password or a token; a refused token."""
+
+    def test_check_connect_probes_the_connectors(self):
+        fake = ArtifactoryFake().start()
+        self.addCleanup(fake.stop)
+        fake.put("generic-local", "builds", "app-1.0.0.tgz")
+        fake.credentials = ("bearer", GOOD_SECRET)
+        bad = art_connector("refused", fake.url + "/artifactory", "token")
+        bad["connector"]["spec"]["auth"]["spec"]["tokenRef"] = "wrong"
+        config = self.config([], [
+            art_connector("token", fake.url + "/artifactory/", "token"),
+            bad], secrets={"repo_secret": "env:" + SECRET_ENV,
+                           "wrong": "env:AW_ART_WRONG"})
+        status, out = self.check_connect(config, env={
+            SECRET_ENV: GOOD_SECRET, "AW_ART_WRONG": "not-it"})
+        self.assertEqual(status, 1, out)
+        self.assertIn("connector token: reachable", out)
+        self.assertRegex(out, r"connector refused: FAILED: .*HTTP 401")
+        self.assertNotIn(GOOD_SECRET, out)
+        self.assertIn("/artifactory/api/repositories",
+                      [r["path"] for r in fake.requests()])
+
+
 class DockerDriver(GenericDriver):
     KIND = "container"
     PAGES = True

@@ -15,7 +15,7 @@ import github
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
-from repocase import RepoCase, RepoCases
+from repocase import GOOD_SECRET, SECRET_ENV, RepoCase, RepoCases
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
@@ -175,6 +175,31 @@ class GitHubDriver:
         case.assertEqual(data["image"], "ghcr.io/acme/%s:%s"
                          % (target, version))
         case.assertIsNotNone(data["pushedAt"])
+
+
+class GitHubProbes(RepoCase):
+    """check --connect of a Github connector no source names: GET
+    /rate_limit with the token; a refused token."""
+
+    def test_check_connect_probes_the_connectors(self):
+        fake = GitHubFake().start()
+        self.addCleanup(fake.stop)
+        fake.credentials = ("bearer", GOOD_SECRET)
+        driver = GitHubDriver()
+        driver.fake = fake
+        bad = driver.connector("refused", "good")
+        bad["connector"]["spec"]["apiAccess"]["spec"]["tokenRef"] = "wrong"
+        config = self.config([], [driver.connector("good", "good"), bad],
+                             secrets={"repo_secret": "env:" + SECRET_ENV,
+                                      "wrong": "env:AW_GH_WRONG"})
+        status, out = self.check_connect(config, env={
+            SECRET_ENV: GOOD_SECRET, "AW_GH_WRONG": "not-it"})
+        self.assertEqual(status, 1, out)
+        self.assertIn("connector good: reachable", out)
+        self.assertRegex(out, r"connector refused: FAILED: .*HTTP 401")
+        self.assertNotIn(GOOD_SECRET, out)
+        self.assertEqual([r["path"] for r in fake.requests("/rate_limit")],
+                         ["/rate_limit", "/rate_limit"])
 
 
 class GitHubPackages(RepoCases, RepoCase):

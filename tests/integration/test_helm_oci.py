@@ -145,6 +145,25 @@ class OciHelm(RepoCase):
         self.assertEqual(self.failures(watcher, "web"), [])
         watcher.stop()
 
+    def test_check_connect_probes_the_connectors(self):
+        """check --connect of OciHelmRepo connectors no source names:
+        GET /v2/ with the password; a wrong one is refused."""
+        config = RepoCase.config(self, [], [
+            oci_connector("open", self.registry.url + "/charts"),
+            oci_connector("locked", self.locked.url + "/charts",
+                          Registry.USERNAME)],
+            secrets={"registry_pwd": "env:" + PASSWORD_ENV})
+        status, out = self.check_connect(
+            config, env={PASSWORD_ENV: Registry.PASSWORD})
+        self.assertEqual(status, 0, out)
+        self.assertIn("connector open: reachable", out)
+        self.assertIn("connector locked: reachable", out)
+        status, out = self.check_connect(
+            config, env={PASSWORD_ENV: "wrong-password"})
+        self.assertEqual(status, 1, out)
+        self.assertRegex(out, r"connector locked: FAILED: .*HTTP 401")
+        self.assertNotIn("wrong-password", out)
+
     def test_wrong_password_fails_only_that_source(self):
         client = self.locked.client()
         push_chart(client, "charts/api", "api", "1.0.0", "1.0")

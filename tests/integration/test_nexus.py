@@ -140,6 +140,44 @@ class Nexus3(RepoCases, RepoCase):
         w.stop()
 
 
+def refused(connector):
+    """The connector block asking with the wrong password."""
+    connector["connector"]["spec"]["auth"]["spec"]["passwordRef"] = "wrong"
+    return connector
+
+
+class NexusProbes(RepoCase):
+    """check --connect of Nexus connectors no source names: the
+    repositories API with the password (3.x and 2.x), a refused one."""
+
+    def test_check_connect_probes_the_connectors(self):
+        nexus3 = Nexus3Fake().start()
+        nexus2 = Nexus2Fake().start()
+        self.addCleanup(nexus3.stop)
+        self.addCleanup(nexus2.stop)
+        for fake in (nexus3, nexus2):
+            fake.credentials = ("basic", "nexus-reader", GOOD)
+        nexus3.add("releases", "maven2", "app", "1.0.0", group="com.acme")
+        nexus2.add("releases", "com.acme", "app", "1.0.0")
+        config = self.config([], [
+            nexus_connector("three", nexus3.url, "good"),
+            nexus_connector("two", nexus2.url, "good", "2.x"),
+            refused(nexus_connector("refused", nexus3.url, "good"))],
+            secrets={"repo_secret": "env:AW_NEXUS_GOOD",
+                     "wrong": "env:AW_NEXUS_WRONG"})
+        status, out = self.check_connect(config, env={
+            "AW_NEXUS_GOOD": GOOD, "AW_NEXUS_WRONG": "not-it"})
+        self.assertEqual(status, 1, out)
+        self.assertIn("connector three: reachable", out)
+        self.assertIn("connector two: reachable", out)
+        self.assertRegex(out, r"connector refused: FAILED: .*HTTP 401")
+        self.assertNotIn(GOOD, out)
+        self.assertIn("/service/rest/v1/repositories",
+                      [r["path"] for r in nexus3.requests()])
+        self.assertIn("/service/local/repositories",
+                      [r["path"] for r in nexus2.requests()])
+
+
 class Nexus2Driver(Nexus3Driver):
     SOURCE_TYPE = "Nexus2Registry"
     REPOINT = False

@@ -100,21 +100,41 @@ Test(npm, full_document)
 	free(body);
 }
 
-Test(npm, cap_keeps_the_newest)
+/* full.json capped at max: the names listed, in order, and truncated. */
+static void
+expect_capped(long long max, const char *const *names, size_t n)
 {
 	struct versions	 vs = { 0 };
 	char		*body, *cause = NULL;
-	size_t		 len;
+	size_t		 len, i;
 
 	body = slurp("tests/fixtures/npm/full.json", &len);
-	cr_assert_eq(npm_parse(body, len, "r", "@acme/app", 2, &vs, &cause),
+	cr_assert_eq(npm_parse(body, len, "r", "@acme/app", max, &vs, &cause),
 	    0, "%s", cause);
 	cr_expect(vs.truncated);
-	cr_assert_geq(vs.n, 2);
-	cr_expect_str_eq(vs.v[0].name, "2.0.0-rc.1");
-	cr_expect_str_eq(vs.v[1].name, "1.2.3");
+	cr_assert_eq(vs.n, n);
+	for (i = 0; i < n; i++)
+		cr_expect_str_eq(vs.v[i].name, names[i]);
 	versions_free(&vs);
 	free(body);
+}
+
+Test(npm, cap_keeps_the_newest)
+{
+	static const char *const names[] = {
+		"2.0.0-rc.1", "1.2.3", "latest", "next"
+	};
+
+	/* Two dist-tags (latest, next) are listed: two versions fit in 4. */
+	expect_capped(4, names, nitems(names));
+}
+
+Test(npm, cap_counts_the_dist_tags)
+{
+	static const char *const names[] = { "latest" };
+
+	/* A cap below the dist-tags: no version, the first tags, flagged. */
+	expect_capped(1, names, nitems(names));
 }
 
 Test(npm, abbreviated_and_unpublished)
