@@ -4,11 +4,12 @@
  * literal prefix of artifactPath (an object's name, a folder ending in
  * '/', or a regex: its literal start)
  * and pageToken paging, 1000 objects a page.  Version = object name,
- * digest = md5Hash (crc32c for composite objects, which have none),
- * pushedAt = updated, size; the generation is metadata.  An object written
- * again under the same name has new bytes, so a new digest: an
- * artifact.updated.  An unknown bucket (404) or a missing role (403) fails
- * this source with Google's own message.
+ * digest = md5Hash (crc32c for composite objects, which have none) at the
+ * object's generation, "HASH@GENERATION", pushedAt = updated, size.  An
+ * object written again under the same name is a new generation, so a new
+ * digest, the same bytes or not: an artifact.updated.  An unknown bucket
+ * (404) or a missing role (403) fails this source with Google's own
+ * message.
  */
 #include <stddef.h>
 #include <stdlib.h>

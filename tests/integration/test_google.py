@@ -212,7 +212,9 @@ class Google(unittest.TestCase):
         self.assertEqual(first["subject"], "gs://releases/app/app-1.1.tgz")
         data = first["data"]
         self.assertEqual(data["kind"], "file")
-        self.assertEqual(data["digest"], new["md5Hash"])
+        self.assertEqual(data["digest"], "%s@%s" % (new["md5Hash"],
+                                                    new["generation"]))
+        self.assertEqual(data["metadata"]["md5Hash"], new["md5Hash"])
         self.assertEqual(data["pushedAt"], "2024-01-01T10:01:40Z")
         self.assertEqual(data["bucket"], "releases")
         self.assertEqual(data["path"], "app/app-1.1.tgz")
@@ -224,10 +226,19 @@ class Google(unittest.TestCase):
         self.assertEqual(events[0]["type"], "artifact.updated")
         self.assertEqual(events[0]["data"]["version"], "app/app-1.0.tgz")
         files = self.wait_events("files", before, 2)
-        w.stop()
         self.assertEqual([e["data"]["version"] for e in files],
                          ["app/app-1.1.tgz", "app/app-1.0.tgz"])
         self.assertEqual(files[1]["type"], "artifact.updated")
+        # The same bytes written again: a new generation, an update too.
+        again = self.fake.gcs_object(b, "app/app-1.0.tgz", b"one again",
+                                     1704103500)
+        events = self.wait_events("one", before, 2)
+        self.assertEqual(events[1]["type"], "artifact.updated")
+        self.assertEqual(events[1]["data"]["digest"], "%s@%s" % (
+            again["md5Hash"], again["generation"]))
+        self.assertEqual(events[1]["data"]["previousDigest"],
+                         events[0]["data"]["digest"])
+        w.stop()
         # The literal prefix of the regex went to the server.
         paths = [p for s, p, _ in self.fake.requests() if s == "storage"]
         self.assertTrue(any("prefix=app%2Fapp-" in p for p in paths),
@@ -255,7 +266,7 @@ class Google(unittest.TestCase):
                      "f/05.bin"][0]
         with self.fake.state.lock:
             crc = self.fake.state.buckets[b]["f/05.bin"]["crc32c"]
-        self.assertEqual(composite["data"]["digest"], crc)
+        self.assertEqual(composite["data"]["digest"].split("@")[0], crc)
 
     def test_gcs_faults_fail_the_poll_and_the_next_one_works(self):
         b = "faulty"

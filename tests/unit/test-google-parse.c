@@ -185,14 +185,18 @@ Test(google_parse, gcs_objects)
 	cr_assert_eq(vs.n, 2, "the folder placeholder is no version");
 	v = find(&vs, "releases/v1.2.3/app.tgz");
 	cr_assert_not_null(v);
-	cr_assert_str_eq(v->digest, "1B2M2Y8AsgTpgAmY7PhCfg==");
+	cr_assert_str_eq(v->digest, "1B2M2Y8AsgTpgAmY7PhCfg==@1704103200123456",
+	    "the hash at its generation: a rewrite is a new digest");
+	cr_assert_str_eq(meta(v, "md5Hash"), "1B2M2Y8AsgTpgAmY7PhCfg==");
 	cr_assert_eq(v->pushed_at, 1704103200);
 	cr_assert_eq(v->size, 1048576);
 	cr_assert_str_eq(meta(v, "generation"), "1704103200123456");
 	cr_assert(strstr(meta(v, "url"), "alt=media") != NULL);
 	v = find(&vs, "releases/v1.2.3/composed.bin");
 	cr_assert_not_null(v);
-	cr_assert_str_eq(v->digest, "yZRlqg==", "composite: crc32c");
+	cr_assert_str_eq(v->digest, "yZRlqg==@1704103300000000",
+	    "composite: crc32c");
+	cr_assert_str_eq(meta(v, "crc32c"), "yZRlqg==");
 	cr_assert_eq(v->size, 42);
 	versions_free(&vs);
 	cJSON_Delete(doc);
