@@ -139,6 +139,7 @@ class State:
         self.acr_life = 3600
         self.page_size = None   # the registry's own cap on n
         self.repo_page = {}     # repo -> its own cap on n
+        self.listing_lock = threading.Lock()
         self.listings = {}      # target key -> [(unix s, status, auth)]
         self.blobs = {}         # digest -> (media type, bytes)
         self.clock = time.time
@@ -212,7 +213,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if key is not None:
             self.listing_key = None
             auth = self.headers.get("Authorization", "").split(" ")[0]
-            with self.state.lock:
+            with self.state.listing_lock:   # answers may go under .lock
                 self.state.listings.setdefault(key, []).append(
                     (time.time(), code, auth or None))
         super().send_response(code, message)
@@ -707,7 +708,7 @@ class AzureFake:
             self.state.repo_page[repo] = n
 
     def listings(self, key):
-        with self.state.lock:
+        with self.state.listing_lock:
             return list(self.state.listings.get(key, []))
 
     def reset_targets(self):

@@ -106,6 +106,7 @@ class State:
         self.metadata_account = "default@fake.iam.gserviceaccount.com"
         self.target_faults = {}  # key -> [kind, count, retry_after]
         self.target_cap = {}    # key -> listing page size
+        self.listing_lock = threading.Lock()
         self.listings = {}      # key -> [(unix s, status, auth scheme)]
 
 
@@ -189,7 +190,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if key is not None:
             self.listing_key = None
             auth = (self.headers.get("Authorization") or "").split(" ")[0]
-            with self.st.lock:
+            with self.st.listing_lock:   # answers may go under .lock
                 self.st.listings.setdefault(key, []).append(
                     (time.time(), code, auth or None))
         super().send_response(code, message)
@@ -617,7 +618,7 @@ class GoogleFake:
             self.state.target_cap[key] = n
 
     def listings(self, key):
-        with self.state.lock:
+        with self.state.listing_lock:
             return list(self.state.listings.get(key, []))
 
     def reset_targets(self):
