@@ -22,7 +22,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
 from googlefake import GoogleFake, digest_of, make_rsa_key  # noqa: E402
-from harness import Watcher, Webhook, Workdir, webhook_sink  # noqa: E402
+from cloudcase import CloudCase  # noqa: E402
+from harness import Watcher, Webhook, Workdir  # noqa: E402
 
 HOOK_SECRET = "google-hook-secret"
 EMAIL = "reader@fake-project.iam.gserviceaccount.com"
@@ -42,7 +43,10 @@ def gcp_connector(identifier, fake, cred_type="ManualConfig",
                           "spec": spec}}
 
 
-class Google(unittest.TestCase):
+class Google(CloudCase):
+    SECRETS = {"gcp_key": "AW_GCP_KEY", "gcp_wrong": "AW_GCP_WRONG",
+               "gcp_garbage": "AW_GCP_GARBAGE"}
+
     @classmethod
     def setUpClass(cls):
         cls.workdir = Workdir("aw-google-")
@@ -73,30 +77,6 @@ class Google(unittest.TestCase):
         env.update(extra)
         return env
 
-    def config(self, name, connectors, sources):
-        return {
-            "store": {"type": "lmdb",
-                      "path": os.path.join(self.workdir.path, name)},
-            "secrets": {"hook_key": "env:AW_HOOK_KEY",
-                        "gcp_key": "env:AW_GCP_KEY",
-                        "gcp_wrong": "env:AW_GCP_WRONG",
-                        "gcp_garbage": "env:AW_GCP_GARBAGE"},
-            "connectors": connectors,
-            "sources": sources,
-            "sinks": [webhook_sink("hook", self.hook)],
-        }
-
-    def events_of(self, source, before):
-        return [d["event"] for d in self.hook.accepted()[before:]
-                if d["event"]["data"]["sourceId"] == source]
-
-    def wait_events(self, source, before, count, timeout=20.0):
-        def enough():
-            got = self.events_of(source, before)
-            return got if len(got) >= count else None
-        return self.hook.wait_for(enough, timeout,
-                                  "%d events of %s" % (count, source))
-
     def no_secrets(self, watcher):
         text = "\n".join(watcher.logs + watcher.stdout)
         self.assertNotIn("PRIVATE KEY", text)
@@ -107,14 +87,6 @@ class Google(unittest.TestCase):
         for token in tokens:
             self.assertNotIn(token, text)
         self.assertNotIn("ya29.", text)
-
-    def start(self, name, connectors, sources, **env):
-        watcher = Watcher(self.workdir, self.config(name, connectors,
-                                                    sources),
-                          env=self.env(**env))
-        watcher.start()
-        self.addCleanup(watcher.kill)
-        return watcher
 
     def gcs_source(self, ident, bucket, path=None, conn="gcp"):
         spec = {"connectorRef": conn, "project": PROJECT, "bucket": bucket}
