@@ -27,7 +27,10 @@ The cases (each with its own watcher, LMDB state and webhook):
 A driver without a feature says so in FEATURES: "pages" missing (Helm's
 index.yaml) turns the paging case into "one request reads the long listing
 whole"; "repoint" or "auth" missing skips those cases with the reason
-(runner.py then counts them as not passed).
+(runner.py then counts them as not passed).  A driver whose credentials
+go with the first request (a token fetched up front, a PAT) sets
+CHALLENGE = False; DENIED and wrong_env() say how its wrong credentials
+look; WHOLE_REQUESTS how many requests read an unpaged listing.
 """
 
 import json

@@ -95,8 +95,21 @@ class GoogleDriver(Driver):
     def digest(self, target, version):
         return self.digests[(target, version)]
 
-    def key_of(self, target):
+    def create(self, name):
+        """Make the empty target called name; its handle."""
         raise NotImplementedError
+
+    def key_of(self, target):
+        """The fake's key of a target (its faults, pages, listings)."""
+        raise NotImplementedError
+
+    def target(self, name, versions, pages=False, auth=False):
+        target = self.create(name)
+        if pages:
+            self.fake.target_page_size(self.key_of(target), self.PAGE_SIZE)
+        for version in versions:
+            self.add(target, version)
+        return target
 
     def fault(self, target, fault, count=-1, **params):
         self.fake.target_fault(self.key_of(target), fault, count,
@@ -124,14 +137,9 @@ class GoogleCloudStorageDriver(GoogleDriver):
         self.digests[(bucket, version)] = digest
         return digest
 
-    def target(self, name, versions, pages=False, auth=False):
-        bucket = name[:63]
-        self.fake.bucket(bucket)
-        if pages:
-            self.fake.target_page_size(self.key_of(bucket), self.PAGE_SIZE)
-        for version in versions:
-            self._put(bucket, version)
-        return bucket
+    def create(self, name):
+        self.fake.bucket(name[:63])
+        return name[:63]
 
     add = repoint = _put
 
@@ -170,12 +178,8 @@ class GoogleArtifactRegistryDriver(GoogleDriver):
         self.digests[(repo, version)] = digest
         return digest
 
-    def target(self, name, versions, pages=False, auth=False):
+    def create(self, name):
         self.fake.ar_repo(PROJECT, REGION, name)
-        if pages:
-            self.fake.target_page_size(self.key_of(name), self.PAGE_SIZE)
-        for version in versions:
-            self._push(name, version)
         return name
 
     add = repoint = _push
@@ -252,14 +256,10 @@ class GcrDriver(GoogleDriver):
         self.digests[(repo, version)] = digest
         return digest
 
-    def target(self, name, versions, pages=False, auth=False):
+    def create(self, name):
         repo = "conf/" + name
         with self.fake.state.lock:
             self.fake.state.gcr.setdefault(repo, {})
-        if pages:
-            self.fake.target_page_size(self.key_of(repo), self.PAGE_SIZE)
-        for version in versions:
-            self._push(repo, version)
         return repo
 
     add = repoint = _push
