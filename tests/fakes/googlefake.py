@@ -19,7 +19,8 @@ One HTTP server on a free 127.0.0.1 port answers as these services do:
   oauth2accesstoken:ACCESS_TOKEN, tags/list with the `manifest` map.
 
 Every API request must carry a token this fake granted and that has not
-expired (expire_tokens() ends them all at once: a token expiring mid-run).
+expired (expire_tokens() ends them all at once: a token expiring mid-run;
+token_lifetime(s) makes access and gcr.io registry tokens live s seconds).
 Faults: fault(service, kind, count) makes the next `count` requests of a
 service (token, metadata, storage, ar, gcr) fail with `throttle` (429
 RESOURCE_EXHAUSTED), `500`, `garbage`, `html`, `truncate` or `huge`.
@@ -93,7 +94,7 @@ class State:
         self.lock = threading.Lock()
         self.accounts = {}      # email -> public PEM
         self.tokens = {}        # access token -> (expires, email)
-        self.registry_tokens = set()
+        self.registry_tokens = {}   # gcr token -> expiry
         self.blobs = {}         # digest -> bytes (image configs)
         self.lifetime = 3600
         self.cap = 1000
@@ -451,7 +452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         with self.st.lock:
             ok = auth.startswith("Bearer ") and \
-                auth[7:] in self.st.registry_tokens
+                self.st.registry_tokens.get(auth[7:], 0) > time.time()
             self.st.log.append(("gcr", self.path, ok))
         if not ok:
             realm = self.base_url() + "/v2/token"
@@ -541,8 +542,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "code": "UNAUTHORIZED", "message": "Not Authorized."}]})
         token = "gcr-" + uuid.uuid4().hex
         with self.st.lock:
-            self.st.registry_tokens.add(token)
-        self.send(200, {"token": token, "expires_in": 3600})
+            life = self.st.lifetime     # as long as access tokens live
+            self.st.registry_tokens[token] = time.time() + life
+        self.send(200, {"token": token, "expires_in": life})
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

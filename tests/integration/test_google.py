@@ -466,6 +466,38 @@ class Google(CloudCase):
                          {"org.opencontainers.image.version": "1.1"})
         self.no_secrets(w)
 
+    def test_gcr_short_lived_tokens_are_renewed_without_a_failed_poll(self):
+        """Access and registry tokens that live six seconds: the access
+        token is renewed in the background, an expired registry token is
+        met with the registry's challenge and a new token dance, and no
+        poll fails."""
+        repo = "fake-project/short"
+        self.fake.gcr_image(repo, digest_of("s1"), ["1.0"], 1704103200)
+        self.fake.token_lifetime(6)
+        self.addCleanup(self.fake.token_lifetime, 3600)
+        before = len(self.hook.accepted())
+        w = self.start("gcrshort", [gcp_connector("gcp", self.fake)], [
+            {"identifier": "gcrshort", "type": "Gcr", "interval": "1s",
+             "spec": {"connectorRef": "gcp", "registryHostname":
+                      self.fake.url, "imagePath": repo}}])
+        w.wait_log(r'msg="poll committed" source=gcrshort ')
+        mark = len(self.fake.requests())
+        grants = len(w.matching(r'msg="gcp token granted" '))
+        # Two renewals: the first tokens (registry's too) have expired.
+        w.wait_log(r'msg="gcp token granted" ', count=grants + 3,
+                   timeout=30)
+        self.fake.gcr_image(repo, digest_of("s2"), ["1.1"], 1704103300)
+        ev = self.wait_events("gcrshort", before, 1)[0]
+        w.stop()
+        self.assertEqual(ev["data"]["version"], "1.1")
+        self.assertEqual(w.matching(r'msg="poll failed" source=gcrshort '),
+                         [])
+        tokens = [ok for s, p, ok in self.fake.requests()[mark:]
+                  if s == "gcr" and p == "/v2/token"]
+        self.assertGreaterEqual(tokens.count(True), 2,
+                                "registry tokens renewed")
+        self.no_secrets(w)
+
     def test_gcr_unknown_repository(self):
         w = self.start("gcrmissing", [gcp_connector("gcp", self.fake)], [
             {"identifier": "nogcr", "type": "Gcr", "interval": "1s",
