@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "connector.h"
+#include "order.h"
 #include "provider.h"
 
 extern const struct provider_entry provider_docker_entry;
@@ -168,4 +169,37 @@ artifact_kind_name(enum artifact_kind k)
 	if ((size_t)k >= nitems(names))
 		return ("custom");
 	return (names[k]);
+}
+
+int
+provider_check_versions(struct source_conf *conf, struct cfg_errors *errs,
+    const char *version, const char *version_regex, int bad)
+{
+	const struct cfg_node	*at = cfg_node_get(conf->spec, "versionRegex");
+	struct filter_conf	 fc;
+	struct filter		*f;
+	char			*cause;
+
+	if (version != NULL && version_regex != NULL) {
+		cfg_error(errs, at, "version and versionRegex: give one of "
+		    "them");
+		bad++;
+	}
+	if (version_regex != NULL && conf->tag_regex != NULL) {
+		cfg_error(errs, at, "versionRegex and tagRegex both filter "
+		    "names: give one");
+		bad++;
+	}
+	if (version_regex == NULL || bad > 0)
+		return (bad);
+	memset(&fc, 0, sizeof fc);
+	fc.include = version_regex;
+	if ((f = filter_create(&fc, &cause)) == NULL) {
+		cfg_error(errs, at, "versionRegex: %s", cause);
+		free(cause);
+		return (bad + 1);
+	}
+	filter_free(f);
+	conf->tag_regex = xstrdup(version_regex);
+	return (bad);
 }

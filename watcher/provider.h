@@ -145,5 +145,14 @@ void		 provider_free(struct provider *);	/* accepts NULL */
 char		*provider_fingerprint(const struct source_conf *);
 /* "container", "file", …: data.kind of an event. */
 const char	*artifact_kind_name(enum artifact_kind);
+/*
+ * check() of a source type with `version` (one version) and `versionRegex`
+ * keys: one of them at most, not versionRegex and tagRegex both; a
+ * versionRegex that compiles becomes the core's name filter
+ * (conf->tag_regex).  The number of errors reported (bad: already found).
+ */
+int		 provider_check_versions(struct source_conf *,
+		    struct cfg_errors *, const char *version,
+		    const char *version_regex, int bad);
 
 #endif

@@ -27,6 +27,7 @@
 #include "aws.h"
 #include "aws-sigv4.h"
 #include "http.h"
+#include "token-cache.h"
 
 #define AWS_REFRESH_AHEAD_S	300	/* refresh 5 min before expiry */
 #define AWS_RETRY_S		10	/* after a failed refresh */
@@ -42,12 +43,6 @@ enum aws_step {
 	STEP_ASSUME,		/* STS AssumeRole (cross account) */
 };
 
-struct aws_waiter {
-	aws_auth_cb		 done;
-	void			*arg;
-	struct aws_waiter	*next;
-};
-
 struct aws_auth {
 	struct env		*env;
 	struct aws_auth_conf	 conf;		/* copied */
@@ -59,11 +54,10 @@ struct aws_auth {
 	struct http_req		*req;
 	char			*imds_token;
 	char			*imds_role;
-	struct event		*timer;		/* the next refresh */
-	struct aws_waiter	*waiters;
+	struct token_cache	 cache;		/* waiters, the next refresh */
 };
 
-static void	 aws_auth_refresh(struct aws_auth *);
+static void	 aws_auth_refresh(void *);
 static void	 aws_auth_step_done(const struct http_response *, void *);
 
 static char *
@@ -141,34 +135,22 @@ read_small(const char *path, size_t *len)
 static void
 aws_auth_settle(struct aws_auth *a, const char *cause)
 {
-	struct aws_waiter	*w, *list = a->waiters;
-	struct timeval		 tv = { 0, 0 };
-	int64_t			 now = now_ms() / 1000, at;
+	struct token_waiter	*list = token_cache_take(&a->cache);
+	token_fn		 fn;
+	void			*arg;
 
-	a->waiters = NULL;
 	a->step = STEP_NONE;
 	free(a->error);
 	a->error = cause != NULL ? xstrdup(cause) : NULL;
 	if (cause != NULL) {
 		log_warn("aws credentials failed", "cause=%s", log_q(cause));
-		tv.tv_sec = AWS_RETRY_S;
-		evtimer_add(a->timer, &tv);
-	} else if (a->creds.expires_s > 0) {
+		token_cache_retry(&a->cache, AWS_RETRY_S);
+	} else if (a->creds.expires_s > 0)
 		/* Ahead of expiry, or halfway through a short life. */
-		at = a->creds.expires_s - AWS_REFRESH_AHEAD_S;
-		if (at - now < (a->creds.expires_s - now) / 2)
-			at = now + (a->creds.expires_s - now) / 2;
-		tv.tv_sec = at > now ? at - now : 1;
-		evtimer_add(a->timer, &tv);
-	}
-	while ((w = list) != NULL) {
-		list = w->next;
-		if (cause == NULL)
-			w->done(&a->creds, NULL, w->arg);
-		else
-			w->done(NULL, cause, w->arg);
-		free(w);
-	}
+		token_cache_plan(&a->cache, a->creds.expires_s,
+		    AWS_REFRESH_AHEAD_S);
+	while (token_cache_pop(&list, &fn, &arg))
+		((aws_auth_cb)fn)(cause == NULL ? &a->creds : NULL, cause, arg);
 }
 
 /* The chain's key is in a->base: use it, or exchange it (cross account). */
@@ -424,13 +406,14 @@ aws_auth_web_config(struct aws_auth *a)
 
 /* Start the chain (or the manual key) anew. */
 static void
-aws_auth_refresh(struct aws_auth *a)
+aws_auth_refresh(void *arg)
 {
+	struct aws_auth	*a = arg;
 	const char	*off = getenv("AWS_EC2_METADATA_DISABLED");
 
 	if (a->step != STEP_NONE)
 		return;			/* already under way */
-	evtimer_del(a->timer);
+	token_cache_stop(&a->cache);
 	if (!a->conf.inherit) {
 		aws_creds_clear(&a->base);
 		a->base.access_key = xstrdup(a->conf.access_key);
@@ -562,12 +545,6 @@ aws_auth_step_done(const struct http_response *r, void *arg)
 	free(cause);
 }
 
-static void
-aws_auth_timer(evutil_socket_t fd __unused, short ev __unused, void *arg)
-{
-	aws_auth_refresh(arg);
-}
-
 struct aws_auth *
 aws_auth_create(struct env *env, const struct aws_auth_conf *conf)
 {
@@ -575,46 +552,27 @@ aws_auth_create(struct env *env, const struct aws_auth_conf *conf)
 
 	a->env = env;
 	conf_copy(&a->conf, conf);
-	a->timer = evtimer_new(env->base, aws_auth_timer, a);
-	if (a->timer == NULL)
-		fatalx("evtimer_new failed");
+	token_cache_init(&a->cache, env->base, aws_auth_refresh, a);
 	return (a);
 }
 
 void
 aws_auth_get(struct aws_auth *a, aws_auth_cb done, void *arg)
 {
-	struct aws_waiter	*w, **end;
-	int64_t			 now = now_ms() / 1000;
-
 	/* Usable for at least another minute: no waiting at all. */
-	if (a->have && (a->creds.expires_s == 0 ||
-	    a->creds.expires_s - now > 60)) {
+	if (a->have && token_cache_fresh(0, a->creds.expires_s, 60,
+	    now_ms() / 1000)) {
 		done(&a->creds, NULL, arg);
 		return;
 	}
-	w = xcalloc(1, sizeof *w);
-	w->done = done;
-	w->arg = arg;
-	for (end = &a->waiters; *end != NULL; end = &(*end)->next)
-		;
-	*end = w;
+	token_cache_wait(&a->cache, (token_fn)done, arg);
 	aws_auth_refresh(a);
 }
 
 void
 aws_auth_cancel(struct aws_auth *a, void *arg)
 {
-	struct aws_waiter	**w, *gone;
-
-	for (w = &a->waiters; *w != NULL;) {
-		if ((*w)->arg == arg) {
-			gone = *w;
-			*w = gone->next;
-			free(gone);
-		} else
-			w = &(*w)->next;
-	}
+	token_cache_cancel(&a->cache, arg);
 }
 
 void
@@ -633,16 +591,10 @@ aws_auth_error(const struct aws_auth *a)
 void
 aws_auth_free(struct aws_auth *a)
 {
-	struct aws_waiter	*w;
-
 	if (a == NULL)
 		return;
 	http_cancel(a->req);
-	while ((w = a->waiters) != NULL) {
-		a->waiters = w->next;
-		free(w);
-	}
-	event_free(a->timer);
+	token_cache_clear(&a->cache);
 	aws_creds_clear(&a->base);
 	aws_creds_clear(&a->creds);
 	conf_clear(&a->conf);

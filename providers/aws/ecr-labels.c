@@ -5,10 +5,10 @@
  * details.  ECR's registry takes Basic "AWS:<password>" from
  * GetAuthorizationToken, which is asked only here, when labels are wanted,
  * and kept until five minutes before its expiresAt (12 hours).  Then, per
- * image, the manifest (and a multi-arch index's platform manifest) and the
- * config blob, parsed by the Docker family's parsers; a blob redirected to
- * S3 goes without the token (the HTTP engine drops Authorization on a
- * redirect to another origin).
+ * image, the Docker family's walk (docker-details.c: the manifest, a
+ * multi-arch index's platform manifest, the config blob); a blob
+ * redirected to S3 goes without the token (the HTTP engine drops
+ * Authorization on a redirect to another origin).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +23,11 @@
 #include "provider.h"
 
 #define ECR_TOKEN_AHEAD_S	300
-#define ECR_MANIFEST_MAX	(4 * 1024 * 1024)
-#define ECR_CONFIG_MAX		(16 * 1024 * 1024)
 
-static const char ecr_accept[] = "Accept: "
-    "application/vnd.oci.image.index.v1+json, "
-    "application/vnd.docker.distribution.manifest.list.v2+json, "
-    "application/vnd.oci.image.manifest.v1+json, "
-    "application/vnd.docker.distribution.manifest.v2+json";
-
-/* One version on its way: manifest, maybe the platform's, then config. */
+/* One version on its way: the walk of docker-details.c. */
 struct ecr_job {
-	struct aws_call	*c;
-	struct version	*v;
-	int		 platform;	/* the index's platform manifest */
+	struct docker_details	 d;	/* first */
+	struct aws_call		*c;
 };
 
 struct ecr_resolving {
@@ -44,81 +35,28 @@ struct ecr_resolving {
 	size_t		 n;
 };
 
-static int	ecr_manifest_got(struct fetch *, struct fetch_page *, void *);
-
 static void
-ecr_get(struct aws_call *c, const char *what, const char *ref, fetch_cb cb,
-    struct ecr_job *job, size_t max)
+ecr_get(struct docker_details *d, const char *method, const char *what,
+    const char *ref, fetch_cb cb, size_t max)
 {
+	struct aws_call		*c = ((struct ecr_job *)d)->c;
 	struct ecr		*e = c->p->data;
 	const struct ecr_source	*src = c->p->conf->data;
 	struct fetch_request	 rq;
-	const char		*h[3] = { e->token, ecr_accept, NULL };
+	const char		*h[3] = { e->token, docker_details_accept,
+	    NULL };
 	char			*url;
 
 	xasprintf(&url, "%s/v2/%s/%s/%s", e->registry_url, src->image_path,
 	    what, ref);
 	memset(&rq, 0, sizeof rq);
+	rq.method = method;
 	rq.url = url;
 	rq.headers = h;
 	rq.max_body = max;
 	rq.flags = FETCH_ANONYMOUS | FETCH_OK_404;
-	fetch_submit(c->fetch, &rq, cb, job);
+	fetch_submit(c->fetch, &rq, cb, d);
 	free(url);
-}
-
-static int
-ecr_config_got(struct fetch *f, struct fetch_page *pg, void *arg)
-{
-	struct ecr_job	*job = arg;
-	char		*cause = NULL;
-	int64_t		 created = 0;
-	cJSON		*labels = NULL;
-
-	if (pg->resp->status == 404) {
-		job->v->gone = 1;
-		return (FETCH_STOP);
-	}
-	if (docker_parse_config(pg->resp->body.data, pg->resp->body.len,
-	    &labels, &created, &cause) != 0) {
-		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
-		free(cause);
-		return (FETCH_FAILED);
-	}
-	cJSON_Delete(job->v->labels);
-	job->v->labels = labels;
-	if (job->v->pushed_at == 0)
-		job->v->pushed_at = created;
-	return (FETCH_STOP);
-}
-
-static int
-ecr_manifest_got(struct fetch *f, struct fetch_page *pg, void *arg)
-{
-	struct ecr_job		*job = arg;
-	struct docker_manifest	 m;
-	char			*cause = NULL;
-
-	if (pg->resp->status == 404) {
-		job->v->gone = 1;
-		return (FETCH_STOP);
-	}
-	if (docker_parse_manifest(pg->resp->body.data, pg->resp->body.len,
-	    http_header(pg->resp, "Content-Type"), &m, &cause) != 0) {
-		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
-		free(cause);
-		return (FETCH_FAILED);
-	}
-	if (m.kind == DOCKER_MANIFEST_INDEX && !job->platform &&
-	    m.platform_digest != NULL) {
-		job->platform = 1;
-		ecr_get(job->c, "manifests", m.platform_digest,
-		    ecr_manifest_got, job, ECR_MANIFEST_MAX);
-	} else if (m.kind == DOCKER_MANIFEST_IMAGE && m.config_digest != NULL)
-		ecr_get(job->c, "blobs", m.config_digest, ecr_config_got, job,
-		    ECR_CONFIG_MAX);
-	docker_manifest_clear(&m);
-	return (FETCH_STOP);
 }
 
 /* The token is there: every version's manifest, by digest. */
@@ -129,9 +67,7 @@ ecr_fetch_all(struct aws_call *c)
 	size_t			 i;
 
 	for (i = 0; i < r->n; i++)
-		ecr_get(c, "manifests", r->jobs[i].v->digest != NULL ?
-		    r->jobs[i].v->digest : r->jobs[i].v->name,
-		    ecr_manifest_got, &r->jobs[i], ECR_MANIFEST_MAX);
+		docker_details_start(&r->jobs[i].d);
 }
 
 static int
@@ -224,7 +160,8 @@ ecr_resolve(struct provider *p, struct version **v, size_t n,
 		if (!(v[i]->want & RESOLVE_DETAILS))
 			continue;	/* digests came with the listing */
 		r->jobs[r->n].c = c;
-		r->jobs[r->n++].v = v[i];
+		r->jobs[r->n].d.get = ecr_get;
+		r->jobs[r->n++].d.v = v[i];
 	}
 	c->data = r;
 	c->first = r->n > 0 ? ecr_resolve_first : NULL;

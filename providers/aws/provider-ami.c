@@ -118,9 +118,6 @@ ami_check(struct source_conf *conf, struct cfg_errors *errs)
 {
 	struct ami_source	*src = conf->data;
 	const struct cfg_node	*at = conf->spec;
-	struct filter_conf	 fc;
-	struct filter		*f;
-	char			*cause;
 	int			 bad = 0;
 
 	if (src->region != NULL && !aws_region_valid(src->region)) {
@@ -130,28 +127,8 @@ ami_check(struct source_conf *conf, struct cfg_errors *errs)
 	}
 	bad += ami_pairs_check(src->tags, "tags", errs);
 	bad += ami_pairs_check(src->filters, "filters", errs);
-	if (src->version != NULL && src->version_regex != NULL) {
-		cfg_error(errs, cfg_node_get(at, "versionRegex"), "version and "
-		    "versionRegex: give one of them");
-		bad++;
-	}
-	if (src->version_regex != NULL && conf->tag_regex != NULL) {
-		cfg_error(errs, cfg_node_get(at, "versionRegex"),
-		    "versionRegex and tagRegex both filter names: give one");
-		bad++;
-	}
-	if (src->version_regex != NULL && bad == 0) {
-		memset(&fc, 0, sizeof fc);
-		fc.include = src->version_regex;
-		if ((f = filter_create(&fc, &cause)) == NULL) {
-			cfg_error(errs, cfg_node_get(at, "versionRegex"),
-			    "versionRegex: %s", cause);
-			free(cause);
-			return (bad + 1);
-		}
-		filter_free(f);
-		conf->tag_regex = xstrdup(src->version_regex);
-	}
+	bad = provider_check_versions(conf, errs, src->version,
+	    src->version_regex, bad);
 	if (conf->order == ORDER_NONE)
 		conf->order = ORDER_PUSHED;
 	return (bad);

@@ -20,23 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
 #include <openssl/rand.h>
 
 #include "azure.h"
 #include "connector.h"
 #include "http.h"
 #include "limit.h"
+#include "token-cache.h"
 
 #define AZ_AHEAD_S	300	/* background refresh this far ahead */
 #define AZ_FRESH_S	60	/* handed out while good this much longer */
 #define AZ_BODY_MAX	(1024 * 1024)
-
-struct az_waiter {
-	az_token_cb		 done;
-	void			*arg;
-	struct az_waiter	*next;
-};
 
 struct az_token {
 	struct az_auth		*auth;
@@ -52,8 +46,7 @@ struct az_token {
 	int			 busy;		/* a refresh under way */
 	unsigned		 fetches;
 	struct limit_req	*req;
-	struct event		*timer;
-	struct az_waiter	*waiters;
+	struct token_cache	 cache;		/* waiters, renewal timer */
 	struct az_token		*next;
 };
 
@@ -84,22 +77,18 @@ wipe(char **s)
 static int
 az_fresh(const struct az_token *t, int64_t now)
 {
-	int64_t	 margin = (t->expires_s - t->obtained_s) / 4;
-
-	if (margin > AZ_FRESH_S)
-		margin = AZ_FRESH_S;
-	return (t->value != NULL && now < t->expires_s - margin);
+	return (t->value != NULL && token_cache_fresh(t->obtained_s,
+	    t->expires_s, AZ_FRESH_S, now));
 }
 
 /* Everyone waiting gets the outcome; the next refresh is planned. */
 static void
 az_token_settle(struct az_token *t, const char *cause)
 {
-	struct az_waiter	*w, *list = t->waiters;
-	struct timeval		 tv = { 0, 0 };
-	int64_t			 now = now_ms() / 1000, at;
+	struct token_waiter	*list = token_cache_take(&t->cache);
+	token_fn		 fn;
+	void			*arg;
 
-	t->waiters = NULL;
 	t->busy = 0;
 	if (cause != NULL)
 		/* The poll that waited says it once; here for debugging. */
@@ -108,18 +97,10 @@ az_token_settle(struct az_token *t, const char *cause)
 		    log_q(t->auth->conn->conf->id), t->kind ==
 		    AZ_TOKEN_ACR_REFRESH ? "acr-refresh" : t->kind ==
 		    AZ_TOKEN_ACR_ACCESS ? "acr-access" : "aad", log_q(cause));
-	else {
-		at = t->expires_s - AZ_AHEAD_S;
-		if (at - now < (t->expires_s - now) / 2)
-			at = now + (t->expires_s - now) / 2;
-		tv.tv_sec = at > now ? at - now : 1;
-		evtimer_add(t->timer, &tv);
-	}
-	while ((w = list) != NULL) {
-		list = w->next;
-		w->done(cause == NULL ? t->value : NULL, cause, w->arg);
-		free(w);
-	}
+	else
+		token_cache_plan(&t->cache, t->expires_s, AZ_AHEAD_S);
+	while (token_cache_pop(&list, &fn, &arg))
+		((az_token_cb)fn)(cause == NULL ? t->value : NULL, cause, arg);
 }
 
 static void
@@ -327,7 +308,7 @@ az_token_refresh(struct az_token *t)
 		return;			/* under way */
 	t->busy = 1;
 	t->used = 0;
-	evtimer_del(t->timer);
+	token_cache_stop(&t->cache);
 	if (t->parent != NULL)
 		az_token_get(t->parent, az_token_parent, t);
 	else
@@ -335,7 +316,7 @@ az_token_refresh(struct az_token *t)
 }
 
 static void
-az_token_timer(evutil_socket_t fd __unused, short ev __unused, void *arg)
+az_token_timer(void *arg)
 {
 	struct az_token	*t = arg;
 
@@ -353,9 +334,7 @@ az_token_new(struct az_auth *a, enum az_token_kind kind,
 	t->auth = a;
 	t->kind = kind;
 	t->parent = parent;
-	t->timer = evtimer_new(a->conn->env->base, az_token_timer, t);
-	if (t->timer == NULL)
-		fatalx("evtimer_new failed");
+	token_cache_init(&t->cache, a->conn->env->base, az_token_timer, t);
 	for (end = &a->tokens; *end != NULL; end = &(*end)->next)
 		;
 	*end = t;
@@ -383,18 +362,13 @@ void
 az_auth_free(struct az_auth *a)
 {
 	struct az_token		*t;
-	struct az_waiter	*w;
 
 	if (a == NULL)
 		return;
 	while ((t = a->tokens) != NULL) {
 		a->tokens = t->next;
 		limit_cancel(t->req);
-		while ((w = t->waiters) != NULL) {
-			t->waiters = w->next;
-			free(w);
-		}
-		event_free(t->timer);
+		token_cache_clear(&t->cache);
 		wipe(&t->value);
 		free(t->base);
 		free(t->service);
@@ -456,7 +430,6 @@ az_auth_acr(struct az_auth *a, const char *base, const char *service,
 void
 az_token_get(struct az_token *t, az_token_cb done, void *arg)
 {
-	struct az_waiter	*w, **end;
 	struct az_token		*p;
 
 	/* The chain above is in use too: keep it fresh. */
@@ -466,28 +439,14 @@ az_token_get(struct az_token *t, az_token_cb done, void *arg)
 		done(t->value, NULL, arg);
 		return;
 	}
-	w = xcalloc(1, sizeof *w);
-	w->done = done;
-	w->arg = arg;
-	for (end = &t->waiters; *end != NULL; end = &(*end)->next)
-		;
-	*end = w;
+	token_cache_wait(&t->cache, (token_fn)done, arg);
 	az_token_refresh(t);
 }
 
 void
 az_token_cancel(struct az_token *t, void *arg)
 {
-	struct az_waiter	**w, *gone;
-
-	for (w = &t->waiters; *w != NULL;) {
-		if ((*w)->arg == arg) {
-			gone = *w;
-			*w = gone->next;
-			free(gone);
-		} else
-			w = &(*w)->next;
-	}
+	token_cache_cancel(&t->cache, arg);
 }
 
 void

@@ -165,4 +165,25 @@ void	 docker_within_close(struct docker_within *);
 /* provider-docker.c: a repository name ("library/nginx", "org/app"). */
 int	 docker_repository_valid(const char *);
 
+/*
+ * docker-details.c: the digest, labels and creation time of one image of a
+ * registry API another family reaches its own way (Ecr's, Acr's): the
+ * manifest by digest (else by tag; a HEAD when only the digest is wanted),
+ * a multi-arch index's linux/amd64 manifest, then the config blob.  The
+ * family's job embeds a struct docker_details first; get() sends one
+ * request of it (what: "manifests" or "blobs") to cb with the job.
+ */
+struct fetch;
+struct fetch_page;
+struct docker_details {
+	struct version	*v;
+	int		 platform;	/* the index's platform manifest */
+	void		(*get)(struct docker_details *, const char *method,
+			    const char *what, const char *ref,
+			    int (*cb)(struct fetch *, struct fetch_page *,
+			    void *), size_t max_body);
+};
+extern const char docker_details_accept[];	/* an Accept: line */
+void	 docker_details_start(struct docker_details *);
+
 #endif

@@ -25,15 +25,10 @@
 #include "fetch.h"
 #include "http.h"
 #include "jwt.h"
+#include "token-cache.h"
 
 #define GCP_REFRESH_AHEAD_S	300	/* renew 5 min before expiry */
 #define GCP_GOOD_S		60	/* a token good this long is used */
-
-struct gcp_waiter {
-	gcp_auth_cb		 done;
-	void			*arg;
-	struct gcp_waiter	*next;
-};
 
 struct gcp_auth {
 	struct env		*env;
@@ -48,11 +43,10 @@ struct gcp_auth {
 	unsigned		 grants;
 	struct http_req		*req;
 	char			*what;		/* the grant's URL, for causes */
-	struct event		*timer;
-	struct gcp_waiter	*waiters;
+	struct token_cache	 cache;		/* waiters, renewal timer */
 };
 
-static void	gcp_auth_refresh(struct gcp_auth *);
+static void	gcp_auth_refresh(void *);
 
 static void
 token_forget(struct gcp_auth *a)
@@ -69,26 +63,17 @@ token_forget(struct gcp_auth *a)
 static void
 gcp_auth_settle(struct gcp_auth *a, const char *cause)
 {
-	struct gcp_waiter	*w, *list = a->waiters;
-	struct timeval		 tv = { 0, 0 };
-	int64_t			 now = now_ms() / 1000, at;
+	struct token_waiter	*list = token_cache_take(&a->cache);
+	token_fn		 fn;
+	void			*arg;
 
-	a->waiters = NULL;
 	if (cause != NULL) {
 		/* No timer: the next poll asks again. */
 		log_warn("gcp token failed", "cause=%s", log_q(cause));
-	} else {
-		at = a->expires_s - GCP_REFRESH_AHEAD_S;
-		if (at - now < (a->expires_s - now) / 2)
-			at = now + (a->expires_s - now) / 2;
-		tv.tv_sec = at > now ? at - now : 1;
-		evtimer_add(a->timer, &tv);
-	}
-	while ((w = list) != NULL) {
-		list = w->next;
-		w->done(cause == NULL ? a->token : NULL, cause, w->arg);
-		free(w);
-	}
+	} else
+		token_cache_plan(&a->cache, a->expires_s, GCP_REFRESH_AHEAD_S);
+	while (token_cache_pop(&list, &fn, &arg))
+		((gcp_auth_cb)fn)(cause == NULL ? a->token : NULL, cause, arg);
 }
 
 /* One line for a cause: the grant, its status, Google's message. */
@@ -224,23 +209,19 @@ gcp_auth_metadata(struct gcp_auth *a)
 }
 
 static void
-gcp_auth_refresh(struct gcp_auth *a)
+gcp_auth_refresh(void *arg)
 {
+	struct gcp_auth	*a = arg;
+
 	if (a->req != NULL)
 		return;			/* already under way */
-	evtimer_del(a->timer);
+	token_cache_stop(&a->cache);
 	if (a->key_error != NULL)
 		gcp_auth_settle(a, a->key_error);
 	else if (a->have_key)
 		gcp_auth_grant(a);
 	else
 		gcp_auth_metadata(a);
-}
-
-static void
-gcp_auth_timer(evutil_socket_t fd __unused, short ev __unused, void *arg)
-{
-	gcp_auth_refresh(arg);
 }
 
 struct gcp_auth *
@@ -267,21 +248,16 @@ gcp_auth_create(struct env *env, const struct gcp_auth_conf *conf)
 		a->metadata_url = xstrdup(conf->metadata_url);
 		xasprintf(&a->what, "metadata server %s", a->metadata_url);
 	}
-	a->timer = evtimer_new(env->base, gcp_auth_timer, a);
-	if (a->timer == NULL)
-		fatalx("evtimer_new failed");
+	token_cache_init(&a->cache, env->base, gcp_auth_refresh, a);
 	return (a);
 }
 
 const char *
 gcp_auth_token(const struct gcp_auth *a)
 {
-	int64_t	 margin = GCP_GOOD_S;
-
 	/* A short-lived token: good until its last quarter. */
-	if ((a->expires_s - a->granted_s) / 4 < margin)
-		margin = (a->expires_s - a->granted_s) / 4;
-	if (a->token == NULL || a->expires_s - now_ms() / 1000 <= margin)
+	if (a->token == NULL || !token_cache_fresh(a->granted_s, a->expires_s,
+	    GCP_GOOD_S, now_ms() / 1000))
 		return (NULL);
 	return (a->token);
 }
@@ -289,34 +265,18 @@ gcp_auth_token(const struct gcp_auth *a)
 void
 gcp_auth_get(struct gcp_auth *a, gcp_auth_cb done, void *arg)
 {
-	struct gcp_waiter	*w, **end;
-
 	if (gcp_auth_token(a) != NULL) {
 		done(a->token, NULL, arg);
 		return;
 	}
-	w = xcalloc(1, sizeof *w);
-	w->done = done;
-	w->arg = arg;
-	for (end = &a->waiters; *end != NULL; end = &(*end)->next)
-		;
-	*end = w;
+	token_cache_wait(&a->cache, (token_fn)done, arg);
 	gcp_auth_refresh(a);
 }
 
 void
 gcp_auth_cancel(struct gcp_auth *a, void *arg)
 {
-	struct gcp_waiter	**w, *gone;
-
-	for (w = &a->waiters; *w != NULL;) {
-		if ((*w)->arg == arg) {
-			gone = *w;
-			*w = gone->next;
-			free(gone);
-		} else
-			w = &(*w)->next;
-	}
+	token_cache_cancel(&a->cache, arg);
 }
 
 void
@@ -335,16 +295,10 @@ gcp_auth_grants(const struct gcp_auth *a)
 void
 gcp_auth_free(struct gcp_auth *a)
 {
-	struct gcp_waiter	*w;
-
 	if (a == NULL)
 		return;
 	http_cancel(a->req);
-	while ((w = a->waiters) != NULL) {
-		a->waiters = w->next;
-		free(w);
-	}
-	event_free(a->timer);
+	token_cache_clear(&a->cache);
 	token_forget(a);
 	gcp_key_clear(&a->key);
 	free(a->key_error);

@@ -225,3 +225,67 @@ gcp_call_cancel(struct gcp_call **slot)
 	*slot = NULL;
 	gcp_call_free(c);
 }
+
+void
+gcp_call_filter(struct gcp_call *c, size_t from,
+    int (*keep)(struct gcp_call *, struct version *))
+{
+	size_t	 i, n;
+
+	for (i = n = from; i < c->vs->n; i++) {
+		if (!keep(c, &c->vs->v[i])) {
+			version_clear(&c->vs->v[i]);
+			continue;
+		}
+		if (n != i)
+			c->vs->v[n] = c->vs->v[i];
+		n++;
+	}
+	c->vs->n = n;
+}
+
+void
+gcp_src_open(struct provider *p, struct gcp_src *s, char *url,
+    gcp_page_cb page)
+{
+	struct fetcher_conf	 fc;
+
+	memset(&fc, 0, sizeof fc);
+	s->fetcher = fetcher_create(p, &fc);
+	s->call = NULL;
+	s->url = url;
+	s->page = page;
+}
+
+void
+gcp_src_list(struct provider *p, const struct list_request *req,
+    provider_done_cb done, void *arg)
+{
+	struct gcp_src	*s = p->data;
+
+	gcp_call_list(p, s->fetcher, &s->call, s->url, req, 0, s->page, done,
+	    arg);
+}
+
+void
+gcp_src_cancel(struct provider *p)
+{
+	struct gcp_src	*s = p->data;
+
+	if (s != NULL)
+		gcp_call_cancel(&s->call);
+}
+
+void
+gcp_src_free(struct provider *p)
+{
+	struct gcp_src	*s = p->data;
+
+	if (s == NULL)
+		return;
+	gcp_call_cancel(&s->call);
+	fetcher_free(s->fetcher);
+	free(s->url);
+	free(s);
+	p->data = NULL;
+}

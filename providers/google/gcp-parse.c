@@ -175,7 +175,7 @@ int
 gcp_parse_gcs_objects(const cJSON *page, struct versions *out, char **cause)
 {
 	const cJSON	*items, *it;
-	const char	*name, *digest, *s;
+	const char	*name, *digest, *gen, *key, *s;
 	struct version	*v;
 	int		 bad;
 
@@ -190,13 +190,23 @@ gcp_parse_gcs_objects(const cJSON *page, struct versions *out, char **cause)
 		if (name[strlen(name) - 1] == '/')
 			continue;
 		v = versions_add(out, name);
-		/* Composite objects have no md5Hash: crc32c then. */
-		if ((digest = json_str(it, "md5Hash")) != NULL &&
-		    *digest != '\0')
-			v->digest = xstrdup(digest);
-		else if ((digest = json_str(it, "crc32c")) != NULL &&
-		    *digest != '\0')
-			v->digest = xstrdup(digest);
+		/*
+		 * Composite objects have no md5Hash: crc32c then.  Every
+		 * write makes a new generation, the same bytes or not: the
+		 * digest carries it (HASH@GENERATION), so the core sees an
+		 * object written again as updated.
+		 */
+		key = "md5Hash";
+		if ((digest = json_str(it, key)) == NULL || *digest == '\0')
+			digest = json_str(it, (key = "crc32c"));
+		gen = json_str(it, "generation");
+		if (digest != NULL && *digest != '\0') {
+			version_set_meta(v, key, digest);
+			if (gen != NULL && *gen != '\0')
+				xasprintf(&v->digest, "%s@%s", digest, gen);
+			else
+				v->digest = xstrdup(digest);
+		}
 		v->pushed_at = time_field(it, "updated");
 		v->size = num_field(it, "size");
 		version_set(v, "path", name);

@@ -121,6 +121,32 @@ void	 gcp_call_list(struct provider *, struct fetcher *,
 void	 gcp_call_cancel(struct gcp_call **slot);	/* NULL *slot ok */
 /* Trim c->vs to c->max; 1 (and truncated set) when the cap was hit. */
 int	 gcp_call_capped(struct gcp_call *);
+/*
+ * Keep the versions of c->vs from `from` on that keep() says 1 for (it may
+ * add to them); the others are cleared.
+ */
+void	 gcp_call_filter(struct gcp_call *, size_t from,
+	    int (*keep)(struct gcp_call *, struct version *));
+
+/*
+ * A GoogleCloudStorage or GoogleArtifactRegistry source (the first member
+ * of its p->data): its fetcher, its first page's URL and the listing in
+ * flight.  list, cancel and free are the same for both: the entries name
+ * gcp_src_list, gcp_src_cancel and gcp_src_free.
+ */
+struct gcp_src {
+	struct fetcher	*fetcher;
+	struct gcp_call	*call;
+	char		*url;		/* the first page's */
+	gcp_page_cb	 page;
+};
+/* Fill s for p: a fetcher of p's; url is taken. */
+void	 gcp_src_open(struct provider *, struct gcp_src *, char *url,
+	    gcp_page_cb);
+void	 gcp_src_list(struct provider *, const struct list_request *,
+	    provider_done_cb, void *);
+void	 gcp_src_cancel(struct provider *);
+void	 gcp_src_free(struct provider *);	/* frees p->data too */
 
 /* gcp-parse.c: pure parsers. */
 int	 gcp_parse_key(const char *body, size_t len, struct gcp_key *,

@@ -42,12 +42,6 @@ struct gar_source {
 	char		*digest;	/* accepted, ignored */
 };
 
-struct gar {
-	struct fetcher	*fetcher;
-	struct gcp_call	*call;
-	char		*url;
-};
-
 #define SRC_OFF(f)	offsetof(struct gar_source, f)
 
 static const struct cfg_key gar_source_keys[] = {
@@ -93,9 +87,6 @@ gar_check(struct source_conf *conf, struct cfg_errors *errs)
 	static const char *const names[] = { "project", "region",
 	    "repositoryName" };
 	const char		*vals[3];
-	struct filter_conf	 fc;
-	struct filter		*f;
-	char			*cause;
 	int			 bad = 0;
 	size_t			 i;
 
@@ -116,28 +107,8 @@ gar_check(struct source_conf *conf, struct cfg_errors *errs)
 		    "not a package name", log_q(src->package));
 		bad++;
 	}
-	if (src->version != NULL && src->version_regex != NULL) {
-		cfg_error(errs, cfg_node_get(at, "versionRegex"), "version and "
-		    "versionRegex: give one of them");
-		bad++;
-	}
-	if (src->version_regex != NULL && conf->tag_regex != NULL) {
-		cfg_error(errs, cfg_node_get(at, "versionRegex"),
-		    "versionRegex and tagRegex both filter versions: give one");
-		bad++;
-	}
-	if (src->version_regex != NULL && bad == 0) {
-		memset(&fc, 0, sizeof fc);
-		fc.include = src->version_regex;
-		if ((f = filter_create(&fc, &cause)) == NULL) {
-			cfg_error(errs, cfg_node_get(at, "versionRegex"),
-			    "versionRegex: %s", cause);
-			free(cause);
-			return (bad + 1);
-		}
-		filter_free(f);
-		conf->tag_regex = xstrdup(src->version_regex);
-	}
+	bad = provider_check_versions(conf, errs, src->version,
+	    src->version_regex, bad);
 	if (conf->order == ORDER_NONE)
 		conf->order = ORDER_PUSHED;
 	return (bad);
@@ -157,27 +128,16 @@ gar_identity(const struct source_conf *conf)
 }
 
 /* version: only that one is a version of the source. */
-static void
-gar_only(struct gcp_call *c, size_t from)
+static int
+gar_only(struct gcp_call *c, struct version *v)
 {
 	const struct gar_source	*src = c->p->conf->data;
-	size_t			 i, keep;
 
-	for (i = keep = from; i < c->vs->n; i++) {
-		if (src->version != NULL && strcmp(c->vs->v[i].name,
-		    src->version) != 0) {
-			version_clear(&c->vs->v[i]);
-			continue;
-		}
-		if (keep != i)
-			c->vs->v[keep] = c->vs->v[i];
-		if (src->type != GAR_DOCKER) {
-			version_set(&c->vs->v[keep], "format",
-			    gar_types[src->type]);
-		}
-		keep++;
-	}
-	c->vs->n = keep;
+	if (src->version != NULL && strcmp(v->name, src->version) != 0)
+		return (0);
+	if (src->type != GAR_DOCKER)
+		version_set(v, "format", gar_types[src->type]);
+	return (1);
 }
 
 static int
@@ -197,45 +157,23 @@ gar_page(struct gcp_call *c, struct fetch *f, struct fetch_page *pg)
 		free(cause);
 		return (FETCH_FAILED);
 	}
-	gar_only(c, from);
+	gcp_call_filter(c, from, gar_only);
 	return (FETCH_NEXT);
-}
-
-static void
-gar_list(struct provider *p, const struct list_request *req,
-    provider_done_cb done, void *arg)
-{
-	struct gar	*g = p->data;
-
-	gcp_call_list(p, g->fetcher, &g->call, g->url, req, 0, gar_page, done,
-	    arg);
-}
-
-static void
-gar_cancel(struct provider *p)
-{
-	struct gar	*g = p->data;
-
-	if (g != NULL)
-		gcp_call_cancel(&g->call);
 }
 
 static int
 gar_init(struct provider *p, char **cause __unused)
 {
 	const struct gar_source	*src = p->conf->data;
-	struct fetcher_conf	 fc;
-	struct gar		*g;
-	char			*ep, *pkg, *repo, *reg;
+	struct gcp_src		*g;
+	char			*ep, *pkg, *repo, *reg, *url;
 
 	g = xcalloc(1, sizeof *g);
-	memset(&fc, 0, sizeof fc);
-	g->fetcher = fetcher_create(p, &fc);
 	ep = gcp_endpoint(p->connector, GCP_AR);
 	pkg = url_escape(src->package);
 	p->fields = cJSON_CreateObject();
 	if (src->type == GAR_DOCKER) {
-		xasprintf(&g->url, "%s/v1/projects/%s/locations/%s/"
+		xasprintf(&url, "%s/v1/projects/%s/locations/%s/"
 		    "repositories/%s/dockerImages?pageSize=%d", ep,
 		    src->project, src->region, src->repository, GAR_PAGE);
 		xasprintf(&reg, "%s-docker.pkg.dev", src->region);
@@ -247,7 +185,7 @@ gar_init(struct provider *p, char **cause __unused)
 		free(repo);
 		p->kind = KIND_CONTAINER;
 	} else {
-		xasprintf(&g->url, "%s/v1/projects/%s/locations/%s/"
+		xasprintf(&url, "%s/v1/projects/%s/locations/%s/"
 		    "repositories/%s/packages/%s/versions?pageSize=%d"
 		    "&view=FULL", ep, src->project, src->region,
 		    src->repository, pkg, GAR_PAGE);
@@ -260,22 +198,9 @@ gar_init(struct provider *p, char **cause __unused)
 	}
 	free(pkg);
 	free(ep);
+	gcp_src_open(p, g, url, gar_page);
 	p->data = g;
 	return (0);
-}
-
-static void
-gar_free(struct provider *p)
-{
-	struct gar	*g = p->data;
-
-	if (g == NULL)
-		return;
-	gcp_call_cancel(&g->call);
-	fetcher_free(g->fetcher);
-	free(g->url);
-	free(g);
-	p->data = NULL;
 }
 
 const struct provider_entry provider_gar_entry = {
@@ -287,7 +212,7 @@ const struct provider_entry provider_gar_entry = {
 	.check = gar_check,
 	.identity = gar_identity,
 	.init = gar_init,
-	.list = gar_list,
-	.cancel = gar_cancel,
-	.free = gar_free,
+	.list = gcp_src_list,
+	.cancel = gcp_src_cancel,
+	.free = gcp_src_free,
 };

@@ -4,11 +4,12 @@
  * literal prefix of artifactPath (an object's name, a folder ending in
  * '/', or a regex: its literal start)
  * and pageToken paging, 1000 objects a page.  Version = object name,
- * digest = md5Hash (crc32c for composite objects, which have none),
- * pushedAt = updated, size; the generation is metadata.  An object written
- * again under the same name has new bytes, so a new digest: an
- * artifact.updated.  An unknown bucket (404) or a missing role (403) fails
- * this source with Google's own message.
+ * digest = md5Hash (crc32c for composite objects, which have none) at the
+ * object's generation, "HASH@GENERATION", pushedAt = updated, size.  An
+ * object written again under the same name is a new generation, so a new
+ * digest, the same bytes or not: an artifact.updated.  An unknown bucket
+ * (404) or a missing role (403) fails this source with Google's own
+ * message.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -33,9 +34,7 @@ struct gcs_source {
 };
 
 struct gcs {
-	struct fetcher	*fetcher;
-	struct gcp_call	*call;
-	char		*url;		/* the first page's */
+	struct gcp_src	 s;		/* first: gcp_src_list's */
 	int		 exact;		/* artifactPath names one object */
 };
 
@@ -128,65 +127,43 @@ gcs_identity(const struct source_conf *conf)
 	return (id);
 }
 
+/* An exact artifactPath: only that object is a version. */
 static int
-gcs_page(struct gcp_call *c, struct fetch *f, struct fetch_page *pg)
+gcs_only(struct gcp_call *c, struct version *v)
 {
 	const struct gcs	*g = c->p->data;
 	const struct gcs_source	*src = c->p->conf->data;
-	size_t			 from = c->vs->n, i, keep;
-	char			*cause = NULL;
+
+	if (g->exact && strcmp(v->name, src->artifact_path) != 0)
+		return (0);
+	version_set_meta(v, "bucket", src->bucket);
+	return (1);
+}
+
+static int
+gcs_page(struct gcp_call *c, struct fetch *f, struct fetch_page *pg)
+{
+	size_t	 from = c->vs->n;
+	char	*cause = NULL;
 
 	if (gcp_parse_gcs_objects(pg->json, c->vs, &cause) != 0) {
 		fetch_fail(f, 0, "GET %s: %s", pg->url, cause);
 		free(cause);
 		return (FETCH_FAILED);
 	}
-	for (i = keep = from; i < c->vs->n; i++) {
-		if (g->exact && strcmp(c->vs->v[i].name,
-		    src->artifact_path) != 0) {
-			version_clear(&c->vs->v[i]);
-			continue;
-		}
-		if (keep != i)
-			c->vs->v[keep] = c->vs->v[i];
-		version_set_meta(&c->vs->v[keep], "bucket", src->bucket);
-		keep++;
-	}
-	c->vs->n = keep;
+	gcp_call_filter(c, from, gcs_only);
 	return (FETCH_NEXT);
-}
-
-static void
-gcs_list(struct provider *p, const struct list_request *req,
-    provider_done_cb done, void *arg)
-{
-	struct gcs	*g = p->data;
-
-	gcp_call_list(p, g->fetcher, &g->call, g->url, req, 0, gcs_page, done,
-	    arg);
-}
-
-static void
-gcs_cancel(struct provider *p)
-{
-	struct gcs	*g = p->data;
-
-	if (g != NULL)
-		gcp_call_cancel(&g->call);
 }
 
 static int
 gcs_init(struct provider *p, char **cause __unused)
 {
 	const struct gcs_source	*src = p->conf->data;
-	struct fetcher_conf	 fc;
 	struct gcs		*g;
 	struct buf		 url = { 0 };
 	char			*ep, *e, *prefix;
 
 	g = xcalloc(1, sizeof *g);
-	memset(&fc, 0, sizeof fc);
-	g->fetcher = fetcher_create(p, &fc);
 	if (src->artifact_path == NULL)
 		prefix = xstrdup("");
 	else if (is_regex(src->artifact_path))
@@ -206,27 +183,13 @@ gcs_init(struct provider *p, char **cause __unused)
 		buf_printf(&url, "&prefix=%s", e);
 		free(e);
 	}
-	g->url = buf_take(&url);
+	gcp_src_open(p, &g->s, buf_take(&url), gcs_page);
 	free(prefix);
 	free(ep);
 	p->fields = cJSON_CreateObject();
 	cJSON_AddStringToObject(p->fields, "bucket", src->bucket);
 	p->data = g;
 	return (0);
-}
-
-static void
-gcs_free(struct provider *p)
-{
-	struct gcs	*g = p->data;
-
-	if (g == NULL)
-		return;
-	gcp_call_cancel(&g->call);
-	fetcher_free(g->fetcher);
-	free(g->url);
-	free(g);
-	p->data = NULL;
 }
 
 const struct provider_entry provider_gcs_entry = {
@@ -238,7 +201,7 @@ const struct provider_entry provider_gcs_entry = {
 	.check = gcs_check,
 	.identity = gcs_identity,
 	.init = gcs_init,
-	.list = gcs_list,
-	.cancel = gcs_cancel,
-	.free = gcs_free,
+	.list = gcp_src_list,
+	.cancel = gcp_src_cancel,
+	.free = gcp_src_free,
 };

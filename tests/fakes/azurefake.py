@@ -28,7 +28,11 @@ Every token the fake issues expires (lifetimes settable) and an expired one
 is refused, so a client that does not renew fails.  Faults:
 fault(prefix, kind, count, retry_after) makes the next `count` requests
 whose path starts with prefix fail with 429 (Retry-After), 500, garbage,
-html, truncate, huge or signin (a 203 HTML page).  requests() is the log.
+html, truncate, huge or signin (a 203 HTML page); count -1 is for good.
+requests() is the log.  For the conformance suite, listings(key) logs the
+listing requests of one target (time, status, Authorization scheme): ACR's
+/acr/v1/<repo>/_tags as ("acr", repo), a feed's packages and versions
+requests as ("feed", feed); repo_page_size(repo, n) pages one repository.
 """
 
 import base64
@@ -134,6 +138,9 @@ class State:
         self.aad_life = 3600
         self.acr_life = 3600
         self.page_size = None   # the registry's own cap on n
+        self.repo_page = {}     # repo -> its own cap on n
+        self.listing_lock = threading.Lock()
+        self.listings = {}      # target key -> [(unix s, status, auth)]
         self.blobs = {}         # digest -> (media type, bytes)
         self.clock = time.time
 
@@ -165,8 +172,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.state
         with st.lock:
             for f in st.faults:
-                if path.startswith(f[0]) and f[2] > 0:
-                    f[2] -= 1
+                if path.startswith(f[0]) and f[2] != 0:
+                    if f[2] > 0:
+                        f[2] -= 1
                     return f[1], f[3]
         return None, None
 
@@ -199,8 +207,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, b'{"pad": "' + b"x" * (20 * 1024 * 1024) +
                        b'"}')
 
+    def send_response(self, code, message=None):
+        """Every answer: a listing of a target goes into its log."""
+        key = getattr(self, "listing_key", None)
+        if key is not None:
+            self.listing_key = None
+            auth = self.headers.get("Authorization", "").split(" ")[0]
+            with self.state.listing_lock:   # answers may go under .lock
+                self.state.listings.setdefault(key, []).append(
+                    (time.time(), code, auth or None))
+        super().send_response(code, message)
+
+    @staticmethod
+    def listing_of(path):
+        parts = [urllib.parse.unquote(p) for p in path.split("/")]
+        if path.startswith("/acr/v1/") and path.endswith("/_tags"):
+            return ("acr", path[len("/acr/v1/"):-len("/_tags")])
+        if "/_apis/packaging/" in path and "Feeds" in parts:
+            i = parts.index("Feeds")
+            if len(parts) > i + 1:
+                return ("feed", parts[i + 1])
+        return None
+
     def handle_any(self):
         url = urllib.parse.urlsplit(self.path)
+        self.listing_key = self.listing_of(url.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         with self.state.lock:
@@ -493,6 +524,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(query.get("n", "100"))
         if st.page_size is not None:
             n = min(n, st.page_size)
+        if repo in st.repo_page:
+            n = min(n, st.repo_page[repo])
         start = 0
         if "last" in query:
             start = order.index(query["last"]) + 1 \
@@ -669,6 +702,21 @@ class AzureFake:
     def set_page_size(self, n):
         with self.state.lock:
             self.state.page_size = n
+
+    def repo_page_size(self, repo, n):
+        with self.state.lock:
+            self.state.repo_page[repo] = n
+
+    def listings(self, key):
+        with self.state.listing_lock:
+            return list(self.state.listings.get(key, []))
+
+    def reset_targets(self):
+        """Forget every fault, repository page size and listing."""
+        with self.state.lock:
+            self.state.faults = []
+            self.state.repo_page = {}
+            self.state.listings = {}
 
     def fault(self, prefix, kind, count=1, retry_after=1):
         with self.state.lock:

@@ -19,11 +19,21 @@ One HTTP server on a free 127.0.0.1 port answers as these services do:
   oauth2accesstoken:ACCESS_TOKEN, tags/list with the `manifest` map.
 
 Every API request must carry a token this fake granted and that has not
-expired (expire_tokens() ends them all at once: a token expiring mid-run).
+expired (expire_tokens() ends them all at once: a token expiring mid-run;
+token_lifetime(s) makes access and gcr.io registry tokens live s seconds).
 Faults: fault(service, kind, count) makes the next `count` requests of a
 service (token, metadata, storage, ar, gcr) fail with `throttle` (429
 RESOURCE_EXHAUSTED), `500`, `garbage`, `html`, `truncate` or `huge`.
 page_cap(n) makes every listing page at most n long (paging tests).
+
+Per target (the conformance suite's: a bucket, an Artifact Registry
+repository, a gcr.io image path): target_fault(key, kind, count,
+retry_after) fails that target's listings only (`429` with Retry-After,
+`garbage`, `html`, `truncate`, `huge`; count -1: until reset),
+target_page_size(key, n) pages them (gcr.io's tags/list then pages by n
+and last with a Link header, as the registry API does), and listings(key)
+is the log of its listing requests: time, status and the Authorization
+scheme.  Keys: ("gcs", bucket), ("ar", repository), ("gcr", image path).
 
     fake = GoogleFake().start()
     key = fake.service_account("reader@p.iam.gserviceaccount.com")
@@ -84,7 +94,7 @@ class State:
         self.lock = threading.Lock()
         self.accounts = {}      # email -> public PEM
         self.tokens = {}        # access token -> (expires, email)
-        self.registry_tokens = set()
+        self.registry_tokens = {}   # gcr token -> expiry
         self.blobs = {}         # digest -> bytes (image configs)
         self.lifetime = 3600
         self.cap = 1000
@@ -95,6 +105,10 @@ class State:
         self.grants = []        # (ok, email or reason, claims)
         self.log = []           # (service, path, authorized)
         self.metadata_account = "default@fake.iam.gserviceaccount.com"
+        self.target_faults = {}  # key -> [kind, count, retry_after]
+        self.target_cap = {}    # key -> listing page size
+        self.listing_lock = threading.Lock()
+        self.listings = {}      # key -> [(unix s, status, auth scheme)]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -167,8 +181,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
             self.close_connection = True
         elif kind == "huge":
+            # More than any body cap of the watcher's (gcr's: 32 MiB).
             body = b'{"items": [' + b'{"name": "x"},' * 3000000 + b'{}]}'
             self.send(200, body)
+
+    def send_response(self, code, message=None):
+        """Every answer: a listing of a target goes into its log."""
+        key = getattr(self, "listing_key", None)
+        if key is not None:
+            self.listing_key = None
+            auth = (self.headers.get("Authorization") or "").split(" ")[0]
+            with self.st.listing_lock:   # answers may go under .lock
+                self.st.listings.setdefault(key, []).append(
+                    (time.time(), code, auth or None))
+        super().send_response(code, message)
+
+    def listing_of(self, raw):
+        """The target a listing request reads, or None."""
+        seg = raw.split("/")
+        if raw.startswith("/storage/v1/b/") and len(seg) == 6 and \
+                seg[5] == "o":
+            return ("gcs", urllib.parse.unquote(seg[4]))
+        if raw.startswith("/v1/projects/") and len(seg) >= 9 and \
+                seg[-1] in ("dockerImages", "versions"):
+            return ("ar", seg[7])
+        if raw.startswith("/v2/") and raw.endswith("/tags/list"):
+            return ("gcr", raw[4:-len("/tags/list")])
+        return None
+
+    def target_fault(self, key):
+        """A fault set on this target's listings: played, True."""
+        with self.st.lock:
+            rule = self.st.target_faults.get(key)
+            if not rule or rule[1] == 0:
+                return False
+            rule[1] -= 1
+            kind, retry_after = rule[0], rule[2]
+        if kind == "429":
+            self.send(429, {"error": {
+                "code": 429, "status": "RESOURCE_EXHAUSTED",
+                "message": "Quota exceeded for quota metric 'Read "
+                           "requests'"}},
+                extra={"Retry-After": str(retry_after or 1)})
+        else:
+            self.play_fault(kind)
+        return True
 
     def form(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -258,6 +315,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
         raw = url.path
+        self.listing_key = self.listing_of(raw)
+        if self.listing_key is not None and \
+                self.target_fault(self.listing_key):
+            return
         try:
             if raw.startswith("/computeMetadata/"):
                 return self.metadata(raw, q)
@@ -303,7 +364,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             size = int((q.get(size_param) or ["1000"])[0])
         except ValueError:
             raise GError(400, "INVALID_ARGUMENT", "bad page size")
-        size = max(1, min(size, 1000, self.st.cap))
+        with self.st.lock:
+            cap = self.st.target_cap.get(self.listing_key, self.st.cap)
+        size = max(1, min(size, 1000, self.st.cap, cap))
         start = 0
         token = (q.get("pageToken") or [""])[0]
         if token:
@@ -389,7 +452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         with self.st.lock:
             ok = auth.startswith("Bearer ") and \
-                auth[7:] in self.st.registry_tokens
+                self.st.registry_tokens.get(auth[7:], 0) > time.time()
             self.st.log.append(("gcr", self.path, ok))
         if not ok:
             realm = self.base_url() + "/v2/token"
@@ -408,18 +471,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.send(404, {"errors": [{
                         "code": "NAME_UNKNOWN", "message": "Repository "
                         "\"%s\" not found" % repo}]})
+                cap = self.st.target_cap.get(("gcr", repo))
+                every = sorted(t for im in images.values()
+                               for t in im["tags"])
+                page, link = every, None
+                if cap is not None:
+                    last = (q.get("last") or [""])[0]
+                    start = sum(1 for t in every if last and t <= last)
+                    page = every[start:start + cap]
+                    if start + cap < len(every):
+                        link = '</v2/%s/tags/list?n=%d&last=%s>; ' \
+                            'rel="next"' % (repo, cap, urllib.parse.quote(
+                                page[-1]))
                 manifest, tags = {}, []
                 for digest, im in images.items():
+                    mine = [t for t in im["tags"] if t in page]
+                    if cap is not None and not mine:
+                        continue
                     manifest[digest] = {
                         "imageSizeBytes": str(im["size"]), "layerId": "",
                         "mediaType": "application/vnd.docker.distribution."
                                      "manifest.v2+json",
-                        "tag": list(im["tags"]),
+                        "tag": mine,
                         "timeCreatedMs": str(int(im["uploaded"] * 1000)),
                         "timeUploadedMs": str(int(im["uploaded"] * 1000))}
-                    tags += im["tags"]
+                    tags += mine
             return self.send(200, {"child": [], "manifest": manifest,
-                                   "name": repo, "tags": sorted(tags)})
+                                   "name": repo, "tags": sorted(tags)},
+                             extra={"Link": link} if link else None)
         if "/blobs/" in raw:
             repo, ref = raw[4:].split("/blobs/", 1)
             with self.st.lock:
@@ -463,13 +542,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "code": "UNAUTHORIZED", "message": "Not Authorized."}]})
         token = "gcr-" + uuid.uuid4().hex
         with self.st.lock:
-            self.st.registry_tokens.add(token)
-        self.send(200, {"token": token, "expires_in": 3600})
+            life = self.st.lifetime     # as long as access tokens live
+            self.st.registry_tokens[token] = time.time() + life
+        self.send(200, {"token": token, "expires_in": life})
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass    # a client that hung up on a huge or truncated answer
 
 
 class GoogleFake:
@@ -527,6 +610,25 @@ class GoogleFake:
     def fault(self, service, kind, count=1):
         with self.state.lock:
             self.state.faults[service] = [kind, count]
+
+    def target_fault(self, key, kind, count=-1, retry_after=None):
+        with self.state.lock:
+            self.state.target_faults[key] = [kind, count, retry_after]
+
+    def target_page_size(self, key, n):
+        with self.state.lock:
+            self.state.target_cap[key] = n
+
+    def listings(self, key):
+        with self.state.listing_lock:
+            return list(self.state.listings.get(key, []))
+
+    def reset_targets(self):
+        """Forget every target's faults, page size and listings."""
+        with self.state.lock:
+            self.state.target_faults = {}
+            self.state.target_cap = {}
+            self.state.listings = {}
 
     def bucket(self, name):
         with self.state.lock:

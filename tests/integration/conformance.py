@@ -55,6 +55,8 @@ counts it as skipped, not passed).  A driver without http_faults names its
 protocol's own faults in FAULTS.
 A listing that holds names beyond the target's versions (npm's dist-tags)
 names them in Driver.extra_names.
+DENIED and wrong_env() say how a driver's wrong credentials look;
+WHOLE_REQUESTS how many requests read an unpaged listing.
 """
 
 import json
@@ -96,6 +98,11 @@ class Driver:
     # RecoveryCase: a fault that fails every listing of its target until
     # clear_fault() lifts it.
     RECOVERY_FAULT = None
+    # What a poll refused for wrong credentials says (None: the default
+    # of its kind of auth).
+    DENIED = None
+    # Requests of a poll that reads an unpaged listing whole.
+    WHOLE_REQUESTS = 1
     # Watch fields a case adds to every source (e.g. a digest check period).
     WATCH = {}
 
@@ -153,6 +160,10 @@ class Driver:
         """Names target's listing holds beyond its versions (npm's
         dist-tags: `latest` always)."""
         return []
+
+    def wrong_env(self):
+        """The watcher's environment that makes its credentials wrong."""
+        return {PASSWORD_ENV: "not-the-password"}
 
     def ready_to_repoint(self, case, watcher, source, target, version):
         """Wait until the watcher knows version's digest (default: the
@@ -398,7 +409,8 @@ class ConformanceCases:
         else:
             if first is not None:
                 self.assertGreaterEqual(len(first), 1)
-            self.assertEqual(int(logfmt(line)["requests"]), 1)
+            self.assertEqual(int(logfmt(line)["requests"]),
+                             self.driver.WHOLE_REQUESTS)
         digest = self.driver.add(target, "9.9.9")
         [delivery] = self.hook.wait_accepted(1)
         self.assert_event(delivery, "created", "paged", target, "9.9.9",
@@ -450,12 +462,12 @@ class ConformanceCases:
         target = self.driver.target(self.name("deny"), ["1.0.0"], auth=True)
         state = self.state_dir("deny-%s" % self.driver.SOURCE_TYPE)
         watcher = self.run_one("deny", target, auth=True, state=state,
-                               env={PASSWORD_ENV: "not-the-password"})
+                               env=self.driver.wrong_env())
         [line] = watcher.wait_log(r'msg="poll failed".*source=deny ')
-        self.assertRegex(logfmt(line)["error"],
-                         r"401|[Uu]nauthori|denied" if kind == "challenge"
-                         else r"(?i)401|403|unauthori|denied|refused|"
-                         r"authenticat")
+        denied = self.driver.DENIED or (
+            r"401|[Uu]nauthori|denied" if kind == "challenge"
+            else r"(?i)401|403|unauthori|denied|refused|authenticat")
+        self.assertRegex(logfmt(line)["error"], denied)
         failed = len(self.source_lines(watcher, "deny",
                                        r'msg="poll failed"'))
         if self.driver.has("listing_log"):

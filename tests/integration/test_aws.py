@@ -23,7 +23,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
 from awsfake import AwsFake, digest_of  # noqa: E402
-from harness import Watcher, Webhook, Workdir, webhook_sink  # noqa: E402
+from cloudcase import CloudCase  # noqa: E402
+from harness import Watcher, Webhook, Workdir  # noqa: E402
 from s3front import S3Front  # noqa: E402
 
 HOOK_SECRET = "aws-hook-secret"
@@ -49,7 +50,11 @@ def aws_connector(identifier, fake, s3=None, secret_ref="aws_secret",
                           "spec": spec}}
 
 
-class Aws(unittest.TestCase):
+class Aws(CloudCase):
+    SECRETS = {"aws_key": "AW_AWS_KEY", "aws_secret": "AW_AWS_SECRET",
+               "s3_key": "AW_S3_KEY", "s3_secret": "AW_S3_SECRET",
+               "wrong": "AW_WRONG"}
+
     @classmethod
     def setUpClass(cls):
         cls.workdir = Workdir("aw-aws-")
@@ -79,44 +84,10 @@ class Aws(unittest.TestCase):
         env.update(extra)
         return env
 
-    def config(self, name, connectors, sources):
-        return {
-            "store": {"type": "lmdb",
-                      "path": os.path.join(self.workdir.path, name)},
-            "secrets": {"hook_key": "env:AW_HOOK_KEY",
-                        "aws_key": "env:AW_AWS_KEY",
-                        "aws_secret": "env:AW_AWS_SECRET",
-                        "s3_key": "env:AW_S3_KEY",
-                        "s3_secret": "env:AW_S3_SECRET",
-                        "wrong": "env:AW_WRONG"},
-            "connectors": connectors,
-            "sources": sources,
-            "sinks": [webhook_sink("hook", self.hook)],
-        }
-
-    def events_of(self, source, before):
-        return [d["event"] for d in self.hook.accepted()[before:]
-                if d["event"]["data"]["sourceId"] == source]
-
-    def wait_events(self, source, before, count, timeout=20.0):
-        def enough():
-            got = self.events_of(source, before)
-            return got if len(got) >= count else None
-        return self.hook.wait_for(enough, timeout,
-                                  "%d events of %s" % (count, source))
-
     def no_secrets(self, watcher, *more):
         text = "\n".join(watcher.logs + watcher.stdout)
         for secret in (SECRET, "S3RVER/", "not-the-secret") + more:
             self.assertNotIn(secret, text)
-
-    def start(self, name, connectors, sources, **env):
-        watcher = Watcher(self.workdir, self.config(name, connectors,
-                                                    sources),
-                          env=self.env(**env))
-        watcher.start()
-        self.addCleanup(watcher.kill)
-        return watcher
 
     # ---------------------------------------------------------------- ECR
 

@@ -23,7 +23,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
 from azurefake import AzureFake, make_certificate  # noqa: E402
-from harness import Watcher, Webhook, Workdir, webhook_sink  # noqa: E402
+from cloudcase import CloudCase  # noqa: E402
+from harness import Watcher, Webhook, Workdir  # noqa: E402
 
 HOOK_SECRET = "azure-hook-secret"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -90,7 +91,11 @@ def artifacts_source(identifier, connector, feed, package, ptype="maven",
             "interval": "1s", "spec": spec}
 
 
-class Azure(unittest.TestCase):
+class Azure(CloudCase):
+    SECRETS = {"az_secret": "AW_AZ_SECRET", "az_wrong": "AW_AZ_WRONG",
+               "az_admin": "AW_AZ_ADMIN", "az_pat": "AW_AZ_PAT",
+               "az_badpat": "AW_AZ_WRONG"}
+
     @classmethod
     def setUpClass(cls):
         cls.workdir = Workdir("aw-azure-")
@@ -117,42 +122,17 @@ class Azure(unittest.TestCase):
         self.fake.set_page_size(None)
 
     def config(self, name, connectors, sources):
-        return {
-            "store": {"type": "lmdb",
-                      "path": os.path.join(self.workdir.path, name)},
-            "secrets": {"hook_key": "env:AW_HOOK_KEY",
-                        "az_secret": "env:AW_AZ_SECRET",
-                        "az_wrong": "env:AW_AZ_WRONG",
-                        "az_cert": "file:" + os.path.join(
-                            self.workdir.path, "cert.pem"),
-                        "az_admin": "env:AW_AZ_ADMIN",
-                        "az_pat": "env:AW_AZ_PAT",
-                        "az_badpat": "env:AW_AZ_WRONG"},
-            "connectors": connectors,
-            "sources": sources,
-            "sinks": [webhook_sink("hook", self.hook)],
-        }
+        config = super().config(name, connectors, sources)
+        config["secrets"]["az_cert"] = "file:" + os.path.join(
+            self.workdir.path, "cert.pem")
+        return config
 
-    def start(self, name, connectors, sources):
+    def env(self, **extra):
         env = {"AW_HOOK_KEY": HOOK_SECRET, "AW_AZ_SECRET": SECRET,
                "AW_AZ_WRONG": "not-the-secret-value", "AW_AZ_ADMIN":
                ADMIN_PW, "AW_AZ_PAT": PAT}
-        watcher = Watcher(self.workdir, self.config(name, connectors,
-                                                    sources), env=env)
-        watcher.start()
-        self.addCleanup(watcher.kill)
-        return watcher
-
-    def events_of(self, source, before):
-        return [d["event"] for d in self.hook.accepted()[before:]
-                if d["event"]["data"]["sourceId"] == source]
-
-    def wait_events(self, source, before, count, timeout=20.0):
-        def enough():
-            got = self.events_of(source, before)
-            return got if len(got) >= count else None
-        return self.hook.wait_for(enough, timeout,
-                                  "%d events of %s" % (count, source))
+        env.update(extra)
+        return env
 
     def no_secrets(self, watcher):
         text = "\n".join(watcher.logs + watcher.stdout)

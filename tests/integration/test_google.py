@@ -22,7 +22,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 
 from googlefake import GoogleFake, digest_of, make_rsa_key  # noqa: E402
-from harness import Watcher, Webhook, Workdir, webhook_sink  # noqa: E402
+from cloudcase import CloudCase  # noqa: E402
+from harness import Watcher, Webhook, Workdir  # noqa: E402
 
 HOOK_SECRET = "google-hook-secret"
 EMAIL = "reader@fake-project.iam.gserviceaccount.com"
@@ -42,7 +43,10 @@ def gcp_connector(identifier, fake, cred_type="ManualConfig",
                           "spec": spec}}
 
 
-class Google(unittest.TestCase):
+class Google(CloudCase):
+    SECRETS = {"gcp_key": "AW_GCP_KEY", "gcp_wrong": "AW_GCP_WRONG",
+               "gcp_garbage": "AW_GCP_GARBAGE"}
+
     @classmethod
     def setUpClass(cls):
         cls.workdir = Workdir("aw-google-")
@@ -73,30 +77,6 @@ class Google(unittest.TestCase):
         env.update(extra)
         return env
 
-    def config(self, name, connectors, sources):
-        return {
-            "store": {"type": "lmdb",
-                      "path": os.path.join(self.workdir.path, name)},
-            "secrets": {"hook_key": "env:AW_HOOK_KEY",
-                        "gcp_key": "env:AW_GCP_KEY",
-                        "gcp_wrong": "env:AW_GCP_WRONG",
-                        "gcp_garbage": "env:AW_GCP_GARBAGE"},
-            "connectors": connectors,
-            "sources": sources,
-            "sinks": [webhook_sink("hook", self.hook)],
-        }
-
-    def events_of(self, source, before):
-        return [d["event"] for d in self.hook.accepted()[before:]
-                if d["event"]["data"]["sourceId"] == source]
-
-    def wait_events(self, source, before, count, timeout=20.0):
-        def enough():
-            got = self.events_of(source, before)
-            return got if len(got) >= count else None
-        return self.hook.wait_for(enough, timeout,
-                                  "%d events of %s" % (count, source))
-
     def no_secrets(self, watcher):
         text = "\n".join(watcher.logs + watcher.stdout)
         self.assertNotIn("PRIVATE KEY", text)
@@ -107,14 +87,6 @@ class Google(unittest.TestCase):
         for token in tokens:
             self.assertNotIn(token, text)
         self.assertNotIn("ya29.", text)
-
-    def start(self, name, connectors, sources, **env):
-        watcher = Watcher(self.workdir, self.config(name, connectors,
-                                                    sources),
-                          env=self.env(**env))
-        watcher.start()
-        self.addCleanup(watcher.kill)
-        return watcher
 
     def gcs_source(self, ident, bucket, path=None, conn="gcp"):
         spec = {"connectorRef": conn, "project": PROJECT, "bucket": bucket}
@@ -212,7 +184,9 @@ class Google(unittest.TestCase):
         self.assertEqual(first["subject"], "gs://releases/app/app-1.1.tgz")
         data = first["data"]
         self.assertEqual(data["kind"], "file")
-        self.assertEqual(data["digest"], new["md5Hash"])
+        self.assertEqual(data["digest"], "%s@%s" % (new["md5Hash"],
+                                                    new["generation"]))
+        self.assertEqual(data["metadata"]["md5Hash"], new["md5Hash"])
         self.assertEqual(data["pushedAt"], "2024-01-01T10:01:40Z")
         self.assertEqual(data["bucket"], "releases")
         self.assertEqual(data["path"], "app/app-1.1.tgz")
@@ -224,10 +198,19 @@ class Google(unittest.TestCase):
         self.assertEqual(events[0]["type"], "artifact.updated")
         self.assertEqual(events[0]["data"]["version"], "app/app-1.0.tgz")
         files = self.wait_events("files", before, 2)
-        w.stop()
         self.assertEqual([e["data"]["version"] for e in files],
                          ["app/app-1.1.tgz", "app/app-1.0.tgz"])
         self.assertEqual(files[1]["type"], "artifact.updated")
+        # The same bytes written again: a new generation, an update too.
+        again = self.fake.gcs_object(b, "app/app-1.0.tgz", b"one again",
+                                     1704103500)
+        events = self.wait_events("one", before, 2)
+        self.assertEqual(events[1]["type"], "artifact.updated")
+        self.assertEqual(events[1]["data"]["digest"], "%s@%s" % (
+            again["md5Hash"], again["generation"]))
+        self.assertEqual(events[1]["data"]["previousDigest"],
+                         events[0]["data"]["digest"])
+        w.stop()
         # The literal prefix of the regex went to the server.
         paths = [p for s, p, _ in self.fake.requests() if s == "storage"]
         self.assertTrue(any("prefix=app%2Fapp-" in p for p in paths),
@@ -255,7 +238,7 @@ class Google(unittest.TestCase):
                      "f/05.bin"][0]
         with self.fake.state.lock:
             crc = self.fake.state.buckets[b]["f/05.bin"]["crc32c"]
-        self.assertEqual(composite["data"]["digest"], crc)
+        self.assertEqual(composite["data"]["digest"].split("@")[0], crc)
 
     def test_gcs_faults_fail_the_poll_and_the_next_one_works(self):
         b = "faulty"
@@ -481,6 +464,38 @@ class Google(unittest.TestCase):
         self.assertEqual(ev["data"]["digest"], digest_of("l2"))
         self.assertEqual(ev["data"]["labels"],
                          {"org.opencontainers.image.version": "1.1"})
+        self.no_secrets(w)
+
+    def test_gcr_short_lived_tokens_are_renewed_without_a_failed_poll(self):
+        """Access and registry tokens that live six seconds: the access
+        token is renewed in the background, an expired registry token is
+        met with the registry's challenge and a new token dance, and no
+        poll fails."""
+        repo = "fake-project/short"
+        self.fake.gcr_image(repo, digest_of("s1"), ["1.0"], 1704103200)
+        self.fake.token_lifetime(6)
+        self.addCleanup(self.fake.token_lifetime, 3600)
+        before = len(self.hook.accepted())
+        w = self.start("gcrshort", [gcp_connector("gcp", self.fake)], [
+            {"identifier": "gcrshort", "type": "Gcr", "interval": "1s",
+             "spec": {"connectorRef": "gcp", "registryHostname":
+                      self.fake.url, "imagePath": repo}}])
+        w.wait_log(r'msg="poll committed" source=gcrshort ')
+        mark = len(self.fake.requests())
+        grants = len(w.matching(r'msg="gcp token granted" '))
+        # Two renewals: the first tokens (registry's too) have expired.
+        w.wait_log(r'msg="gcp token granted" ', count=grants + 3,
+                   timeout=30)
+        self.fake.gcr_image(repo, digest_of("s2"), ["1.1"], 1704103300)
+        ev = self.wait_events("gcrshort", before, 1)[0]
+        w.stop()
+        self.assertEqual(ev["data"]["version"], "1.1")
+        self.assertEqual(w.matching(r'msg="poll failed" source=gcrshort '),
+                         [])
+        tokens = [ok for s, p, ok in self.fake.requests()[mark:]
+                  if s == "gcr" and p == "/v2/token"]
+        self.assertGreaterEqual(tokens.count(True), 2,
+                                "registry tokens renewed")
         self.no_secrets(w)
 
     def test_gcr_unknown_repository(self):

@@ -13,31 +13,14 @@
 #include <cjson/cJSON.h>
 
 #include "watcher.h"
+#include "unit.h"
 #include "json.h"
 #include "xml.h"
 #include "aws/aws.h"
 
 #define FIX "tests/fixtures/aws/"
 
-static char *
-fixture(const char *name, size_t *len)
-{
-	char		*path;
-	FILE		*f;
-	struct buf	 b = { 0 };
-	char		 chunk[4096];
-	size_t		 n;
-
-	xasprintf(&path, FIX "%s", name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	free(path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return (buf_take(&b));
-}
+#define fixture(name, len)	ut_fixture(FIX, name, len)
 
 static const char *
 field(const struct version *v, const char *name)

@@ -18,43 +18,15 @@
 #include <openssl/x509.h>
 
 #include "watcher.h"
+#include "unit.h"
 #include "json.h"
 #include "jwt.h"
 #include "azure/azure.h"
 
 #define FIX "tests/fixtures/azure/"
 
-static char *
-fixture(const char *name, size_t *len)
-{
-	char		*path;
-	FILE		*f;
-	struct buf	 b = { 0 };
-	char		 chunk[4096];
-	size_t		 n;
-
-	xasprintf(&path, FIX "%s", name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	free(path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return (buf_take(&b));
-}
-
-static cJSON *
-fixture_json(const char *name)
-{
-	size_t	 len;
-	char	*body = fixture(name, &len), *cause = NULL;
-	cJSON	*doc;
-
-	cr_assert_eq(json_parse(body, len, &doc, &cause), 0, "%s", cause);
-	free(body);
-	return (doc);
-}
+#define fixture(name, len)	ut_fixture(FIX, name, len)
+#define fixture_json(name)	ut_fixture_json(FIX, name)
 
 Test(azure_parse, aad_token_expires_in)
 {

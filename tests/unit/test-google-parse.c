@@ -13,43 +13,15 @@
 #include <cjson/cJSON.h>
 
 #include "watcher.h"
+#include "unit.h"
 #include "fetch.h"
 #include "json.h"
 #include "google/google.h"
 
 #define FIX "tests/fixtures/google/"
 
-static char *
-fixture(const char *name, size_t *len)
-{
-	char		*path;
-	FILE		*f;
-	struct buf	 b = { 0 };
-	char		 chunk[4096];
-	size_t		 n;
-
-	xasprintf(&path, FIX "%s", name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	free(path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return (buf_take(&b));
-}
-
-static cJSON *
-fixture_json(const char *name)
-{
-	size_t	 len;
-	char	*body = fixture(name, &len), *cause = NULL;
-	cJSON	*doc;
-
-	cr_assert_eq(json_parse(body, len, &doc, &cause), 0, "%s", cause);
-	free(body);
-	return (doc);
-}
+#define fixture(name, len)	ut_fixture(FIX, name, len)
+#define fixture_json(name)	ut_fixture_json(FIX, name)
 
 static const char *
 meta(const struct version *v, const char *name)
@@ -185,14 +157,18 @@ Test(google_parse, gcs_objects)
 	cr_assert_eq(vs.n, 2, "the folder placeholder is no version");
 	v = find(&vs, "releases/v1.2.3/app.tgz");
 	cr_assert_not_null(v);
-	cr_assert_str_eq(v->digest, "1B2M2Y8AsgTpgAmY7PhCfg==");
+	cr_assert_str_eq(v->digest, "1B2M2Y8AsgTpgAmY7PhCfg==@1704103200123456",
+	    "the hash at its generation: a rewrite is a new digest");
+	cr_assert_str_eq(meta(v, "md5Hash"), "1B2M2Y8AsgTpgAmY7PhCfg==");
 	cr_assert_eq(v->pushed_at, 1704103200);
 	cr_assert_eq(v->size, 1048576);
 	cr_assert_str_eq(meta(v, "generation"), "1704103200123456");
 	cr_assert(strstr(meta(v, "url"), "alt=media") != NULL);
 	v = find(&vs, "releases/v1.2.3/composed.bin");
 	cr_assert_not_null(v);
-	cr_assert_str_eq(v->digest, "yZRlqg==", "composite: crc32c");
+	cr_assert_str_eq(v->digest, "yZRlqg==@1704103300000000",
+	    "composite: crc32c");
+	cr_assert_str_eq(meta(v, "crc32c"), "yZRlqg==");
 	cr_assert_eq(v->size, 42);
 	versions_free(&vs);
 	cJSON_Delete(doc);

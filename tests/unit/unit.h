@@ -24,6 +24,7 @@
 #include <criterion/criterion.h>
 
 #include "watcher.h"
+#include "json.h"
 
 /*
  * A whole file, NUL-terminated (it may hold NULs: *len says how long), or
@@ -60,6 +61,32 @@ ut_slurp(const char *path, size_t *len)
 	cr_assert_not_null(data, "cannot open %s (run from the top directory)",
 	    path);
 	return (data);
+}
+
+/* The fixture dir/name (dir ends in '/'), failing the test without it. */
+static __unused char *
+ut_fixture(const char *dir, const char *name, size_t *len)
+{
+	char	*path, *data;
+
+	xasprintf(&path, "%s%s", dir, name);
+	data = ut_slurp(path, len);
+	free(path);
+	return (data);
+}
+
+/* The same, parsed with json_parse (the test fails if it is not JSON). */
+static __unused cJSON *
+ut_fixture_json(const char *dir, const char *name)
+{
+	size_t	 len;
+	char	*body = ut_fixture(dir, name, &len), *cause = NULL;
+	cJSON	*doc = NULL;
+
+	cr_assert_eq(json_parse(body, len, &doc, &cause), 0, "%s: %s", name,
+	    cause);
+	free(body);
+	return (doc);
 }
 
 /*
