@@ -259,30 +259,35 @@ class RepoCases:
         w.stop()
 
     def test_faults_fail_only_that_source(self):
+        """Each fault on a target of its own, all at once (one after the
+        other on one source, each would wait out the backoff the last one
+        grew): each fails its own source's poll with a clear cause, and
+        the source beside them goes on."""
         d = self.driver
-        sick = d.target("sick", ["1.0.0"])
-        well = d.target("well", ["1.0.0"])
-        w = self.run_sources([d.source("sick", "repo", sick),
-                              d.source("well", "repo", well)])
-        self.wait_polls(w, "well", 2)
-        self.wait_polls(w, "sick", 2)
         expect = {"429": "HTTP 429", "500": "HTTP 500",
                   "garbage": "JSON", "html": "HTML",
                   "truncated": "", "huge": ""}
-        for kind in ("500", "garbage", "html", "truncated", "huge", "429"):
-            d.clear_faults()
-            before = len(self.failures(w, "sick"))
-            d.fault(sick, kind)
-            w.wait_log(r'msg="poll failed".*source=sick', before + 1,
+        sick = {kind: d.target("f" + kind, ["1.0.0"]) for kind in expect}
+        well = d.target("well", ["1.0.0"])
+        w = self.run_sources([d.source("f" + kind, "repo", target)
+                              for kind, target in sick.items()] +
+                             [d.source("well", "repo", well)])
+        for source in ["f" + kind for kind in sick] + ["well"]:
+            self.wait_polls(w, source, 2)
+        for kind, target in sick.items():
+            d.fault(target, kind)
+        for kind in sick:
+            w.wait_log(r'msg="poll failed".*\bsource=f%s( |$)' % kind,
                        timeout=60)
-            line = self.failures(w, "sick")[before]
+            line = self.failures(w, "f" + kind)[0]
             self.assertIn(expect[kind], line, kind)
         d.clear_faults()
         d.add(well, "1.1.0")
         events = self.events(1, timeout=60)
         self.assertEqual([e["data"]["sourceId"] for e in events], ["well"])
-        polls = self.polls(w, "sick")
-        self.assertLessEqual(len(self.failures(w, "sick")), polls)
+        for kind in sick:
+            self.assertLessEqual(len(self.failures(w, "f" + kind)),
+                                 self.polls(w, "f" + kind))
         self.assertEqual(self.failures(w, "well"), [])
         w.stop()
 
