@@ -175,28 +175,66 @@ class HelmHttpDriver(Driver):
                          % (self.helm.url(target), target, version))
 
 
-class EcrDriver(Driver):
-    """Ecr against the AWS fake (tests/fakes/awsfake.py), every request's
-    signature checked with botocore.  AWS has no auth challenge: a key is
-    signed into every request (auth_upfront), and a wrong secret key is
-    a 403 SignatureDoesNotMatch."""
+class AwsDriver(Driver):
+    """What the AWS drivers share: SigV4 has no auth challenge, a key is
+    signed into every request (auth_upfront) and a wrong secret key is a
+    403 SignatureDoesNotMatch; the Aws connector with a ManualConfig key
+    pointed at the server's ENDPOINT; the listing log of a server whose
+    every request is signed.  A subclass sets KEY, ENDPOINT, url()."""
 
-    SOURCE_TYPE = "Ecr"
-    KIND = "container"
     FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
     PAGE_SIZE = 10
-    KEY = "AKIACONFORMANCE00001"
-    REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    KEY = None
+    ENDPOINT = None
+
+    def url(self):
+        raise NotImplementedError
+
+    def connector(self, identifier, target, auth=False, password_ref=None):
+        return {"connector": {
+            "identifier": identifier, "type": "Aws",
+            "spec": {"credential": {
+                "type": "ManualConfig",
+                "spec": {"accessKey": self.KEY,
+                         "secretKeyRef": "conformance_pwd"}},
+                "endpoints": {self.ENDPOINT: self.url()}}}}
+
+    @staticmethod
+    def signed(log):
+        """A server's listing log [(t, status)] as listings() answers."""
+        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
+                for t, status in log]
+
+
+class AwsFakeDriver(AwsDriver):
+    """An AWS driver on the AWS fake (tests/fakes/awsfake.py), every
+    request's signature checked with botocore."""
 
     def start(self, workdir):
         self.fake = AwsFake().start()
         self.fake.add_key(self.KEY, PASSWORD)
-        self.digests = {}
         self.n = 0
 
     def stop(self):
         self.fake.stop()
         return True
+
+    def url(self):
+        return self.fake.url
+
+
+class EcrDriver(AwsFakeDriver):
+    """Ecr on the AWS fake: a target is a repository, a version a tag."""
+
+    SOURCE_TYPE = "Ecr"
+    KIND = "container"
+    KEY = "AKIACONFORMANCE00001"
+    ENDPOINT = "ecr"
+    REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+    def start(self, workdir):
+        super().start(workdir)
+        self.digests = {}
 
     def reset(self):
         self.fake.ecr_reset()
@@ -224,15 +262,6 @@ class EcrDriver(Driver):
     def digest(self, target, version):
         return self.digests[(target, version)]
 
-    def connector(self, identifier, target, auth=False, password_ref=None):
-        return {"connector": {
-            "identifier": identifier, "type": "Aws",
-            "spec": {"credential": {
-                "type": "ManualConfig",
-                "spec": {"accessKey": self.KEY,
-                         "secretKeyRef": "conformance_pwd"}},
-                "endpoints": {"ecr": self.fake.url}}}}
-
     def source(self, identifier, connector, target):
         return {"identifier": identifier, "type": "Ecr",
                 "spec": {"connectorRef": connector, "region": "us-east-1",
@@ -243,8 +272,7 @@ class EcrDriver(Driver):
                             retry_after=params.get("retry_after"))
 
     def listings(self, target):
-        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
-                for t, status in self.fake.ecr_listings(target)]
+        return self.signed(self.fake.ecr_listings(target))
 
     def subject(self, target, version):
         return "%s:%s" % (target, version)
@@ -256,16 +284,16 @@ class EcrDriver(Driver):
                                                      version))
 
 
-class AmazonS3Driver(Driver):
+class AmazonS3Driver(AwsDriver):
     """AmazonS3 against s3rver behind the signature-checking front
     (tests/fakes/s3front.py).  A target is a bucket; a version is an
     object's key, its digest the ETag (the MD5 of a single-part object);
-    writing the key again re-points it.  No auth challenge (SigV4)."""
+    writing the key again re-points it."""
 
     SOURCE_TYPE = "AmazonS3"
     KIND = "file"
-    FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
-    PAGE_SIZE = 10
+    KEY = "S3RVER"
+    ENDPOINT = "s3"
 
     def start(self, workdir):
         self.s3 = S3Front(workdir.path, secret=PASSWORD).start()
@@ -301,14 +329,8 @@ class AmazonS3Driver(Driver):
     def digest(self, target, version):
         return self.digests[(target, version)]
 
-    def connector(self, identifier, target, auth=False, password_ref=None):
-        return {"connector": {
-            "identifier": identifier, "type": "Aws",
-            "spec": {"credential": {
-                "type": "ManualConfig",
-                "spec": {"accessKey": "S3RVER",
-                         "secretKeyRef": "conformance_pwd"}},
-                "endpoints": {"s3": self.s3.url}}}}
+    def url(self):
+        return self.s3.url
 
     def source(self, identifier, connector, target):
         return {"identifier": identifier, "type": "AmazonS3",
@@ -318,8 +340,7 @@ class AmazonS3Driver(Driver):
         self.s3.fault(target, fault, count, params.get("retry_after"))
 
     def listings(self, target):
-        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
-                for t, status in self.s3.listings(target)]
+        return self.signed(self.s3.listings(target))
 
     def subject(self, target, version):
         return "s3://%s/%s" % (target, version)
@@ -331,26 +352,19 @@ class AmazonS3Driver(Driver):
         case.assertNotIn("image", data)
 
 
-class AmazonMachineImageDriver(Driver):
+class AmazonMachineImageDriver(AwsFakeDriver):
     """AmazonMachineImage against the AWS fake's EC2.  A target is a tag
     (Conf=<target>) the source filters on; a version is an image name, its
     digest the image id; a new image under the same name re-points it."""
 
     SOURCE_TYPE = "AmazonMachineImage"
     KIND = "machineImage"
-    FEATURES = frozenset(("pages", "repoint", "auth_upfront"))
-    PAGE_SIZE = 10
     KEY = "AKIACONFORMANCE00002"
+    ENDPOINT = "ec2"
 
     def start(self, workdir):
-        self.fake = AwsFake().start()
-        self.fake.add_key(self.KEY, PASSWORD)
-        self.n = 0
+        super().start(workdir)
         self.ids = {}
-
-    def stop(self):
-        self.fake.stop()
-        return True
 
     def reset(self):
         self.fake.ec2_reset()
@@ -381,15 +395,6 @@ class AmazonMachineImageDriver(Driver):
     def digest(self, target, version):
         return self.ids[(target, version)]
 
-    def connector(self, identifier, target, auth=False, password_ref=None):
-        return {"connector": {
-            "identifier": identifier, "type": "Aws",
-            "spec": {"credential": {
-                "type": "ManualConfig",
-                "spec": {"accessKey": self.KEY,
-                         "secretKeyRef": "conformance_pwd"}},
-                "endpoints": {"ec2": self.fake.url}}}}
-
     def source(self, identifier, connector, target):
         return {"identifier": identifier, "type": "AmazonMachineImage",
                 "spec": {"connectorRef": connector, "region": "us-east-1",
@@ -399,8 +404,7 @@ class AmazonMachineImageDriver(Driver):
         self.fake.ec2_fault(target, fault, count, params.get("retry_after"))
 
     def listings(self, target):
-        return [{"t": t, "status": status, "auth": "AWS4-HMAC-SHA256"}
-                for t, status in self.fake.ec2_listings(target)]
+        return self.signed(self.fake.ec2_listings(target))
 
     def subject(self, target, version):
         return "%s (%s)" % (self.ids[(target, version)], version)
