@@ -171,6 +171,19 @@ secret_resolve(const struct config *conf, const char *name, char **value,
 }
 
 int
+secret_resolve_key(const struct config *conf, const char *key,
+    const char *ref, char **value, char **cause)
+{
+	char	*why;
+
+	if (secret_resolve(conf, ref, value, &why) == 0)
+		return (0);
+	fail(cause, "%s %s: %s", key, ref, why);
+	free(why);
+	return (-1);
+}
+
+int
 secret_or_path_resolve(const struct config *conf, const char *ref,
     char **value, char **cause)
 {

@@ -337,6 +337,9 @@ int		 config_routes(const struct config *, const struct source_conf *,
 /* secret.c: resolve a secret name to its value (env: or file:). */
 int	 secret_resolve(const struct config *, const char *name, char **value,
 	    char **cause);
+/* The same for the config key `key` naming it: the cause is "KEY REF: why". */
+int	 secret_resolve_key(const struct config *, const char *key,
+	    const char *ref, char **value, char **cause);
 /*
  * A reference that is a secret name, or a path when it holds a "/"
  * (relative to the config file's directory): its contents.

@@ -63,17 +63,12 @@ int
 connector_basic(struct connector *conn, struct connector_creds *cr,
     const char *username, const char *password_ref, char **cause)
 {
-	char	*why;
-
 	if (username == NULL || password_ref == NULL)
 		return (fail(cause, "auth UsernamePassword needs username and "
 		    "passwordRef"));
-	if (secret_resolve(conn->env->conf, password_ref, &cr->password,
-	    &why) != 0) {
-		fail(cause, "passwordRef %s: %s", password_ref, why);
-		free(why);
+	if (secret_resolve_key(conn->env->conf, "passwordRef", password_ref,
+	    &cr->password, cause) != 0)
 		return (-1);
-	}
 	cr->username = xstrdup(username);
 	return (0);
 }
@@ -82,15 +77,13 @@ int
 connector_bearer(struct connector *conn, struct connector_creds *cr,
     const char *key, const char *token_ref, char **cause)
 {
-	char	*secret, *why;
+	char	*secret;
 
 	if (token_ref == NULL)
 		return (fail(cause, "auth needs %s", key));
-	if (secret_resolve(conn->env->conf, token_ref, &secret, &why) != 0) {
-		fail(cause, "%s %s: %s", key, token_ref, why);
-		free(why);
+	if (secret_resolve_key(conn->env->conf, key, token_ref, &secret,
+	    cause) != 0)
 		return (-1);
-	}
 	xasprintf(&cr->header, "Authorization: Bearer %s", secret);
 	explicit_bzero(secret, strlen(secret));
 	free(secret);

@@ -270,25 +270,12 @@ aws_endpoint_overridden(const struct connector *conn, enum aws_service svc)
 	return (v != NULL && *v != '\0');
 }
 
-/* Resolve a secret for the manual key; -1 with a cause naming the ref. */
-static int
-aws_secret(const struct connector *conn, const char *key, const char *ref,
-    char **value, char **cause)
-{
-	char	*why;
-
-	if (secret_resolve(conn->env->conf, ref, value, &why) == 0)
-		return (0);
-	fail(cause, "%s %s: %s", key, ref, why);
-	free(why);
-	return (-1);
-}
-
 static int
 aws_connector_init(struct connector *conn, char **cause)
 {
 	const struct aws_connector	*c = conn->conf->data;
 	struct aws_auth_conf		 ac;
+	const struct config		*conf = conn->env->conf;
 	struct aws_conn			*a;
 	int				 r = 0;
 
@@ -298,13 +285,13 @@ aws_connector_init(struct connector *conn, char **cause)
 		if (c->access_key != NULL)
 			ac.access_key = xstrdup(c->access_key);
 		else
-			r = aws_secret(conn, "accessKeyRef", c->access_key_ref,
-			    &ac.access_key, cause);
+			r = secret_resolve_key(conf, "accessKeyRef",
+			    c->access_key_ref, &ac.access_key, cause);
 		if (r == 0)
-			r = aws_secret(conn, "secretKeyRef", c->secret_key_ref,
-			    &ac.secret_key, cause);
+			r = secret_resolve_key(conf, "secretKeyRef",
+			    c->secret_key_ref, &ac.secret_key, cause);
 		if (r == 0 && c->session_token_ref != NULL)
-			r = aws_secret(conn, "sessionTokenRef",
+			r = secret_resolve_key(conf, "sessionTokenRef",
 			    c->session_token_ref, &ac.session_token, cause);
 	}
 	ac.role_arn = c->role_arn;

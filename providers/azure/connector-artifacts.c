@@ -123,13 +123,11 @@ azart_connector_credentials(struct connector *conn,
     struct connector_creds *cr, char **cause)
 {
 	const struct azart_connector	*c = conn->conf->data;
-	char				*pat, *why;
+	char				*pat;
 
-	if (secret_resolve(conn->env->conf, c->token_ref, &pat, &why) != 0) {
-		fail(cause, "tokenRef %s: %s", c->token_ref, why);
-		free(why);
+	if (secret_resolve_key(conn->env->conf, "tokenRef", c->token_ref, &pat,
+	    cause) != 0)
 		return (-1);
-	}
 	cr->header = fetch_basic_header("", pat);
 	explicit_bzero(pat, strlen(pat));
 	free(pat);

@@ -266,19 +266,6 @@ az_registry_url(const struct connector *conn, const char *registry,
 }
 
 static int
-az_secret(const struct connector *conn, const char *key, const char *ref,
-    char **value, char **cause)
-{
-	char	*why;
-
-	if (secret_resolve(conn->env->conf, ref, value, &why) == 0)
-		return (0);
-	fail(cause, "%s %s: %s", key, ref, why);
-	free(why);
-	return (-1);
-}
-
-static int
 az_connector_init(struct connector *conn, char **cause)
 {
 	const struct azure_connector	*c = conn->conf->data;
@@ -297,13 +284,13 @@ az_connector_init(struct connector *conn, char **cause)
 		ac.client_id = c->msi_type == AZ_MSI_USER ? c->client_id : NULL;
 	} else if (c->auth_type == AZ_AUTH_SECRET) {
 		ac.kind = AZ_TOKEN_AAD_SECRET;
-		if (az_secret(conn, "secretRef", c->secret_ref, &secret,
-		    cause) != 0)
+		if (secret_resolve_key(conn->env->conf, "secretRef",
+		    c->secret_ref, &secret, cause) != 0)
 			return (-1);
 	} else {
 		ac.kind = AZ_TOKEN_AAD_CERT;
-		if (az_secret(conn, "certificateRef", c->certificate_ref,
-		    &secret, cause) != 0)
+		if (secret_resolve_key(conn->env->conf, "certificateRef",
+		    c->certificate_ref, &secret, cause) != 0)
 			return (-1);
 		/* A bad PEM is a config error, told now. */
 		if (az_cert_x5t(secret, &x5t, cause) != 0) {
@@ -355,8 +342,8 @@ az_connector_credentials(struct connector *conn, struct connector_creds *cr,
 
 	if (c->cred_type != AZ_CRED_MANUAL || c->auth_type != AZ_AUTH_PASSWORD)
 		return (0);
-	if (az_secret(conn, "passwordRef", c->password_ref, &cr->password,
-	    cause) != 0)
+	if (secret_resolve_key(conn->env->conf, "passwordRef",
+	    c->password_ref, &cr->password, cause) != 0)
 		return (-1);
 	cr->username = xstrdup(c->username);
 	return (0);

@@ -97,8 +97,8 @@ ci_connector_credentials(struct connector *conn, struct connector_creds *cr,
     char **cause)
 {
 	const struct ci_connector	*c = conn->conf->data;
-	const char			*ref;
-	char				*secret, *why;
+	const char			*ref, *key;
+	char				*secret;
 
 	if (c->auth_type == CI_AUTH_ANONYMOUS)
 		return (0);
@@ -106,12 +106,9 @@ ci_connector_credentials(struct connector *conn, struct connector_creds *cr,
 	if (ref == NULL || (c->auth_type == CI_AUTH_PASSWORD &&
 	    c->username == NULL))
 		return (fail(cause, "auth needs its username and secret"));
-	if (secret_resolve(conn->env->conf, ref, &secret, &why) != 0) {
-		fail(cause, "%s %s: %s", c->auth_type == CI_AUTH_BEARER ?
-		    "tokenRef" : "passwordRef", ref, why);
-		free(why);
+	key = c->auth_type == CI_AUTH_BEARER ? "tokenRef" : "passwordRef";
+	if (secret_resolve_key(conn->env->conf, key, ref, &secret, cause) != 0)
 		return (-1);
-	}
 	if (c->auth_type == CI_AUTH_BEARER)
 		xasprintf(&cr->header, "Authorization: Bearer %s", secret);
 	else

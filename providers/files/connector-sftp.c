@@ -155,16 +155,9 @@ static int
 resolve(const struct config *conf, const char *what, const char *ref,
     char **out, char **cause)
 {
-	char	*why;
-
 	if (ref == NULL)
 		return (0);
-	if (secret_resolve(conf, ref, out, &why) != 0) {
-		fail(cause, "%s %s: %s", what, ref, why);
-		free(why);
-		return (-1);
-	}
-	return (0);
+	return (secret_resolve_key(conf, what, ref, out, cause));
 }
 
 int

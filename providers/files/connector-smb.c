@@ -130,14 +130,8 @@ int
 smb_job_secrets(struct smb_job *j, const struct smb_connector *c,
     const struct config *conf, char **cause)
 {
-	char	*why;
-
-	if (secret_resolve(conf, c->password_ref, &j->password, &why) != 0) {
-		fail(cause, "passwordRef %s: %s", c->password_ref, why);
-		free(why);
-		return (-1);
-	}
-	return (0);
+	return (secret_resolve_key(conf, "passwordRef", c->password_ref,
+	    &j->password, cause));
 }
 
 static int
