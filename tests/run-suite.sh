@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-suite.sh: run one test suite for tests/run-all.sh and report it.
 #
-# Usage: sh tests/run-suite.sh RESULTS SUITE
+# Usage: sh tests/run-suite.sh RESULTS ID SUITE
 #   SUITE: a Criterion unit binary (build/tests/test-*, or another build
 #   directory's) or an integration suite (tests/integration/test_*.py).
 #
@@ -10,7 +10,8 @@
 # (under a lock, so that two suites' lines never mix): for a unit binary
 # the failures and skips only, for an integration suite everything, then
 # the line "NAME: N passed, N failed, N skipped".  The three numbers also
-# go to RESULTS/<index>.sum, which run-all.sh adds up.
+# go to RESULTS/ID.sum (ID: the suite's place in run-all.sh's list), which
+# run-all.sh adds up.
 #
 # A Criterion binary's "Synthesis:" line is parsed; a crash, a non-zero
 # exit with no failure counted, or a missing synthesis counts as a
@@ -28,11 +29,10 @@
 set -u
 
 results=$1
-suite=$2
+id=$2
+suite=$3
 PYTHON=/usr/bin/python3
 SUITE_TIMEOUT=600
-# This suite's files, named by a checksum of its path.
-id=$(printf '%s' "$suite" | cksum | cut -d' ' -f1)
 log="$results/$id.log"
 show="$results/$id.show"
 : >"$show"
